@@ -1,0 +1,72 @@
+#include "cli_app.h"
+
+#include <CLI/CLI.hpp>
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "muroan/error.h"
+
+namespace muroan::cli {
+namespace {
+
+constexpr Registrar kCommands[] = {
+    register_tasks, register_models, register_train, register_eval,
+};
+
+// LibTorch errors carry a multi-line backtrace; the user gets the first line.
+std::string first_line(const std::string& text) {
+  const auto pos = text.find('\n');
+  return pos == std::string::npos ? text : text.substr(0, pos);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"MUROAN: measure how robust a multimodal model's fusion is to decoupling attacks",
+               "muroan"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("muroan ") + MUROAN_VERSION);
+  Action action;
+  for (Registrar reg : kCommands) reg(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s (see muroan --help)\n", e.what());
+    return kExitUsage;
+  }
+  try {
+    return action ? action() : kExitUsage;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitUsage;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitError;
+  } catch (const c10::Error& e) {
+    std::fprintf(stderr, "error: %s\n", first_line(e.what_without_backtrace()).c_str());
+    return kExitError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", first_line(e.what()).c_str());
+    return kExitError;
+  }
+}
+
+int run_cli(const std::vector<std::string>& args) {
+  std::vector<std::string> storage;
+  storage.reserve(args.size() + 1);
+  storage.emplace_back("muroan");
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  return run_cli(static_cast<int>(argv.size()), argv.data());
+}
+
+}  // namespace muroan::cli

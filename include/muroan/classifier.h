@@ -1,0 +1,52 @@
+// The unified model view seen by attacks, metrics and reports (DESIGN.md 1).
+//
+//   x = (x_1 .. x_M) --E_m--> h_m --F--> z --H--> logits
+//
+// Every model MUROAN measures, built-in or TorchScript, is a Classifier: it
+// takes one batched tensor per modality (see modality.h) and returns logits
+// [B,K]; if it exposes its fusion embedding z, `fusion` returns it [B,D].
+// Implementations run under no-grad unless a caller asks for gradients.
+#pragma once
+
+#include <torch/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "muroan/inputs.h"
+#include "muroan/modality.h"
+
+namespace muroan {
+
+class Classifier {
+ public:
+  virtual ~Classifier() = default;
+
+  // Human-readable name of the model (e.g. "fashion-match/gmu").
+  virtual std::string name() const = 0;
+  virtual const std::vector<ModalitySpec>& modalities() const = 0;
+  virtual const std::vector<std::string>& classes() const = 0;
+  int64_t num_classes() const { return static_cast<int64_t>(classes().size()); }
+
+  // logits [B,K] for inputs on `device()`.
+  virtual torch::Tensor logits(const Inputs& inputs) = 0;
+
+  // Whether `fusion` is available.
+  virtual bool has_fusion() const = 0;
+  // Fusion embedding z [B,D]; throws Error when has_fusion() is false.
+  virtual torch::Tensor fusion(const Inputs& inputs) = 0;
+
+  // White-box access for gradient-based attacks on token modalities: the
+  // embedding of token ids [B,L,E] and logits computed from embeddings of
+  // every token modality (inputs holds the embeddings in place of the ids).
+  // Models that cannot do this return false from supports_token_embeddings().
+  virtual bool supports_token_embeddings() const { return false; }
+  virtual torch::Tensor embed_tokens(size_t modality, const torch::Tensor& ids);
+  virtual torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings,
+                                               const Inputs& original_inputs);
+
+  virtual torch::Device device() const = 0;
+};
+
+}  // namespace muroan

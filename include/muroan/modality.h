@@ -1,0 +1,48 @@
+// The modalities of a multimodal input and their points (DESIGN.md sections 1-2).
+//
+// A model sees x = (x_1 .. x_M); each x_m is one tensor, batched, in the order of
+// the model's modality list. Every modality is divided into points: the atoms a
+// decoupling attack may remove.
+//   image  [B,C,H,W] float: a point is one pixel position (all channels); it is
+//          decoupled by setting it to `fill`.
+//   tokens [B,L] int64 padded with `pad_id`: a point is one non-pad position; it
+//          is decoupled by deletion (later tokens shift left) or masking.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace muroan {
+
+enum class ModalityKind { kImage, kTokens };
+
+const char* modality_kind_name(ModalityKind kind);
+// Parses "image" or "tokens"; throws UsageError otherwise.
+ModalityKind parse_modality_kind(const std::string& name);
+
+struct ModalitySpec {
+  std::string name;             // e.g. "image", "tokens"
+  ModalityKind kind = ModalityKind::kImage;
+  std::vector<int64_t> shape;   // image: {C, H, W}; tokens: {max_len}
+  double fill = 0.0;            // image: value of a decoupled pixel
+  int64_t pad_id = 0;           // tokens: padding id
+  int64_t vocab_size = 0;       // tokens: ids must be < vocab_size (0: unknown)
+
+  static ModalitySpec image(std::string name, int64_t channels, int64_t height,
+                            int64_t width, double fill = 0.0);
+  static ModalitySpec tokens(std::string name, int64_t max_len, int64_t pad_id,
+                             int64_t vocab_size);
+
+  bool is_image() const { return kind == ModalityKind::kImage; }
+  bool is_tokens() const { return kind == ModalityKind::kTokens; }
+  int64_t channels() const { return shape.at(0); }
+  int64_t height() const { return shape.at(1); }
+  int64_t width() const { return shape.at(2); }
+  int64_t max_len() const { return shape.at(0); }
+  // Points of an image (H*W) or the token capacity (max_len); the points of one
+  // token sample are its non-pad positions.
+  int64_t max_points() const;
+};
+
+}  // namespace muroan

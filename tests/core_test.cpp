@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "muroan/error.h"
+#include "muroan/inputs.h"
+#include "muroan/modality.h"
+#include "muroan/vocabulary.h"
+
+namespace muroan {
+namespace {
+
+TEST(Vocabulary, EncodePadsAndDecodeSkipsPads) {
+  Vocabulary v({"is", "there", "a", "bag"});
+  auto ids = v.encode("is there a bag", 6);
+  ASSERT_EQ(ids.size(), 6u);
+  EXPECT_EQ(ids[0], v.id("is"));
+  EXPECT_EQ(ids[4], Vocabulary::kPadId);
+  EXPECT_EQ(v.decode(ids), "is there a bag");
+  EXPECT_EQ(v.encode("a shoe", 3)[1], Vocabulary::kUnkId);
+}
+
+TEST(Vocabulary, TooLongTextThrows) {
+  Vocabulary v({"a"});
+  EXPECT_THROW(v.encode("a a a", 2), Error);
+}
+
+TEST(Vocabulary, JsonRoundTrip) {
+  Vocabulary v({"red", "circle"});
+  Vocabulary w = Vocabulary::from_json(v.to_json());
+  EXPECT_EQ(w.words(), v.words());
+  EXPECT_THROW(Vocabulary::from_json(nlohmann::json::array({"x"})), Error);
+}
+
+TEST(Modality, PointsAndKinds) {
+  auto img = ModalitySpec::image("image", 3, 56, 64);
+  EXPECT_EQ(img.max_points(), 56 * 64);
+  auto tok = ModalitySpec::tokens("tokens", 12, 0, 100);
+  EXPECT_EQ(tok.max_points(), 12);
+  EXPECT_EQ(parse_modality_kind("tokens"), ModalityKind::kTokens);
+  EXPECT_THROW(parse_modality_kind("audio"), UsageError);
+}
+
+TEST(Inputs, SliceAndSelect) {
+  Inputs in{torch::arange(10).view({5, 2}), torch::arange(5)};
+  auto s = slice_rows(in, 1, 3);
+  EXPECT_EQ(batch_size(s), 2);
+  EXPECT_EQ(s[1][0].item<int64_t>(), 1);
+  auto sel = select_rows(in, torch::tensor({4, 0}, torch::kLong));
+  EXPECT_EQ(sel[1][0].item<int64_t>(), 4);
+  EXPECT_EQ(sel[0][1][1].item<int64_t>(), 1);
+}
+
+}  // namespace
+}  // namespace muroan
