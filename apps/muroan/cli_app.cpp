@@ -12,7 +12,8 @@ namespace muroan::cli {
 namespace {
 
 constexpr Registrar kCommands[] = {
-    register_tasks, register_models, register_train, register_eval,
+    register_tasks, register_models, register_train, register_eval, register_info, register_export_data,
+    register_attack, register_replay,
 };
 
 // LibTorch errors carry a multi-line backtrace; the user gets the first line.
@@ -30,6 +31,19 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", std::string("muroan ") + MUROAN_VERSION);
   Action action;
   for (Registrar reg : kCommands) reg(app, action);
+  // CLI11 reports an unknown first word as "a subcommand is required"; name it.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "error: unknown command '%s' (commands: %s)\n", argv[1], names.c_str());
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -33,5 +33,9 @@ void register_tasks(CLI::App& app, Action& action);
 void register_models(CLI::App& app, Action& action);
 void register_train(CLI::App& app, Action& action);
 void register_eval(CLI::App& app, Action& action);
+void register_info(CLI::App& app, Action& action);
+void register_export_data(CLI::App& app, Action& action);
+void register_attack(CLI::App& app, Action& action);
+void register_replay(CLI::App& app, Action& action);
 
 }  // namespace muroan::cli

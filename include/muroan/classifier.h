@@ -5,7 +5,8 @@
 // Every model MUROAN measures, built-in or TorchScript, is a Classifier: it
 // takes one batched tensor per modality (see modality.h) and returns logits
 // [B,K]; if it exposes its fusion embedding z, `fusion` returns it [B,D].
-// Implementations run under no-grad unless a caller asks for gradients.
+// Models are always in eval mode; autograd follows the caller: wrap queries in
+// torch::NoGradGuard unless gradients are wanted (white-box attacks).
 #pragma once
 
 #include <torch/types.h>

@@ -2,7 +2,9 @@
 // CPU-only LibTorch; CUDA is used only when the running LibTorch has it.
 #pragma once
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
+#include <torch/utils.h>
 
 #include <string>
 

@@ -19,7 +19,7 @@ namespace muroan {
 // What the image encoder produces.
 struct ImageFeatures {
   torch::Tensor grid;    // [B, D, h, w] spatial feature map
-  torch::Tensor pooled;  // [B, D] mean over the grid
+  torch::Tensor pooled;  // [B, D] summary of the whole grid
 };
 
 // What the text encoder produces.

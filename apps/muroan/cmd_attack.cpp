@@ -1,0 +1,118 @@
+// `muroan attack`: measure one attack on a model over a set of samples.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <sstream>
+
+#include "cli_app.h"
+#include "cli_options.h"
+#include "commands.h"
+#include "muroan/attack.h"
+#include "muroan/device.h"
+#include "muroan/error.h"
+#include "muroan/measurement.h"
+#include "muroan/model_source.h"
+
+namespace muroan::cli {
+namespace {
+
+// "image,text" -> modality names of the model. A name of a modality is kept;
+// "image" and "text" (or "tokens") also stand for every modality of that kind.
+std::vector<std::string> resolve_modalities(const std::string& list, const std::vector<ModalitySpec>& specs) {
+  std::vector<std::string> names;
+  std::stringstream in(list);
+  std::string item;
+  auto add = [&names](const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  };
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) continue;
+    bool found = false;
+    for (const auto& s : specs) {
+      const bool kind_alias = (item == "image" && s.is_image()) || ((item == "text" || item == "tokens") && s.is_tokens());
+      if (s.name == item || kind_alias) {
+        add(s.name);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string known;
+      for (const auto& s : specs) known += (known.empty() ? "" : ", ") + s.name;
+      throw UsageError("--modalities: the model has no modality '" + item + "' (it has " + known + ")");
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+int run_attack(const AttackCommand& o) {
+  const std::string& model_path = o.source.model_path();
+  if (o.samples < 0) throw UsageError("--samples must be >= 0");
+  AttackOptions a;
+  a.method = o.method;
+  a.objective = parse_objective(o.objective);
+  a.target = o.target;
+  a.budget = o.budget;
+  a.max_queries = o.max_queries;
+  a.seed = o.seed;
+  a.granularity = parse_granularity(o.granularity);
+  a.patch = o.patch;
+  a.top_k = o.top_k;
+  a.text_removal = parse_text_removal(o.text_removal);
+  a.batch_size = o.batch_size;
+  a.eps = o.eps;
+  a.step_size = o.step_size;
+  a.steps = o.steps;
+  validate_attack_options(a);  // before loading anything: a typo fails fast
+
+  const torch::Device device = resolve_device(o.source.device);
+  ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
+  a.modalities = resolve_modalities(o.modalities, md.model->modalities());
+  validate_attack_options(a, *md.model);
+
+  MeasurementOptions m;
+  m.out_dir = o.out.empty() ? "runs/attack-" + o.method : o.out;
+  m.limit = o.samples;
+  m.batch = o.batch_size;
+  m.quiet = o.quiet;
+  m.resume = o.resume;
+  const MeasurementResult r =
+      run_measurement(*md.model, md.data.inputs, md.data.labels, md.data.ids, md.data.texts, a, m);
+  if (!o.quiet) std::printf("%s", format_summary_table(r.summary).c_str());
+  std::printf("%s on %s (%s): ASR %.1f%% over %lld correctly classified samples -> %s\n", o.method.c_str(),
+              md.model->name().c_str(), md.data_source.c_str(), 100.0 * r.summary.asr,
+              static_cast<long long>(r.summary.correct), r.summary_path.c_str());
+  return kExitOk;
+}
+
+void register_attack(CLI::App& app, Action& action) {
+  auto o = std::make_shared<AttackCommand>();
+  auto* cmd = app.add_subcommand("attack", "Measure a decoupling attack (or a baseline) on a model");
+  add_model_source_options(*cmd, o->source);
+  std::string methods;
+  for (const auto& m : attack_catalog()) methods += (methods.empty() ? "" : ", ") + m.name;
+  cmd->add_option("--method", o->method, methods)->capture_default_str();
+  cmd->add_option("--objective", o->objective, "margin, fusion (1 - cos of the fusion embedding) or targeted")
+      ->capture_default_str();
+  cmd->add_option("--target", o->target, "Target class index of --objective targeted");
+  cmd->add_option("--budget", o->budget, "Largest decoupling rate |S|/N allowed, in (0,1]")->capture_default_str();
+  cmd->add_option("--modalities", o->modalities, "Modalities the attack may touch, e.g. image,text (default all)");
+  cmd->add_option("--max-queries", o->max_queries, "Forward rows per sample (0: unlimited)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of random choices")->capture_default_str();
+  cmd->add_option("--granularity", o->granularity, "Image candidates: pixel, patch or quadtree")->capture_default_str();
+  cmd->add_option("--patch", o->patch, "Patch side in pixels (smallest quadtree cell)")->capture_default_str();
+  cmd->add_option("--top-k", o->top_k, "saliency: candidates re-ranked exactly per step")->capture_default_str();
+  cmd->add_option("--text-removal", o->text_removal, "delete (shift left) or mask (pad id)")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "Rows per forward pass")->capture_default_str();
+  cmd->add_option("--eps", o->eps, "pgd: L-infinity radius")->capture_default_str();
+  cmd->add_option("--step-size", o->step_size, "pgd: step size")->capture_default_str();
+  cmd->add_option("--steps", o->steps, "pgd: steps")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "Samples to attack, the first N (0: all)")->capture_default_str();
+  cmd->add_option("--out", o->out, "Result directory (default runs/attack-<method>)");
+  cmd->add_flag("!--no-resume", o->resume, "Start over instead of resuming results.jsonl");
+  cmd->add_flag("--quiet", o->quiet, "No progress bar and no table");
+  cmd->callback([&action, o] { action = [o] { return run_attack(*o); }; });
+}
+
+}  // namespace muroan::cli

@@ -1,0 +1,160 @@
+// Option structs and entry points of the subcommands, callable from tests
+// without going through argv.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace muroan::cli {
+
+struct TrainCommand {
+  std::string task = "fashion-match";
+  std::string fusion = "gmu";
+  int64_t epochs = 8;
+  int64_t batch_size = 64;
+  double learning_rate = 2e-3;
+  int64_t patience = 3;
+  uint64_t seed = 1;
+  std::string device = "auto";
+  std::string out;  // default: runs/<task>-<fusion>-s<seed>
+  int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
+  std::string cache_dir = ".muroan-cache";
+  bool quiet = false;
+};
+// Trains, evaluates on the test split, writes the checkpoint; returns the exit code.
+int run_train(const TrainCommand& options);
+
+struct EvalCommand {
+  std::string checkpoint;
+  std::string split = "test";
+  std::string device = "auto";
+  std::string cache_dir = ".muroan-cache";
+};
+int run_eval(const EvalCommand& options);
+
+struct InfoCommand {
+  std::string manifest;  // manifest.json of a TorchScript model
+  std::string data;      // samples.jsonl; empty: no data, no accuracy
+  std::string device = "auto";
+  int64_t batch_size = 256;
+};
+// Prints the model's inputs, points per modality, classes, fusion method and,
+// with data, the data's size and the model's accuracy; returns the exit code.
+int run_info(const InfoCommand& options);
+
+struct ExportDataCommand {
+  std::string task = "fashion-match";
+  std::string split = "test";
+  int64_t samples = 0;  // 0: the whole split
+  std::string out;
+  uint64_t seed = 1;
+  std::string cache_dir = ".muroan-cache";
+};
+// Writes OUT/samples.jsonl, OUT/images/*.png and OUT/task.json.
+int run_export_data(const ExportDataCommand& options);
+
+}  // namespace muroan::cli
+
+namespace muroan::cli {
+
+// Where the model and its samples come from: a checkpoint directory (data: a
+// split name of its task, default test) or a TorchScript manifest (data: a
+// samples.jsonl, default the one beside the manifest).
+struct ModelSourceOptions {
+  std::string checkpoint;
+  std::string manifest;
+  std::string data;
+  std::string device = "auto";
+  std::string cache_dir = ".muroan-cache";
+  // The path given, whichever option it came through; throws UsageError unless
+  // exactly one of --checkpoint and --manifest is set.
+  const std::string& model_path() const;
+};
+
+struct AttackCommand {
+  ModelSourceOptions source;
+  std::string method = "greedy";
+  std::string objective = "margin";
+  int64_t target = -1;
+  double budget = 1.0;
+  std::string modalities;  // comma-separated names; "image" and "text" also name every modality of that kind
+  int64_t max_queries = 0;
+  uint64_t seed = 1;
+  std::string granularity = "patch";
+  int64_t patch = 7;
+  int64_t top_k = 16;
+  std::string text_removal = "delete";
+  int64_t batch_size = 256;
+  double eps = 8.0 / 255.0;
+  double step_size = 2.0 / 255.0;
+  int64_t steps = 10;
+  int64_t samples = 100;  // 0: all
+  std::string out;        // default runs/attack-<method>
+  bool resume = true;
+  bool quiet = false;
+};
+int run_attack(const AttackCommand& options);
+
+struct ReplayCommand {
+  ModelSourceOptions source;
+  std::string results;  // results.jsonl of `muroan attack`
+  std::string id;       // one sample; empty: every successful record
+};
+// Rebuilds each adversarial input from its record and confirms the model's
+// decision; exit code 0 only when every replayed decision matches.
+int run_replay(const ReplayCommand& options);
+
+}  // namespace muroan::cli
+
+namespace muroan::cli {
+
+// The fusions `muroan analyze` measures by default: a handful that train fast
+// and span the kinds of fusion (feature level, gated, outer product,
+// modulation, attention, and late fusion as the baseline).
+constexpr const char* kAnalyzeFusions = "concat,sum,gmu,tensor,film,xattn,late";
+// The attacks it runs by default: the black-box and white-box decoupling
+// attacks, the published reference attack, and random decoupling for contrast.
+constexpr const char* kAnalyzeMethods = "greedy,saliency,reference,random";
+
+struct AnalyzeCommand {
+  std::string task = "fashion-match";
+  std::string fusions = kAnalyzeFusions;  // comma-separated
+  std::string methods = kAnalyzeMethods;  // comma-separated
+  int64_t samples = 100;                  // the first N test samples per run
+  std::string out;                        // default runs/analyze-<task>
+  // Training (as `muroan train`); a checkpoint under OUT/checkpoints/<fusion>
+  // made with the same settings is reused.
+  int64_t epochs = TrainCommand{}.epochs;
+  int64_t batch_size = TrainCommand{}.batch_size;
+  double learning_rate = TrainCommand{}.learning_rate;
+  int64_t patience = TrainCommand{}.patience;
+  int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
+  // Attacks (as `muroan attack`).
+  double budget = 1.0;
+  int64_t attack_batch_size = 256;
+  int64_t gallery = 3;  // successful samples per run kept for the report's gallery
+  uint64_t seed = 1;
+  std::string device = "auto";
+  std::string cache_dir = ".muroan-cache";
+  bool retrain = false;  // train again even when a matching checkpoint exists
+  bool quiet = false;    // no progress bars and tables; one line per finished step
+  std::string command_line;  // recorded in summary.json; default: rebuilt from the options
+};
+// Trains (or reuses) each fusion, attacks it with each method, writes
+// OUT/summary.json, OUT/runs/<fusion>/<method>/, OUT/tables/*.csv and
+// OUT/report.html; returns the exit code.
+int run_analyze(const AnalyzeCommand& options);
+
+struct ReportCommand {
+  std::string dir;  // a result folder of `muroan analyze` or `muroan attack --out`
+  // Optional, for an attack folder: the model and samples it was measured on,
+  // to (re)build its gallery.json.
+  ModelSourceOptions source;
+  int64_t gallery = 3;
+};
+// Writes DIR/report.html and DIR/tables/*.csv from DIR's JSON files.
+int run_report(const ReportCommand& options);
+
+}  // namespace muroan::cli

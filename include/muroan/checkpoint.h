@@ -1,0 +1,76 @@
+// A trained built-in model on disk: DIR/checkpoint.json (everything needed to
+// rebuild the model and its data: task, task options, fusion and
+// hyper-parameters, vocabulary, classes, modalities, training record, versions)
+// and DIR/weights.pt (the parameters).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "muroan/classifier.h"
+#include "muroan/modality.h"
+#include "muroan/multimodal_net.h"
+#include "muroan/task.h"
+#include "muroan/vocabulary.h"
+
+namespace muroan {
+
+constexpr const char* kCheckpointFormat = "muroan-checkpoint/1";
+
+struct Checkpoint {
+  ModelConfig config;
+  std::string task;
+  TaskOptions task_options;  // regenerates the same splits
+  std::vector<std::string> classes;
+  std::vector<ModalitySpec> modalities;
+  Vocabulary vocab;
+  nlohmann::json training = nlohmann::json::object();  // options, metrics, timings
+  MultimodalNet net{nullptr};
+};
+
+// Writes DIR/checkpoint.json and DIR/weights.pt (creating DIR); each file is
+// written to a temporary name and renamed, so a crash never leaves half a file.
+void save_checkpoint(const Checkpoint& checkpoint, const std::string& dir);
+// Reads a checkpoint; throws InputError naming the file and field on any problem.
+Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device);
+
+nlohmann::json modality_to_json(const ModalitySpec& spec);
+// `where` prefixes error messages (e.g. "manifest.json: inputs[1]").
+ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& where);
+
+// The built-in model seen through the unified Classifier view.
+class BuiltinClassifier : public Classifier {
+ public:
+  BuiltinClassifier(MultimodalNet net, std::vector<ModalitySpec> modalities,
+                    std::vector<std::string> classes, std::string name, torch::Device device);
+
+  std::string name() const override { return name_; }
+  const std::vector<ModalitySpec>& modalities() const override { return modalities_; }
+  const std::vector<std::string>& classes() const override { return classes_; }
+  torch::Tensor logits(const Inputs& inputs) override;
+  bool has_fusion() const override { return true; }
+  torch::Tensor fusion(const Inputs& inputs) override;
+  bool supports_token_embeddings() const override { return true; }
+  torch::Tensor embed_tokens(size_t modality, const torch::Tensor& ids) override;
+  torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings,
+                                       const Inputs& original_inputs) override;
+  torch::Device device() const override { return device_; }
+  MultimodalNet& net() { return net_; }
+
+ private:
+  MultimodalNet net_;
+  std::vector<ModalitySpec> modalities_;
+  std::vector<std::string> classes_;
+  std::string name_;
+  torch::Device device_;
+};
+
+// A classifier over a loaded checkpoint, named "<task>/<fusion>".
+std::unique_ptr<BuiltinClassifier> make_classifier(const Checkpoint& checkpoint,
+                                                   const torch::Device& device);
+
+}  // namespace muroan

@@ -1,0 +1,182 @@
+// Measurement (DESIGN.md sections 4 and 7): one attack over a set of samples,
+// per-sample JSONL appended as results are produced (resumable), a versioned
+// summary computed from those records, and replay of a record.
+//
+//   muroan::AttackOptions attack;  attack.method = "greedy";
+//   muroan::MeasurementOptions opts; opts.out_dir = "runs/gmu-greedy";
+//   muroan::MeasurementResult r = muroan::run_measurement(
+//       model, split.inputs, split.labels, split.ids, split.texts, attack, opts);
+//   std::cout << muroan::format_summary_table(r.summary);
+//
+// Files in out_dir:
+//   run.json       what produced the results (model, options, shard); checked on resume
+//   results.jsonl  one record per sample, in sample order (see record_to_json)
+//   summary.json   "format": "muroan-summary/1" (see summary_to_json)
+// With shard_count > 1 the names carry ".shard-<i>-of-<n>" before the extension.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "muroan/attack.h"
+#include "muroan/classifier.h"
+#include "muroan/decoupling.h"
+#include "muroan/inputs.h"
+
+namespace muroan {
+
+constexpr const char* kSummaryFormat = "muroan-summary/1";
+constexpr const char* kRunFormat = "muroan-run/1";
+
+struct MeasurementOptions {
+  std::string out_dir;          // where the files go; empty: nothing is written
+  int64_t limit = 0;            // the first `limit` samples; 0: all
+  int64_t batch = 256;          // rows per forward pass of the clean pass
+  bool quiet = false;           // no progress bar, no printed table
+  bool resume = true;           // continue results.jsonl made with the same run.json; else start over
+  bool record_seconds = true;   // false writes 0 seconds, for byte-identical files
+  std::string model_name;       // default: model.name()
+  int64_t shard_index = 0;      // this process takes samples i with i % shard_count == shard_index
+  int64_t shard_count = 1;
+};
+
+// One line of results.jsonl.
+struct SampleRecord {
+  int64_t index = 0;            // position in the sample list
+  std::string id;
+  std::string text;             // for people; omitted when empty
+  int64_t label = -1;
+  int64_t clean_prediction = -1;
+  double clean_confidence = 0.0;
+  bool correct = false;         // clean_prediction == label
+  bool attacked = false;        // only correctly classified samples are attacked
+  bool success = false;
+  bool decoupling = true;       // false for pgd
+  int64_t adversarial_prediction = -1;
+  double adversarial_confidence = 0.0;
+  std::vector<std::string> modality_names;  // in model order
+  std::vector<ModalityKind> modality_kinds;
+  std::vector<int64_t> points;        // decoupled (union) per modality
+  std::vector<int64_t> input_points;  // N_m per modality
+  int64_t decoupled_points = 0;
+  int64_t total_points = 0;
+  std::optional<double> decoupling_rate;  // |S|/N; absent for pgd and unattacked samples
+  DecouplingSet set;
+  TextRemoval text_removal = TextRemoval::kDelete;
+  std::optional<double> fusion_shift;
+  std::optional<double> linf;
+  int64_t forward_passes = 0;
+  int64_t backward_passes = 0;
+  double seconds = 0.0;
+  std::string note;
+};
+
+// A record from an attack result (attacked = true).
+SampleRecord make_record(int64_t index, const std::string& id, const std::string& text, int64_t label,
+                         const AttackResult& result, const std::vector<ModalitySpec>& specs);
+
+// The JSONL object of a record, keys in this order:
+//   id, index, label, text?, clean_prediction, clean_confidence, correct, attacked,
+//   success, adversarial_prediction, adversarial_confidence,
+//   points {name: n}, input_points {name: N_m}, decoupled_points, total_points,
+//   decoupling_rate (null if n/a), set (decoupling_set_to_json; null if n/a),
+//   fusion_shift (null if n/a), linf (null if n/a), forward_passes,
+//   backward_passes, seconds, note?
+nlohmann::ordered_json record_to_json(const SampleRecord& record);
+// Throws Error naming the field when a line is malformed.
+SampleRecord record_from_json(const nlohmann::ordered_json& j);
+
+// Reads a results.jsonl. A last line that is cut short (no newline or not
+// JSON) is dropped when `drop_truncated_tail`, else an error; any other bad line
+// throws InputError("file:line", ...).
+std::vector<SampleRecord> read_records(const std::string& path, bool drop_truncated_tail = true);
+
+struct RateStats {
+  int64_t count = 0;
+  double mean = 0, median = 0, p90 = 0, min = 0, max = 0;
+};
+
+struct BudgetPoint {
+  double budget = 0;
+  double asr = 0;  // share of correctly classified samples with a success of rate <= budget
+};
+
+// The budgets of the ASR-versus-budget curve.
+const std::vector<double>& default_budgets();
+
+struct MeasurementSummary {
+  std::string model;
+  std::string method;
+  AttackOptions options;
+  int64_t samples = 0;     // records summarised
+  int64_t correct = 0;     // correctly classified
+  int64_t attacked = 0;
+  int64_t successes = 0;
+  double clean_accuracy = 0;
+  double asr = 0;          // successes / correct
+  bool decoupling = true;  // false for pgd: no rates, no curve
+  std::optional<RateStats> rate;  // decoupling rate of successes
+  std::vector<BudgetPoint> asr_vs_budget;
+  std::map<std::string, double> points_share;  // share of decoupled points per modality (successes)
+  std::optional<double> fusion_shift_mean;     // over successes
+  std::optional<double> linf_mean;             // pgd, over successes
+  double queries_per_sample = 0;   // forward rows per attacked sample
+  double backward_per_sample = 0;
+  double seconds_per_sample = 0;
+  std::vector<std::string> notes;  // distinct notes of the records, with counts
+};
+
+// Summary statistics of records (which may be merged from several runs or
+// shards). Median: mean of the middle two for an even count; p90: linear
+// interpolation between order statistics (position 0.9 (n-1)).
+MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std::string& model,
+                             const AttackOptions& options);
+// The summary JSON: format, model, method, options, seed, samples, correct,
+// attacked, successes, clean_accuracy, asr, decoupling_rate {count, mean, median,
+// p90, min, max} (null if none), asr_vs_budget [{budget, asr}], points_share,
+// fusion_shift_mean, linf_mean, queries_per_sample, backward_per_sample,
+// seconds_per_sample, notes, versions {muroan, torch}.
+nlohmann::ordered_json summary_to_json(const MeasurementSummary& summary);
+// A short table for people.
+std::string format_summary_table(const MeasurementSummary& summary);
+
+struct MeasurementResult {
+  MeasurementSummary summary;
+  std::vector<SampleRecord> records;  // all records of this run (resumed ones included)
+  int64_t resumed = 0;                // records found in results.jsonl at the start
+  std::string jsonl_path, summary_path;  // empty without out_dir
+};
+
+// Attacks every sample in order (samples: N rows per modality, any device;
+// labels int64 [N]; ids and texts: N or empty). Misclassified samples are
+// recorded with attacked = false. With out_dir, records are appended to
+// results.jsonl as they are produced and the summary written at the end; an
+// existing results.jsonl for the same run.json is resumed after its last valid
+// line. Throws UsageError for bad options or a results.jsonl from another run,
+// Error for inputs that do not fit the model.
+MeasurementResult run_measurement(Classifier& model, const Inputs& samples, const torch::Tensor& labels,
+                                  const std::vector<std::string>& ids,
+                                  const std::vector<std::string>& texts,
+                                  const AttackOptions& attack, const MeasurementOptions& options);
+
+struct ReplayResult {
+  int64_t prediction = -1;
+  double confidence = 0.0;
+  bool matches = false;  // prediction == the recorded adversarial prediction
+  Inputs adversarial;    // x_S, one row
+};
+
+// Rebuilds x_S of one sample (one row per modality) with InputSpace::apply and
+// asks the model.
+ReplayResult replay(Classifier& model, const Inputs& sample, const DecouplingSet& set, TextRemoval mode);
+// The same for a record (its set and removal mode); `matches` compares with the
+// record. Throws UsageError for records without a set (pgd, unattacked).
+ReplayResult replay(Classifier& model, const Inputs& sample, const SampleRecord& record);
+
+}  // namespace muroan

@@ -1,0 +1,36 @@
+// A model to measure and the samples to measure it on, from either source:
+//   * a checkpoint directory written by `muroan train` (a built-in model); its
+//     data is a split of its task: "train", "val" or "test" (default "test");
+//   * a TorchScript manifest.json (bring your own model, DESIGN.md section 5); its
+//     data is a samples.jsonl file (default: samples.jsonl beside the manifest).
+//
+//   muroan::ModelAndData md = muroan::load_model_and_data("byom/manifest.json", "", device);
+//   double acc = muroan::accuracy(*md.model, md.data.inputs, md.data.labels);
+#pragma once
+
+#include <torch/types.h>
+
+#include <memory>
+#include <string>
+
+#include "muroan/classifier.h"
+#include "muroan/sample_data.h"
+
+namespace muroan {
+
+struct ModelAndData {
+  std::unique_ptr<Classifier> model;
+  SampleData data;          // inputs on the CPU
+  std::string data_source;  // for people: "fashion-match test split", or the samples.jsonl path
+};
+
+// Whether `path` names a manifest (a .json file) rather than a checkpoint directory.
+bool is_manifest_path(const std::string& path);
+
+// Loads the model at `model_path` on `device` and its data (see above; `data`
+// empty: the default). `cache_dir` is where built-in task data is cached.
+// Throws InputError / UsageError naming the file and field on any problem.
+ModelAndData load_model_and_data(const std::string& model_path, const std::string& data,
+                                 const torch::Device& device, const std::string& cache_dir = ".muroan-cache");
+
+}  // namespace muroan

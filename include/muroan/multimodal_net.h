@@ -1,0 +1,102 @@
+// The built-in multimodal model: encoders E_m, a fusion F from the zoo, and a
+// head H (DESIGN.md section 1).
+//
+//   ModelConfig cfg = ...;            // fusion name, input shapes, vocabulary size
+//   MultimodalNet net(cfg);
+//   torch::Tensor logits = net->forward(image, tokens);   // [B,K]
+//   torch::Tensor z      = net->fuse(image, tokens);      // [B,D]
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/rnn.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+
+#include "muroan/fusion.h"
+
+namespace muroan {
+
+struct ModelConfig {
+  std::string fusion = "gmu";
+  int64_t image_channels = 1, image_height = 56, image_width = 56;
+  int64_t vocab_size = 0;    // token ids must be < vocab_size
+  int64_t max_len = 12;
+  int64_t pad_id = 0;
+  int64_t num_classes = 2;
+  int64_t dim = 64;          // encoder output width D
+  int64_t embed_dim = 32;    // token embedding width
+  int64_t head_hidden = 64;  // hidden width of the head MLP
+
+  FusionConfig fusion_config() const;
+  nlohmann::json to_json() const;
+  // Throws Error naming the missing or mistyped field.
+  static ModelConfig from_json(const nlohmann::json& j);
+};
+
+// Small CNN: three conv-relu-maxpool blocks; exposes the spatial grid (an H/8 x
+// W/8 map of D features) for attention fusions, and a pooled vector projected
+// from the whole grid.
+class ImageEncoderImpl : public torch::nn::Module {
+ public:
+  ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells);
+  ImageFeatures forward(const torch::Tensor& image);
+
+ private:
+  torch::nn::Sequential body_{nullptr};
+  torch::nn::Linear project_{nullptr};
+};
+TORCH_MODULE(ImageEncoder);
+
+// Token embedding + GRU; per-token features and their masked mean.
+class TextEncoderImpl : public torch::nn::Module {
+ public:
+  TextEncoderImpl(int64_t vocab_size, int64_t embed_dim, int64_t dim, int64_t pad_id);
+  torch::Tensor embed(const torch::Tensor& ids);  // [B,L] -> [B,L,E]
+  // From embeddings [B,L,E] and the mask [B,L] (true at real tokens).
+  TextFeatures forward_embedded(const torch::Tensor& embeddings, const torch::Tensor& mask);
+  TextFeatures forward(const torch::Tensor& ids);
+
+ private:
+  int64_t pad_id_;
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::GRU gru_{nullptr};
+};
+TORCH_MODULE(TextEncoder);
+
+class MultimodalNetImpl : public torch::nn::Module {
+ public:
+  explicit MultimodalNetImpl(const ModelConfig& config);
+
+  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& tokens);
+  torch::Tensor fuse(const torch::Tensor& image, const torch::Tensor& tokens);
+  // The same from token embeddings (white-box attacks on text); `tokens` gives the
+  // mask of real positions.
+  torch::Tensor forward_embedded(const torch::Tensor& image, const torch::Tensor& embeddings,
+                                 const torch::Tensor& tokens);
+  torch::Tensor embed_tokens(const torch::Tensor& tokens) { return text_encoder_->embed(tokens); }
+  // Logits from a fusion embedding.
+  torch::Tensor head(const torch::Tensor& z);
+
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  ModelConfig config_;
+  ImageEncoder image_encoder_{nullptr};
+  TextEncoder text_encoder_{nullptr};
+  Fusion fusion_;
+  torch::nn::Sequential head_{nullptr};
+};
+TORCH_MODULE(MultimodalNet);
+
+// Checks that image [B,C,H,W] float and tokens [B,L] int64 fit the config;
+// throws Error describing the first mismatch.
+void check_model_inputs(const ModelConfig& config, const torch::Tensor& image,
+                        const torch::Tensor& tokens);
+
+}  // namespace muroan

@@ -1,0 +1,119 @@
+// What an attack method sees of one sample while it searches: the model, the
+// input space, the objective, batched and counted candidate evaluation, and the
+// search steps that several methods share (candidates, best pick, pruning).
+// Attack::attack builds it; methods (src/attacks/*_attack.cpp) use it.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "muroan/attack.h"
+#include "muroan/decoupling.h"
+
+namespace muroan {
+
+// Thrown by SearchContext when options.max_queries is spent; Attack::attack
+// catches it and judges the smallest successful set evaluated so far.
+class QueryLimitReached : public std::runtime_error {
+ public:
+  QueryLimitReached() : std::runtime_error("query limit reached") {}
+};
+
+// One evaluated row.
+struct CandidateEval {
+  double loss = 0.0;        // the objective; lower is closer to success
+  int64_t prediction = -1;
+  bool success = false;     // the decision criterion (untargeted change or target hit)
+};
+
+class SearchContext {
+ public:
+  // Queries the clean sample once (counted). `sample` must be on model.device().
+  SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options,
+                uint64_t stream);
+
+  Classifier& model() { return model_; }
+  const AttackOptions& options() const { return options_; }
+  const InputSpace& space() const { return space_; }
+  const std::vector<ModalitySpec>& specs() const { return space_.specs(); }
+  // Whether options.modalities lets the attack touch modality m.
+  bool allowed(size_t m) const { return allowed_.at(m); }
+  int64_t clean_prediction() const { return clean_prediction_; }
+  const torch::Tensor& clean_logits() const { return clean_logits_; }  // [1,K]
+  const torch::Tensor& clean_fusion() const { return clean_fusion_; }
+  // Largest |S| the budget allows.
+  int64_t point_budget() const { return point_budget_; }
+  bool within_budget(const DecouplingSet& set) const;
+
+  // x_S for every set (rows), evaluated in forward passes of at most
+  // options.batch_size rows; every row counts as one query.
+  std::vector<CandidateEval> evaluate(const std::vector<DecouplingSet>& sets);
+  // The same for ready inputs (no set; e.g. pgd).
+  std::vector<CandidateEval> evaluate_inputs(const Inputs& batch);
+  // Differentiable objective [B] from logits [B,K] and (fusion objective) z [B,D].
+  torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& fusion) const;
+  bool uses_fusion() const { return options_.objective == Objective::kFusion; }
+  // Whether a row with this prediction meets the decision criterion.
+  bool is_success(int64_t prediction) const;
+  // Counting for methods that call the model themselves (gradients). Throws
+  // QueryLimitReached when `rows` more forward rows exceed options.max_queries.
+  void count_forward(int64_t rows);
+  void count_backward(int64_t rows) { backward_passes_ += rows; }
+  int64_t forward_passes() const { return forward_passes_; }
+  int64_t backward_passes() const { return backward_passes_; }
+
+  // Randomness of this sample: options.seed mixed with the stream.
+  std::mt19937_64& rng() { return rng_; }
+
+  // Candidate elements of the allowed modalities: image regions at the options'
+  // granularity, and every real token position.
+  std::vector<DecouplingElement> image_candidates() const;
+  std::vector<DecouplingElement> token_candidates() const;
+  // Quadtree cells of `r` (side s -> ceil(s/2)), clipped, non-empty.
+  static std::vector<PixelRegion> quadrants(const PixelRegion& r);
+
+  // Greedy growth from `set`: each step evaluates set + c for every candidate c
+  // of `pool` that adds points and fits the budget (batched), and keeps the
+  // best (pick_best), until success or no candidate is left.
+  struct Outcome {
+    DecouplingSet set;
+    bool success = false;
+  };
+  Outcome grow_greedy(DecouplingSet set, const std::vector<DecouplingElement>& pool);
+  // Index of the best evaluation: a success adding the fewest points (then the
+  // lowest loss), else the lowest loss (then the fewest points); the first on
+  // a full tie. `added[i]` is the points row i adds.
+  static size_t pick_best(const std::vector<CandidateEval>& evals,
+                          const std::vector<int64_t>& added);
+  // Pruning: restores, one batched round at a time, the element whose
+  // restoration keeps the attack successful and frees the most points, until
+  // none can be restored. `set` must be successful.
+  DecouplingSet prune(DecouplingSet set);
+
+  // The smallest successful set (within budget) evaluated so far.
+  const std::optional<DecouplingSet>& best_success() const { return best_success_; }
+
+ private:
+  std::vector<CandidateEval> score(const torch::Tensor& logits, const torch::Tensor& fusion) const;
+  void note_successes(const std::vector<DecouplingSet>& sets, const std::vector<CandidateEval>& evals);
+
+  Classifier& model_;
+  AttackOptions options_;
+  InputSpace space_;
+  std::vector<bool> allowed_;
+  int64_t clean_prediction_ = -1;
+  torch::Tensor clean_logits_;
+  torch::Tensor clean_fusion_;  // [1,D] when the objective needs it
+  int64_t point_budget_ = 0;
+  int64_t forward_passes_ = 0, backward_passes_ = 0;
+  std::mt19937_64 rng_;
+  std::optional<DecouplingSet> best_success_;
+  int64_t best_success_size_ = 0;
+};
+
+}  // namespace muroan

@@ -1,0 +1,49 @@
+// Training the built-in models: Adam on cross-entropy, one pass over the
+// shuffled training split per epoch, validation accuracy after each epoch, early
+// stopping, and the best validation state kept.
+#pragma once
+
+#include <torch/types.h>
+
+#include <functional>
+#include <vector>
+
+#include "muroan/multimodal_net.h"
+#include "muroan/task.h"
+
+namespace muroan {
+
+struct TrainOptions {
+  int64_t epochs = 10;
+  int64_t batch_size = 64;
+  double learning_rate = 2e-3;
+  int64_t patience = 3;       // epochs without a better validation accuracy before stopping
+  uint64_t seed = 1;          // parameter initialisation and shuffling
+  torch::Device device = torch::kCPU;
+  bool quiet = false;         // no progress bar
+  // Optional change of each training batch before the step (defenses use it);
+  // receives inputs on `device` and the labels, returns the inputs to train on.
+  std::function<Inputs(const Inputs&, const torch::Tensor&)> transform_batch;
+  // Optional replacement of the forward pass of a training batch (after
+  // transform_batch): receives the batch and labels, returns the logits [B,K]
+  // to train on (pgd-at uses it to perturb token embeddings).
+  std::function<torch::Tensor(const Inputs&, const torch::Tensor&)> batch_logits;
+};
+
+struct EpochRecord {
+  int64_t epoch = 0;
+  double train_loss = 0, train_accuracy = 0, val_accuracy = 0, seconds = 0;
+};
+
+struct TrainResult {
+  std::vector<EpochRecord> epochs;
+  int64_t best_epoch = 0;
+  double best_val_accuracy = 0;
+  double seconds = 0;
+};
+
+// Trains `net` in place (moving it to options.device); on return it holds the
+// parameters of the epoch with the best validation accuracy.
+TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOptions& options);
+
+}  // namespace muroan

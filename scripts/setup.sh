@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs MUROAN's Debian packages (when missing), configures and builds it.
+# Used by scripts/main.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ccache pkg-config
+  libtorch-dev libopenblas0-pthread        # LibTorch; OpenBLAS makes matrix products ~20x faster
+  nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev
+  libgtest-dev libbenchmark-dev
+  dataset-fashion-mnist                    # items of the fashion-match task
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${MUROAN_CMAKE_ARGS:-} >/dev/null
+cmake --build build -j"$jobs"

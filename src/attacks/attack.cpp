@@ -1,0 +1,292 @@
+#include "muroan/attack.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "attacks/methods.h"
+#include "muroan/error.h"
+#include "muroan/search_context.h"
+
+namespace muroan {
+
+const char* objective_name(Objective o) {
+  switch (o) {
+    case Objective::kMargin: return "margin";
+    case Objective::kFusion: return "fusion";
+    case Objective::kTargeted: return "targeted";
+  }
+  return "?";
+}
+
+Objective parse_objective(const std::string& name) {
+  if (name == "margin") return Objective::kMargin;
+  if (name == "fusion") return Objective::kFusion;
+  if (name == "targeted") return Objective::kTargeted;
+  throw UsageError("objective: expected margin, fusion or targeted, got '" + name + "'");
+}
+
+const char* granularity_name(Granularity g) {
+  switch (g) {
+    case Granularity::kPixel: return "pixel";
+    case Granularity::kPatch: return "patch";
+    case Granularity::kQuadtree: return "quadtree";
+  }
+  return "?";
+}
+
+Granularity parse_granularity(const std::string& name) {
+  if (name == "pixel") return Granularity::kPixel;
+  if (name == "patch") return Granularity::kPatch;
+  if (name == "quadtree") return Granularity::kQuadtree;
+  throw UsageError("granularity: expected pixel, patch or quadtree, got '" + name + "'");
+}
+
+nlohmann::ordered_json attack_options_to_json(const AttackOptions& o) {
+  return {{"method", o.method},
+          {"objective", objective_name(o.objective)},
+          {"target", o.target},
+          {"budget", o.budget},
+          {"modalities", o.modalities},
+          {"max_queries", o.max_queries},
+          {"seed", o.seed},
+          {"granularity", granularity_name(o.granularity)},
+          {"patch", o.patch},
+          {"top_k", o.top_k},
+          {"text_removal", text_removal_name(o.text_removal)},
+          {"batch_size", o.batch_size},
+          {"reference_min_side", o.reference_min_side},
+          {"max_combinations", o.max_combinations},
+          {"random_trials", o.random_trials},
+          {"eps", o.eps},
+          {"step_size", o.step_size},
+          {"steps", o.steps},
+          {"random_start", o.random_start},
+          {"clamp_min", o.clamp_min},
+          {"clamp_max", o.clamp_max}};
+}
+
+AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
+  if (!j.is_object()) throw UsageError("attack options: expected a JSON object");
+  AttackOptions o;
+  auto get = [&j](const char* key, auto& field) {
+    auto it = j.find(key);
+    if (it == j.end()) return;
+    try {
+      field = it->get<std::decay_t<decltype(field)>>();
+    } catch (const nlohmann::ordered_json::exception&) {
+      throw UsageError(std::string("attack options: field '") + key + "' has the wrong type");
+    }
+  };
+  std::string objective = objective_name(o.objective), granularity = granularity_name(o.granularity),
+              removal = text_removal_name(o.text_removal);
+  get("method", o.method);
+  get("objective", objective);
+  get("target", o.target);
+  get("budget", o.budget);
+  get("modalities", o.modalities);
+  get("max_queries", o.max_queries);
+  get("seed", o.seed);
+  get("granularity", granularity);
+  get("patch", o.patch);
+  get("top_k", o.top_k);
+  get("text_removal", removal);
+  get("batch_size", o.batch_size);
+  get("reference_min_side", o.reference_min_side);
+  get("max_combinations", o.max_combinations);
+  get("random_trials", o.random_trials);
+  get("eps", o.eps);
+  get("step_size", o.step_size);
+  get("steps", o.steps);
+  get("random_start", o.random_start);
+  get("clamp_min", o.clamp_min);
+  get("clamp_max", o.clamp_max);
+  o.objective = parse_objective(objective);
+  o.granularity = parse_granularity(granularity);
+  o.text_removal = parse_text_removal(removal);
+  return o;
+}
+
+void validate_attack_options(const AttackOptions& o) {
+  bool known = false;
+  std::string names;
+  for (const auto& info : attack_catalog()) {
+    known = known || info.name == o.method;
+    names += (names.empty() ? "" : ", ") + info.name;
+  }
+  if (!known) throw UsageError("attack method: unknown '" + o.method + "' (expected " + names + ")");
+  auto require = [](bool ok, const std::string& what) {
+    if (!ok) throw UsageError("attack options: " + what);
+  };
+  require(o.budget > 0.0 && o.budget <= 1.0, "budget must be in (0, 1], got " + std::to_string(o.budget));
+  require(o.max_queries >= 0, "max_queries must be >= 0 (0: unlimited)");
+  require(o.patch >= 1, "patch must be >= 1");
+  require(o.top_k >= 1, "top_k must be >= 1");
+  require(o.batch_size >= 1, "batch_size must be >= 1");
+  require(o.reference_min_side >= 1, "reference_min_side must be >= 1");
+  require(o.max_combinations >= 1, "max_combinations must be >= 1");
+  require(o.random_trials >= 1, "random_trials must be >= 1");
+  require(o.eps >= 0.0, "eps must be >= 0");
+  require(o.step_size > 0.0, "step_size must be > 0");
+  require(o.steps >= 0, "steps must be >= 0");
+  require(o.clamp_min < o.clamp_max, "clamp_min must be below clamp_max");
+  require(o.objective != Objective::kTargeted || o.target >= 0,
+          "the targeted objective needs a target class (target >= 0)");
+}
+
+void validate_attack_options(const AttackOptions& o, const Classifier& model) {
+  validate_attack_options(o);
+  const auto& specs = model.modalities();
+  for (const auto& name : o.modalities) {
+    bool found = false;
+    std::string names;
+    for (const auto& s : specs) {
+      found = found || s.name == name;
+      names += (names.empty() ? "" : ", ") + s.name;
+    }
+    if (!found)
+      throw UsageError("attack modalities: model '" + model.name() + "' has no modality '" + name +
+                       "' (it has " + names + ")");
+  }
+  if (model.num_classes() < 2)
+    throw UsageError("model '" + model.name() + "' has fewer than 2 classes: nothing to attack");
+  if (o.objective == Objective::kTargeted && o.target >= model.num_classes())
+    throw UsageError("target class " + std::to_string(o.target) + " is outside the model's " +
+                     std::to_string(model.num_classes()) + " classes");
+  if (o.objective == Objective::kFusion && !model.has_fusion())
+    throw UsageError("objective fusion needs the fusion embedding, and model '" + model.name() +
+                     "' exposes none (use objective margin or targeted)");
+}
+
+Attack::Attack(AttackOptions options) : options_(std::move(options)) {
+  validate_attack_options(options_);
+}
+
+namespace {
+
+double confidence(const torch::Tensor& logits, int64_t cls) {
+  return torch::softmax(logits.to(torch::kDouble), 1)[0][cls].item<double>();
+}
+
+double fusion_shift(Classifier& model, const Inputs& clean, const Inputs& adversarial) {
+  auto z0 = model.fusion(clean).to(torch::kDouble);
+  auto z1 = model.fusion(adversarial).to(torch::kDouble);
+  return 1.0 - torch::cosine_similarity(z1, z0, 1, 1e-8)[0].item<double>();
+}
+
+}  // namespace
+
+AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t stream) {
+  validate_attack_options(options_, model);
+  const auto start = std::chrono::steady_clock::now();
+  const Inputs x = to_device(sample, model.device());
+  SearchContext ctx(model, x, options_, stream);
+
+  AttackResult r;
+  r.decoupling = is_decoupling();
+  r.text_removal = options_.text_removal;
+  r.clean_prediction = ctx.clean_prediction();
+  r.clean_confidence = confidence(ctx.clean_logits(), r.clean_prediction);
+
+  Proposal p;
+  if (options_.objective == Objective::kTargeted && options_.target == ctx.clean_prediction()) {
+    p.note = "not attacked: the clean prediction already is the target class";
+  } else {
+    try {
+      p = run(ctx);
+    } catch (const QueryLimitReached&) {
+      p = Proposal{};
+      if (ctx.best_success()) p.set = *ctx.best_success();
+      p.note = "max_queries (" + std::to_string(options_.max_queries) + ") reached";
+    }
+  }
+
+  // The judge: rebuild the adversarial input and ask the model, whatever the
+  // method believed. Its own queries are not charged to the method.
+  torch::NoGradGuard no_grad;
+  const InputSpace& space = ctx.space();
+  const auto& specs = space.specs();
+  bool violation = false;
+  std::string why;
+  Inputs adv;
+  if (r.decoupling) {
+    adv = space.apply({p.set}, options_.text_removal);
+    r.set = p.set;
+    r.points = space.count(p.set);
+    r.decoupling_rate = r.points.rate();
+    for (const auto& e : p.set.elements)
+      if (!ctx.allowed(e.modality)) {
+        violation = true;
+        why = "the set touches modality '" + specs[e.modality].name + "', which the options exclude";
+      }
+    if (r.points.decoupled_points() > ctx.point_budget()) {
+      violation = true;
+      why = "the set has " + std::to_string(r.points.decoupled_points()) + " points, over the budget of " +
+            std::to_string(ctx.point_budget());
+    }
+  } else {
+    adv = p.perturbed.empty() ? x : p.perturbed;
+    r.points.total = space.points();
+    r.points.decoupled.assign(specs.size(), 0);
+    if (adv.size() != x.size()) throw Error(name() + ": proposed input has the wrong number of modalities");
+    double linf = 0.0;
+    for (size_t m = 0; m < specs.size(); ++m) {
+      if (!adv[m].sizes().equals(x[m].sizes()))
+        throw Error(name() + ": proposed input of modality '" + specs[m].name + "' has the wrong shape");
+      const bool changed = !torch::equal(adv[m], x[m]);
+      if (!changed) continue;
+      if (!ctx.allowed(m) || !specs[m].is_image()) {
+        violation = true;
+        why = "the perturbation changes modality '" + specs[m].name + "', which it may not";
+        continue;
+      }
+      linf = std::max(linf, (adv[m] - x[m]).abs().max().item<double>());
+    }
+    r.linf = linf;
+    if (linf > options_.eps + 1e-6) {
+      violation = true;
+      why = "the perturbation's L-infinity distance exceeds eps";
+    }
+  }
+  const auto logits = model.logits(adv);
+  r.adversarial_prediction = logits.argmax(1).item<int64_t>();
+  r.adversarial_confidence = confidence(logits, r.adversarial_prediction);
+  if (model.has_fusion()) r.fusion_shift = fusion_shift(model, x, adv);
+  r.success = !violation && !(options_.objective == Objective::kTargeted &&
+                              options_.target == r.clean_prediction) &&
+              ctx.is_success(r.adversarial_prediction);
+  r.note = violation ? "not a success: " + why : p.note;
+  r.adversarial = std::move(adv);
+  r.forward_passes = ctx.forward_passes();
+  r.backward_passes = ctx.backward_passes();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+std::vector<AttackInfo> attack_catalog() {
+  return {
+      {"reference", "the published decoupling attack: quadtree occlusion and word-deletion candidates, "
+                    "then their combinations by increasing size (black-box)"},
+      {"greedy", "adds the point or region that most lowers the objective until the decision changes, "
+                 "then prunes (black-box)"},
+      {"saliency", "first-order estimates rank the candidates, the best are re-ranked exactly, then "
+                   "pruned (white-box)"},
+      {"random", "random sets growing up to the budget (baseline)"},
+      {"drop", "removal of whole modalities (baseline)"},
+      {"pgd", "L-infinity PGD on the image modalities; not a decoupling attack (baseline)"},
+  };
+}
+
+std::unique_ptr<Attack> make_attack(const AttackOptions& options) {
+  validate_attack_options(options);
+  if (options.method == "reference") return make_reference_attack(options);
+  if (options.method == "greedy") return make_greedy_attack(options);
+  if (options.method == "saliency") return make_saliency_attack(options);
+  if (options.method == "random") return make_random_attack(options);
+  if (options.method == "drop") return make_drop_attack(options);
+  return make_pgd_attack(options);
+}
+
+}  // namespace muroan

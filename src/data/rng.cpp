@@ -1,0 +1,51 @@
+// Deterministic randomness for the generators (see generators.h).
+#include <limits>
+
+#include "data/generators.h"
+#include "muroan/error.h"
+
+namespace muroan {
+namespace data {
+namespace {
+
+// splitmix64 finaliser: spreads a seed over all 64 bits.
+uint64_t mix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+uint64_t stream_seed(uint64_t seed, const std::string& stream) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a of the stream name
+  for (unsigned char c : stream) h = (h ^ c) * 0x100000001b3ULL;
+  return mix(mix(seed) ^ h);
+}
+
+int64_t Rng::uniform(int64_t n) {
+  if (n <= 0) throw Error("Rng::uniform needs a positive bound");
+  // Rejection sampling: the largest multiple of n below 2^64 keeps it unbiased.
+  const uint64_t bound = static_cast<uint64_t>(n);
+  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
+                         std::numeric_limits<uint64_t>::max() % bound;
+  uint64_t r;
+  do r = engine_();
+  while (r >= limit);
+  return static_cast<int64_t>(r % bound);
+}
+
+int64_t Rng::weighted(const std::vector<int64_t>& weights) {
+  int64_t total = 0;
+  for (int64_t w : weights) total += w;
+  int64_t r = uniform(total);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (r < weights[i]) return static_cast<int64_t>(i);
+    r -= weights[i];
+  }
+  return static_cast<int64_t>(weights.size()) - 1;  // not reached
+}
+
+}  // namespace data
+}  // namespace muroan

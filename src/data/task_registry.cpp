@@ -1,0 +1,101 @@
+// The built-in tasks: catalog, default sizes, caching, and the conversion of a
+// generated task into TaskData.
+#include <functional>
+
+#include "data/generators.h"
+#include "muroan/error.h"
+#include "muroan/task.h"
+
+namespace muroan {
+namespace {
+
+struct TaskEntry {
+  TaskInfo info;
+  data::SplitSizes default_sizes;
+  std::function<data::RawTask(uint64_t, const data::SplitSizes&)> generate;
+};
+
+const std::vector<TaskEntry>& registry() {
+  static const std::vector<TaskEntry> entries = {
+      {{"fashion-match",
+        "is the caption true of the Fashion-MNIST item? (1x56x56 image of one item upscaled "
+        "2x, caption naming a class, maybe negated, classes false/true; every image with a "
+        "true and a false caption)"},
+       {12000, 2000, 2000},
+       data::generate_fashion_match},
+      {{"shapes-vqa",
+        "Sort-of-CLEVR style questions about 5 coloured circles and squares (3x64x64 image, "
+        "question, 9 answers: no, yes, circle, square, 1-5)"},
+       {12000, 2000, 2000},
+       data::generate_shapes_vqa},
+  };
+  return entries;
+}
+
+// Scene images repeated per sample, as float in [0,1].
+Split to_split(data::RawSplit raw) {
+  Split split;
+  auto images = raw.scenes.index_select(0, raw.scene_index).to(torch::kFloat).div_(255.0);
+  split.inputs = {images, raw.tokens};
+  split.labels = raw.labels;
+  split.ids = std::move(raw.ids);
+  split.texts = std::move(raw.texts);
+  return split;
+}
+
+int64_t resolve_size(int64_t requested, int64_t fallback, const char* which) {
+  if (requested < 0)
+    throw UsageError(std::string("the ") + which + " size must be positive (0: default), got " +
+                     std::to_string(requested));
+  return requested == 0 ? fallback : requested;
+}
+
+}  // namespace
+
+std::vector<TaskInfo> task_catalog() {
+  std::vector<TaskInfo> out;
+  for (const auto& e : registry()) out.push_back(e.info);
+  return out;
+}
+
+TaskData load_task(const std::string& name, const TaskOptions& options) {
+  const TaskEntry* entry = nullptr;
+  std::string known;
+  for (const auto& e : registry()) {
+    if (e.info.name == name) entry = &e;
+    known += (known.empty() ? "" : ", ") + e.info.name;
+  }
+  if (!entry) throw UsageError("unknown task '" + name + "' (known: " + known + ")");
+
+  data::SplitSizes sizes;
+  sizes.train = resolve_size(options.train_size, entry->default_sizes.train, "train");
+  sizes.val = resolve_size(options.val_size, entry->default_sizes.val, "validation");
+  sizes.test = resolve_size(options.test_size, entry->default_sizes.test, "test");
+
+  data::RawTask raw;
+  bool cached = false;
+  std::string path;
+  if (!options.cache_dir.empty()) {
+    path = data::cache_path(options.cache_dir, name, options.seed, sizes);
+    cached = data::read_cached_task(path, name, options.seed, sizes, &raw);
+  }
+  if (!cached) {
+    raw = entry->generate(options.seed, sizes);
+    if (!path.empty()) data::write_cached_task(path, options.seed, sizes, raw);
+  }
+
+  TaskData task;
+  task.task = name;
+  const auto& scenes = raw.splits[0].scenes;
+  task.modalities = {
+      ModalitySpec::image("image", scenes.size(1), scenes.size(2), scenes.size(3), /*fill=*/0.0),
+      ModalitySpec::tokens("tokens", raw.max_len, Vocabulary::kPadId, raw.vocab.size())};
+  task.classes = std::move(raw.classes);
+  task.vocab = std::move(raw.vocab);
+  task.train = to_split(std::move(raw.splits[0]));
+  task.val = to_split(std::move(raw.splits[1]));
+  task.test = to_split(std::move(raw.splits[2]));
+  return task;
+}
+
+}  // namespace muroan

@@ -1,0 +1,192 @@
+// run_measurement: one attack over many samples, appended line by line, resumable.
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "eval/jsonl.h"
+#include "muroan/error.h"
+#include "muroan/measurement.h"
+#include "muroan/progress.h"
+
+namespace muroan {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string shard_name(const std::string& stem, const std::string& ext, const MeasurementOptions& o) {
+  if (o.shard_count <= 1) return stem + ext;
+  return stem + ".shard-" + std::to_string(o.shard_index) + "-of-" + std::to_string(o.shard_count) + ext;
+}
+
+nlohmann::ordered_json run_json(const std::string& model, const std::vector<ModalitySpec>& specs,
+                                const AttackOptions& attack, const MeasurementOptions& o) {
+  nlohmann::ordered_json names = nlohmann::ordered_json::array();
+  for (const auto& s : specs) names.push_back(s.name);
+  return {{"format", kRunFormat},   {"model", model},
+          {"modalities", names},    {"method", attack.method},
+          {"options", attack_options_to_json(attack)},
+          {"shard_index", o.shard_index}, {"shard_count", o.shard_count}};
+}
+
+void write_file_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(tmp.string(), "cannot open for writing");
+    out << text;
+    if (!out) throw InputError(tmp.string(), "write failed");
+  }
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+MeasurementResult run_measurement(Classifier& model, const Inputs& samples, const torch::Tensor& labels,
+                                  const std::vector<std::string>& ids,
+                                  const std::vector<std::string>& texts, const AttackOptions& attack,
+                                  const MeasurementOptions& o) {
+  // Checks before any work.
+  const int64_t n_all = batch_size(samples);
+  if (!labels.defined() || labels.dim() != 1 || labels.size(0) != n_all)
+    throw UsageError("measurement: labels must be a 1-D tensor with one label per sample (" +
+                     std::to_string(n_all) + ")");
+  if (!ids.empty() && static_cast<int64_t>(ids.size()) != n_all)
+    throw UsageError("measurement: " + std::to_string(ids.size()) + " ids for " + std::to_string(n_all) +
+                     " samples");
+  if (!texts.empty() && static_cast<int64_t>(texts.size()) != n_all)
+    throw UsageError("measurement: " + std::to_string(texts.size()) + " texts for " +
+                     std::to_string(n_all) + " samples");
+  if (o.limit < 0) throw UsageError("measurement: limit must be >= 0 (0: all samples)");
+  if (o.batch < 1) throw UsageError("measurement: batch must be >= 1");
+  if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
+    throw UsageError("measurement: shard index " + std::to_string(o.shard_index) + " of " +
+                     std::to_string(o.shard_count) + " shards");
+  validate_attack_options(attack, model);
+  auto method = make_attack(attack);
+  const auto& specs = model.modalities();
+  const std::string model_name = o.model_name.empty() ? model.name() : o.model_name;
+
+  const int64_t n = o.limit > 0 ? std::min(o.limit, n_all) : n_all;
+  std::vector<int64_t> todo;  // the sample indices of this shard, in order
+  for (int64_t i = o.shard_index; i < n; i += o.shard_count) todo.push_back(i);
+  auto id_of = [&ids](int64_t i) { return ids.empty() ? std::to_string(i) : ids[static_cast<size_t>(i)]; };
+  const auto label_host = labels.to(torch::kCPU).to(torch::kLong).contiguous();
+  const int64_t* label_of = label_host.data_ptr<int64_t>();
+
+  // Files, and what an earlier run already did.
+  MeasurementResult result;
+  std::ofstream jsonl;
+  fs::path summary_path;
+  if (!o.out_dir.empty()) {
+    const fs::path dir(o.out_dir);
+    fs::create_directories(dir);
+    const fs::path jsonl_path = dir / shard_name("results", ".jsonl", o);
+    const fs::path run_path = dir / shard_name("run", ".json", o);
+    summary_path = dir / shard_name("summary", ".json", o);
+    result.jsonl_path = jsonl_path.string();
+    result.summary_path = summary_path.string();
+    const auto run = run_json(model_name, specs, attack, o);
+    if (o.resume && fs::exists(jsonl_path)) {
+      nlohmann::ordered_json previous;
+      if (fs::exists(run_path)) {
+        std::ifstream in(run_path);
+        try {
+          previous = nlohmann::ordered_json::parse(in);
+        } catch (const nlohmann::ordered_json::exception&) {
+          throw InputError(run_path.string(), "not valid JSON");
+        }
+      }
+      if (previous != run)
+        throw UsageError(jsonl_path.string() + " holds results of another run (" + run_path.string() +
+                         " differs or is missing); use another output directory, or start over "
+                         "without resume");
+      auto content = read_jsonl(jsonl_path.string(), /*drop_truncated_tail=*/true);
+      if (content.records.size() > todo.size())
+        throw UsageError(jsonl_path.string() + " has more records than there are samples to attack");
+      for (size_t k = 0; k < content.records.size(); ++k) {
+        const auto& r = content.records[k];
+        if (r.index != todo[k] || r.id != id_of(todo[k]))
+          throw UsageError(jsonl_path.string() + ":" + std::to_string(k + 1) + ": record of sample '" + r.id +
+                           "' where sample '" + id_of(todo[k]) + "' belongs; the samples differ from the "
+                           "earlier run");
+      }
+      fs::resize_file(jsonl_path, content.valid_bytes);  // drops a line cut short
+      result.records = std::move(content.records);
+      result.resumed = static_cast<int64_t>(result.records.size());
+    } else {
+      std::ofstream(jsonl_path, std::ios::trunc);
+    }
+    write_file_atomically(run_path, run.dump(2) + "\n");
+    jsonl.open(jsonl_path, std::ios::binary | std::ios::app);
+    if (!jsonl) throw InputError(jsonl_path.string(), "cannot open for appending");
+  }
+
+  // The clean pass, batched over samples; then the attacks, one sample at a time
+  // (each batched over its candidates).
+  ProgressBar bar("attack " + attack.method, static_cast<int64_t>(todo.size()), o.quiet);
+  int64_t correct = 0, successes = 0;
+  for (const auto& r : result.records) {
+    correct += r.correct ? 1 : 0;
+    successes += r.success ? 1 : 0;
+  }
+  const torch::Device device = model.device();
+  for (size_t begin = static_cast<size_t>(result.resumed); begin < todo.size();
+       begin += static_cast<size_t>(o.batch)) {
+    const size_t end = std::min(todo.size(), begin + static_cast<size_t>(o.batch));
+    std::vector<int64_t> chunk(todo.begin() + static_cast<std::ptrdiff_t>(begin),
+                               todo.begin() + static_cast<std::ptrdiff_t>(end));
+    torch::Tensor preds, conf;
+    {
+      torch::NoGradGuard no_grad;
+      const Inputs rows = to_device(select_rows(samples, torch::tensor(chunk, torch::kLong)), device);
+      const auto probs = torch::softmax(model.logits(rows).to(torch::kDouble), 1);
+      auto [c, p] = probs.max(1);
+      preds = p.to(torch::kCPU).contiguous();
+      conf = c.to(torch::kCPU).contiguous();
+    }
+    for (size_t k = 0; k < chunk.size(); ++k) {
+      const int64_t i = chunk[k];
+      const std::string text = texts.empty() ? "" : texts[static_cast<size_t>(i)];
+      SampleRecord r;
+      const int64_t pred = preds.data_ptr<int64_t>()[k];
+      if (pred == label_of[i]) {
+        const AttackResult a = method->attack(model, slice_rows(samples, i, i + 1), static_cast<uint64_t>(i));
+        r = make_record(i, id_of(i), text, label_of[i], a, specs);
+      } else {
+        r.index = i;
+        r.id = id_of(i);
+        r.text = text;
+        r.label = label_of[i];
+        r.clean_prediction = pred;
+        r.clean_confidence = conf.data_ptr<double>()[k];
+        r.decoupling = method->is_decoupling();
+      }
+      if (!o.record_seconds) r.seconds = 0.0;
+      correct += r.correct ? 1 : 0;
+      successes += r.success ? 1 : 0;
+      if (jsonl.is_open()) {
+        jsonl << record_to_json(r).dump() << '\n';
+        jsonl.flush();
+        if (!jsonl) throw InputError(result.jsonl_path, "write failed");
+      }
+      result.records.push_back(std::move(r));
+      bar.update(static_cast<int64_t>(result.records.size()),
+                 "ASR " + std::to_string(successes) + "/" + std::to_string(correct));
+    }
+  }
+
+  result.summary = summarize(result.records, model_name, attack);
+  if (!summary_path.empty()) write_file_atomically(summary_path, summary_to_json(result.summary).dump(2) + "\n");
+  char line[128];
+  std::snprintf(line, sizeof line, "ASR %lld/%lld", static_cast<long long>(result.summary.successes),
+                static_cast<long long>(result.summary.correct));
+  bar.finish(line);
+  if (!o.quiet) std::cout << format_summary_table(result.summary) << std::flush;
+  return result;
+}
+
+}  // namespace muroan

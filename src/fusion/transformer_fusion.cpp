@@ -1,0 +1,54 @@
+// Single-stream transformer (VisualBERT, Li et al. 2019 / ViLT, Kim et al. 2021):
+// [CLS], the image grid cells and the text tokens form one sequence; pads are
+// masked out as keys and z is the [CLS] output.
+#include "fusions.h"
+
+namespace muroan {
+
+namespace {
+constexpr double kEmbeddingStd = 0.02;  // BERT-style init of learned embeddings
+enum TokenType : int64_t { kImageType = 0, kTextType = 1 };
+}  // namespace
+
+TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config)
+    : out_dim_(config.hidden) {
+  const int64_t d = config.hidden;
+  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/d));
+  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/d));
+  cls_ = register_parameter("cls", torch::randn({1, 1, d}) * kEmbeddingStd);
+  row_pos_ = register_parameter("row_pos", torch::randn({config.grid_h, d}) * kEmbeddingStd);
+  col_pos_ = register_parameter("col_pos", torch::randn({config.grid_w, d}) * kEmbeddingStd);
+  text_pos_ = register_parameter("text_pos", torch::randn({config.max_len, d}) * kEmbeddingStd);
+  type_emb_ = register_parameter("type_emb", torch::randn({2, d}) * kEmbeddingStd);
+  layers_ = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config.layers; ++i) {
+    layers_->push_back(EncoderLayer(d, config.heads, /*feedforward=*/2 * d));
+  }
+}
+
+torch::Tensor TransformerFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
+  const int64_t batch = image.grid.size(0);
+  const int64_t h = image.grid.size(2), w = image.grid.size(3), len = text.tokens.size(1);
+  TORCH_CHECK(h <= row_pos_.size(0) && w <= col_pos_.size(0), "transformer fusion: grid ", h,
+              "x", w, " is larger than the configured ", row_pos_.size(0), "x", col_pos_.size(0));
+  TORCH_CHECK(len <= text_pos_.size(0), "transformer fusion: ", len,
+              " tokens is more than the configured max_len ", text_pos_.size(0));
+
+  // Image cells in row-major order, each + its row and column embedding.
+  auto grid_pos = (row_pos_.slice(0, 0, h).unsqueeze(1) + col_pos_.slice(0, 0, w).unsqueeze(0))
+                      .reshape({h * w, -1});
+  auto cells = image_proj_->forward(image.grid.flatten(/*start_dim=*/2).transpose(1, 2)) +
+               grid_pos + type_emb_[kImageType];
+  auto words = text_proj_->forward(zero_pads(text.tokens, text.mask)) +
+               text_pos_.slice(0, 0, len) + type_emb_[kTextType];
+  auto x = torch::cat({cls_.expand({batch, 1, -1}), cells, words}, /*dim=*/1);
+
+  auto always = torch::ones({batch, 1 + h * w}, text.mask.options().dtype(torch::kBool));
+  auto key_mask = torch::cat({always, text.mask.to(torch::kBool)}, /*dim=*/1);
+  for (const auto& layer : *layers_) {
+    x = layer->as<EncoderLayer>()->forward(x, key_mask);
+  }
+  return x.select(/*dim=*/1, /*index=*/0);
+}
+
+}  // namespace muroan

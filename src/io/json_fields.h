@@ -1,0 +1,28 @@
+// Checked access to JSON fields for the bring-your-own-model files: every
+// failure is an InputError "where: field 'name': what".
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace muroan::io {
+
+// "<where>: field '<name>'".
+std::string field_where(const std::string& where, const std::string& name);
+
+// The field, which must be present; throws "field 'name': missing".
+const nlohmann::json& require_field(const nlohmann::json& object, const std::string& name,
+                                    const std::string& where);
+// Values of one JSON type; throw "field 'name': expected <what>, got <type>".
+std::string string_field(const nlohmann::json& object, const std::string& name, const std::string& where);
+int64_t integer_field(const nlohmann::json& object, const std::string& name, const std::string& where);
+
+// A parse error without nlohmann's prefix ("[json.exception.parse_error.101] ...
+// column 5: "), e.g. "syntax error while parsing value - unexpected '}'".
+std::string json_error_text(const nlohmann::json::exception& e);
+// The JSON type of `value` for messages: "a string", "a number", "null", ...
+std::string json_type_text(const nlohmann::json& value);
+
+}  // namespace muroan::io

@@ -1,0 +1,133 @@
+// manifest.json of the TorchScript contract (DESIGN.md section 5).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+
+#include "io/json_fields.h"
+#include "muroan/checkpoint.h"
+#include "muroan/error.h"
+#include "muroan/torchscript_model.h"
+
+namespace fs = std::filesystem;
+
+namespace muroan {
+namespace {
+
+// Sample fields that cannot name an input.
+const std::set<std::string> kReservedNames = {"id", "label", "text"};
+
+// modality_from_json converts numbers between types silently; a manifest is
+// checked strictly first, so that 12.5 is not read as a max_len of 12.
+void check_input_types(const nlohmann::json& entry, const std::string& where) {
+  if (!entry.is_object()) throw InputError(where, "expected an object, got " + io::json_type_text(entry));
+  const std::string kind = io::string_field(entry, "kind", where);
+  io::string_field(entry, "name", where);
+  const auto integer = [&](const char* name, bool required) {
+    if (required || entry.contains(name)) io::integer_field(entry, name, where);
+  };
+  if (kind == "image") {
+    const auto& shape = io::require_field(entry, "shape", where);
+    bool ok = shape.is_array() && shape.size() == 3;
+    for (const auto& v : shape) ok = ok && v.is_number_integer();
+    if (!ok)
+      throw InputError(io::field_where(where, "shape"),
+                       "expected [C, H, W] (3 integers), got " + shape.dump());
+    if (entry.contains("fill") && !(entry["fill"].is_number() && std::isfinite(entry["fill"].get<double>())))
+      throw InputError(io::field_where(where, "fill"), "expected a number, got " + io::json_type_text(entry["fill"]));
+  } else if (kind == "tokens") {
+    integer("max_len", true);
+    integer("pad_id", false);
+    integer("vocab_size", false);
+  }
+  // any other kind: modality_from_json names it
+}
+
+void check_input_values(const ModalitySpec& spec, const std::string& where) {
+  if (kReservedNames.count(spec.name))
+    throw InputError(io::field_where(where, "name"),
+                     "'" + spec.name + "' is a sample field (id, label, text); name the input otherwise");
+  if (spec.name.empty()) throw InputError(io::field_where(where, "name"), "empty");
+  if (spec.is_tokens()) {
+    if (spec.pad_id < 0) throw InputError(io::field_where(where, "pad_id"), "must not be negative");
+    if (spec.vocab_size < 0) throw InputError(io::field_where(where, "vocab_size"), "must not be negative");
+    if (spec.vocab_size > 0 && spec.pad_id >= spec.vocab_size)
+      throw InputError(io::field_where(where, "pad_id"),
+                       std::to_string(spec.pad_id) + " is outside the vocabulary of " +
+                           std::to_string(spec.vocab_size) + " ids");
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot open for reading");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    const size_t byte = std::min<size_t>(e.byte, text.size());
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n');
+    throw InputError(path + ":" + std::to_string(line), "not valid JSON: " + io::json_error_text(e));
+  }
+}
+
+}  // namespace
+
+Manifest load_manifest(const std::string& path) {
+  const nlohmann::json j = read_json_file(path);
+  if (!j.is_object()) throw InputError(path, "expected a JSON object, got " + io::json_type_text(j));
+  Manifest m;
+  m.path = path;
+
+  const std::string model = io::string_field(j, "model", path);
+  if (model.empty()) throw InputError(io::field_where(path, "model"), "empty");
+  const fs::path model_path(model);
+  m.model_path = model_path.is_absolute() ? model : (fs::path(path).parent_path() / model_path).string();
+
+  const auto& inputs = io::require_field(j, "inputs", path);
+  if (!inputs.is_array() || inputs.empty())
+    throw InputError(io::field_where(path, "inputs"),
+                     "expected a non-empty array of inputs, got " +
+                         (inputs.is_array() ? std::string("an empty array") : io::json_type_text(inputs)));
+  std::set<std::string> names;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string where = path + ": inputs[" + std::to_string(i) + "]";
+    check_input_types(inputs[i], where);
+    ModalitySpec spec = modality_from_json(inputs[i], where);
+    check_input_values(spec, where);
+    if (!names.insert(spec.name).second)
+      throw InputError(io::field_where(where, "name"), "'" + spec.name + "' names two inputs");
+    m.inputs.push_back(std::move(spec));
+  }
+
+  const auto& classes = io::require_field(j, "classes", path);
+  if (!classes.is_array())
+    throw InputError(io::field_where(path, "classes"),
+                     "expected an array of class names, got " + io::json_type_text(classes));
+  std::set<std::string> seen;
+  for (size_t i = 0; i < classes.size(); ++i) {
+    const std::string where = path + ": field 'classes[" + std::to_string(i) + "]'";
+    if (!classes[i].is_string())
+      throw InputError(where, "expected a class name (string), got " + io::json_type_text(classes[i]));
+    if (!seen.insert(classes[i].get<std::string>()).second)
+      throw InputError(where, "'" + classes[i].get<std::string>() + "' is listed twice");
+    m.classes.push_back(classes[i].get<std::string>());
+  }
+  if (m.classes.size() < 2)
+    throw InputError(io::field_where(path, "classes"),
+                     "expected at least 2 classes, got " + std::to_string(m.classes.size()));
+
+  if (j.contains("fusion_method") && !j["fusion_method"].is_null()) {
+    m.fusion_method = io::string_field(j, "fusion_method", path);
+    if (m.fusion_method.empty())
+      throw InputError(io::field_where(path, "fusion_method"),
+                       "empty (name the exported method, or leave the field out)");
+  }
+  return m;
+}
+
+}  // namespace muroan

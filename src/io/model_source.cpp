@@ -1,0 +1,49 @@
+#include "muroan/model_source.h"
+
+#include <filesystem>
+
+#include "muroan/checkpoint.h"
+#include "muroan/error.h"
+#include "muroan/torchscript_model.h"
+
+namespace fs = std::filesystem;
+
+namespace muroan {
+namespace {
+
+constexpr const char* kDefaultSamples = "samples.jsonl";
+constexpr const char* kDefaultSplit = "test";
+
+}  // namespace
+
+bool is_manifest_path(const std::string& path) {
+  std::error_code ec;
+  return fs::path(path).extension() == ".json" && !fs::is_directory(path, ec);
+}
+
+ModelAndData load_model_and_data(const std::string& model_path, const std::string& data,
+                                 const torch::Device& device, const std::string& cache_dir) {
+  ModelAndData out;
+  if (is_manifest_path(model_path)) {
+    auto model = load_torchscript_model(model_path, device);
+    const std::string samples =
+        data.empty() ? (fs::path(model_path).parent_path() / kDefaultSamples).string() : data;
+    out.data = load_samples(samples, model->modalities(), model->classes());
+    out.data_source = samples;
+    out.model = std::move(model);
+    return out;
+  }
+  const std::string split = data.empty() ? kDefaultSplit : data;
+  if (split != "train" && split != "val" && split != "test")
+    throw UsageError("the data of a checkpoint is a split of its task (train, val or test), got '" + split + "'");
+  Checkpoint ck = load_checkpoint(model_path, device);
+  TaskOptions options = ck.task_options;
+  options.cache_dir = cache_dir;
+  TaskData task = load_task(ck.task, options);
+  out.data = split == "train" ? std::move(task.train) : split == "val" ? std::move(task.val) : std::move(task.test);
+  out.data_source = ck.task + " " + split + " split";
+  out.model = make_classifier(ck, device);
+  return out;
+}
+
+}  // namespace muroan

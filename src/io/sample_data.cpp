@@ -1,0 +1,203 @@
+// samples.jsonl of the bring-your-own-model contract: reading and writing.
+#include "muroan/sample_data.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unordered_map>
+
+#include "io/json_fields.h"
+#include "muroan/error.h"
+#include "muroan/png_image.h"
+
+namespace fs = std::filesystem;
+
+namespace muroan {
+namespace {
+
+constexpr const char* kSamplesFile = "samples.jsonl";
+constexpr const char* kImagesDir = "images";
+
+std::string image_text(int64_t channels, int64_t height, int64_t width) {
+  return std::to_string(width) + "x" + std::to_string(height) + " " +
+         (channels == 1 ? std::string("grey") : channels == 3 ? std::string("RGB")
+                                                              : std::to_string(channels) + "-channel");
+}
+
+// An image field: the PNG, relative to the data file, as float [C,H,W] in [0,1].
+torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec& spec, const fs::path& base,
+                               const std::string& where) {
+  const std::string rel = io::string_field(sample, spec.name, where);
+  const std::string fw = io::field_where(where, spec.name);
+  if (rel.empty()) throw InputError(fw, "empty path");
+  const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
+  torch::Tensor image;
+  try {
+    image = read_png(path.string());
+  } catch (const InputError& e) {
+    throw InputError(fw, e.what());
+  }
+  if (image.size(0) != spec.channels() || image.size(1) != spec.height() || image.size(2) != spec.width())
+    throw InputError(fw, path.string() + " is " + image_text(image.size(0), image.size(1), image.size(2)) +
+                             ", the input '" + spec.name + "' expects " +
+                             image_text(spec.channels(), spec.height(), spec.width()));
+  return image;
+}
+
+// A token field: ids, padded with pad_id to max_len.
+std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const ModalitySpec& spec,
+                                       const std::string& where) {
+  const auto& ids = io::require_field(sample, spec.name, where);
+  const std::string fw = io::field_where(where, spec.name);
+  if (!ids.is_array()) throw InputError(fw, "expected an array of token ids, got " + io::json_type_text(ids));
+  if (static_cast<int64_t>(ids.size()) > spec.max_len())
+    throw InputError(fw, std::to_string(ids.size()) + " ids, more than max_len " + std::to_string(spec.max_len()));
+  std::vector<int64_t> row(static_cast<size_t>(spec.max_len()), spec.pad_id);
+  for (size_t p = 0; p < ids.size(); ++p) {
+    if (!ids[p].is_number_integer())
+      throw InputError(fw, "element " + std::to_string(p) + " is " + io::json_type_text(ids[p]) +
+                               ", expected an integer id");
+    const int64_t id = ids[p].get<int64_t>();
+    if (id < 0 || (spec.vocab_size > 0 && id >= spec.vocab_size))
+      throw InputError(fw, "id " + std::to_string(id) + " (element " + std::to_string(p) +
+                               ") is outside the model's vocabulary" +
+                               (spec.vocab_size > 0 ? " of " + std::to_string(spec.vocab_size) + " ids" : ""));
+    row[p] = id;
+  }
+  return row;
+}
+
+std::string safe_file_stem(const std::string& id) {
+  std::string s = id;
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  return s.empty() || s[0] == '.' ? "_" + s : s;
+}
+
+void write_file_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw InputError(tmp.string(), "cannot open for writing");
+    out << text;
+    if (!out.flush()) throw InputError(tmp.string(), "write failed");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw InputError(path.string(), "cannot write: " + ec.message());
+}
+
+}  // namespace
+
+SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
+                        const std::vector<std::string>& classes) {
+  std::ifstream in(jsonl_path, std::ios::binary);
+  if (!in) throw InputError(jsonl_path, "cannot open for reading");
+  const fs::path base = fs::path(jsonl_path).parent_path();
+  const auto num_classes = static_cast<int64_t>(classes.size());
+
+  std::vector<std::vector<torch::Tensor>> images(modalities.size());
+  std::vector<std::vector<int64_t>> tokens(modalities.size());
+  std::vector<int64_t> labels;
+  std::unordered_map<std::string, int64_t> line_of_id;
+  SampleData data;
+  int64_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = jsonl_path + ":" + std::to_string(line_no);
+    nlohmann::json sample;
+    try {
+      sample = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw InputError(where, "not valid JSON: " + io::json_error_text(e));
+    }
+    if (!sample.is_object()) throw InputError(where, "expected a JSON object, got " + io::json_type_text(sample));
+
+    const std::string id = io::string_field(sample, "id", where);
+    if (id.empty()) throw InputError(io::field_where(where, "id"), "empty");
+    if (const auto [it, fresh] = line_of_id.emplace(id, line_no); !fresh)
+      throw InputError(io::field_where(where, "id"),
+                       "'" + id + "' is already the id of line " + std::to_string(it->second));
+    const int64_t label = io::integer_field(sample, "label", where);
+    if (label < 0 || label >= num_classes)
+      throw InputError(io::field_where(where, "label"),
+                       std::to_string(label) + " is outside the " + std::to_string(num_classes) + " classes");
+    std::string text;
+    if (sample.contains("text") && !sample["text"].is_null()) text = io::string_field(sample, "text", where);
+
+    for (size_t m = 0; m < modalities.size(); ++m) {
+      const ModalitySpec& spec = modalities[m];
+      if (spec.is_image()) {
+        images[m].push_back(read_image_field(sample, spec, base, where));
+      } else {
+        const auto row = read_tokens_field(sample, spec, where);
+        tokens[m].insert(tokens[m].end(), row.begin(), row.end());
+      }
+    }
+    labels.push_back(label);
+    data.ids.push_back(id);
+    data.texts.push_back(std::move(text));
+  }
+  if (in.bad()) throw InputError(jsonl_path, "read failed");
+  if (labels.empty()) throw InputError(jsonl_path, "no samples (the file is empty)");
+
+  const auto n = static_cast<int64_t>(labels.size());
+  for (size_t m = 0; m < modalities.size(); ++m) {
+    if (modalities[m].is_image())
+      data.inputs.push_back(torch::stack(images[m]).to(torch::kFloat).div_(255.0));
+    else
+      data.inputs.push_back(torch::tensor(tokens[m], torch::kLong).view({n, modalities[m].max_len()}));
+  }
+  data.labels = torch::tensor(labels, torch::kLong);
+  return data;
+}
+
+void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modalities, const std::string& dir) {
+  if (data.inputs.size() != modalities.size())
+    throw Error("save_samples: " + std::to_string(data.inputs.size()) + " input tensors for " +
+                std::to_string(modalities.size()) + " modalities");
+  int64_t image_modalities = 0;
+  for (const auto& m : modalities) image_modalities += m.is_image() ? 1 : 0;
+  const fs::path root(dir);
+  std::error_code ec;
+  fs::create_directories(image_modalities > 0 ? root / kImagesDir : root, ec);
+  if (ec) throw InputError(dir, "cannot create directory: " + ec.message());
+  std::set<std::string> stems;
+  std::string jsonl;
+  const int64_t n = data.size();
+  for (int64_t i = 0; i < n; ++i) {
+    const auto row = static_cast<size_t>(i);
+    const std::string id = row < data.ids.size() ? data.ids[row] : std::to_string(i);
+    std::string stem = safe_file_stem(id);
+    while (!stems.insert(stem).second) stem += "-" + std::to_string(i);  // two ids, one file name
+    // Fields in the order of the contract's example: id, images, text, tokens, label.
+    nlohmann::ordered_json sample = {{"id", id}};
+    for (size_t m = 0; m < modalities.size(); ++m) {
+      const ModalitySpec& spec = modalities[m];
+      if (!spec.is_image()) continue;
+      const std::string file = std::string(kImagesDir) + "/" + stem +
+                               (image_modalities > 1 ? "-" + spec.name : std::string()) + ".png";
+      write_png((root / file).string(), data.inputs[m][i]);
+      sample[spec.name] = file;
+    }
+    if (row < data.texts.size() && !data.texts[row].empty()) sample["text"] = data.texts[row];
+    for (size_t m = 0; m < modalities.size(); ++m) {
+      const ModalitySpec& spec = modalities[m];
+      if (!spec.is_tokens()) continue;
+      const auto ids = data.inputs[m][i].to(torch::kCPU).contiguous();
+      const int64_t* p = ids.data_ptr<int64_t>();
+      int64_t len = ids.numel();
+      while (len > 0 && p[len - 1] == spec.pad_id) --len;  // the loader pads again
+      sample[spec.name] = std::vector<int64_t>(p, p + len);
+    }
+    sample["label"] = data.labels[i].item<int64_t>();
+    jsonl += sample.dump() + "\n";
+  }
+  write_file_atomically(root / kSamplesFile, jsonl);
+}
+
+}  // namespace muroan

@@ -1,0 +1,186 @@
+#include "muroan/multimodal_net.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "muroan/error.h"
+
+namespace muroan {
+namespace {
+
+constexpr int64_t kConvBlocks = 3;  // each halves the spatial size
+
+void push_conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out) {
+  seq->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1)));
+  seq->push_back(torch::nn::ReLU());
+  seq->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(/*kernel_size=*/2)));
+}
+
+int64_t pooled_size(int64_t size) {
+  for (int64_t i = 0; i < kConvBlocks; ++i) size /= 2;
+  return size;
+}
+
+template <typename T>
+T required(const nlohmann::json& j, const char* field) {
+  if (!j.contains(field)) throw Error(std::string("model config: missing field '") + field + "'");
+  try {
+    return j.at(field).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(std::string("model config: field '") + field + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+FusionConfig ModelConfig::fusion_config() const {
+  FusionConfig f;
+  f.image_dim = dim;
+  f.text_dim = dim;
+  f.grid_h = pooled_size(image_height);
+  f.grid_w = pooled_size(image_width);
+  f.max_len = max_len;
+  f.hidden = dim;
+  f.num_classes = num_classes;
+  return f;
+}
+
+nlohmann::json ModelConfig::to_json() const {
+  return {{"fusion", fusion},         {"image_channels", image_channels},
+          {"image_height", image_height}, {"image_width", image_width},
+          {"vocab_size", vocab_size}, {"max_len", max_len},
+          {"pad_id", pad_id},         {"num_classes", num_classes},
+          {"dim", dim},               {"embed_dim", embed_dim},
+          {"head_hidden", head_hidden}};
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw Error("model config: expected a JSON object");
+  ModelConfig c;
+  c.fusion = required<std::string>(j, "fusion");
+  c.image_channels = required<int64_t>(j, "image_channels");
+  c.image_height = required<int64_t>(j, "image_height");
+  c.image_width = required<int64_t>(j, "image_width");
+  c.vocab_size = required<int64_t>(j, "vocab_size");
+  c.max_len = required<int64_t>(j, "max_len");
+  c.pad_id = required<int64_t>(j, "pad_id");
+  c.num_classes = required<int64_t>(j, "num_classes");
+  c.dim = required<int64_t>(j, "dim");
+  c.embed_dim = required<int64_t>(j, "embed_dim");
+  c.head_hidden = required<int64_t>(j, "head_hidden");
+  return c;
+}
+
+ImageEncoderImpl::ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells) {
+  torch::nn::Sequential body;
+  push_conv_block(body, channels, 16);
+  push_conv_block(body, 16, 32);
+  push_conv_block(body, 32, dim);
+  static_assert(kConvBlocks == 3, "the grid size assumes three pooling blocks");
+  body_ = register_module("body", body);
+  project_ = register_module("project", torch::nn::Linear(dim * grid_cells, dim));
+}
+
+ImageFeatures ImageEncoderImpl::forward(const torch::Tensor& image) {
+  ImageFeatures f;
+  f.grid = body_->forward(image);
+  // A learned projection of the whole grid rather than a mean: the mean would
+  // throw away where things are, and captions and questions ask about places.
+  f.pooled = torch::relu(project_->forward(f.grid.flatten(1)));
+  return f;
+}
+
+TextEncoderImpl::TextEncoderImpl(int64_t vocab_size, int64_t embed_dim, int64_t dim, int64_t pad_id)
+    : pad_id_(pad_id) {
+  embedding_ = register_module(
+      "embedding",
+      torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab_size, embed_dim).padding_idx(pad_id)));
+  gru_ = register_module(
+      "gru", torch::nn::GRU(torch::nn::GRUOptions(embed_dim, /*hidden_size=*/dim).batch_first(true)));
+}
+
+torch::Tensor TextEncoderImpl::embed(const torch::Tensor& ids) { return embedding_->forward(ids); }
+
+TextFeatures TextEncoderImpl::forward_embedded(const torch::Tensor& embeddings,
+                                               const torch::Tensor& mask) {
+  TextFeatures f;
+  f.mask = mask;
+  // Masked positions get a zero input so that a masked (not deleted) token
+  // carries no information; the GRU is unidirectional, so trailing pads never
+  // reach the real positions.
+  const auto maskf = mask.unsqueeze(-1).to(embeddings.dtype());
+  f.tokens = std::get<0>(gru_->forward(embeddings * maskf)) * maskf;
+  const auto count = maskf.sum(1).clamp_min(1.0);
+  f.pooled = f.tokens.sum(1) / count;
+  return f;
+}
+
+TextFeatures TextEncoderImpl::forward(const torch::Tensor& ids) {
+  return forward_embedded(embed(ids), ids != pad_id_);
+}
+
+MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config) {
+  if (config.vocab_size <= 0) throw Error("model config: vocab_size must be positive");
+  if (pooled_size(config.image_height) < 1 || pooled_size(config.image_width) < 1)
+    throw Error("model config: images must be at least 8x8 pixels");
+  image_encoder_ = register_module(
+      "image_encoder",
+      ImageEncoder(config.image_channels, config.dim,
+                   pooled_size(config.image_height) * pooled_size(config.image_width)));
+  text_encoder_ = register_module(
+      "text_encoder", TextEncoder(config.vocab_size, config.embed_dim, config.dim, config.pad_id));
+  fusion_ = register_module("fusion", make_fusion(config.fusion, config.fusion_config()));
+  if (!fusion_->outputs_logits()) {
+    head_ = register_module(
+        "head", torch::nn::Sequential(torch::nn::Linear(fusion_->out_dim(), config.head_hidden),
+                                      torch::nn::ReLU(),
+                                      torch::nn::Linear(config.head_hidden, config.num_classes)));
+  }
+}
+
+torch::Tensor MultimodalNetImpl::fuse(const torch::Tensor& image, const torch::Tensor& tokens) {
+  return fusion_->forward(image_encoder_->forward(image), text_encoder_->forward(tokens));
+}
+
+torch::Tensor MultimodalNetImpl::head(const torch::Tensor& z) {
+  return fusion_->outputs_logits() ? z : head_->forward(z);
+}
+
+torch::Tensor MultimodalNetImpl::forward(const torch::Tensor& image, const torch::Tensor& tokens) {
+  return head(fuse(image, tokens));
+}
+
+torch::Tensor MultimodalNetImpl::forward_embedded(const torch::Tensor& image,
+                                                  const torch::Tensor& embeddings,
+                                                  const torch::Tensor& tokens) {
+  auto text = text_encoder_->forward_embedded(embeddings, tokens != config_.pad_id);
+  return head(fusion_->forward(image_encoder_->forward(image), text));
+}
+
+void check_model_inputs(const ModelConfig& c, const torch::Tensor& image, const torch::Tensor& tokens) {
+  auto shape_str = [](const torch::Tensor& t) {
+    std::string s = "[";
+    for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+    return s + "]";
+  };
+  if (image.dim() != 4 || image.size(1) != c.image_channels || image.size(2) != c.image_height ||
+      image.size(3) != c.image_width)
+    throw Error("image: expected [B," + std::to_string(c.image_channels) + "," +
+                std::to_string(c.image_height) + "," + std::to_string(c.image_width) + "], got " +
+                shape_str(image));
+  if (!image.is_floating_point()) throw Error("image: expected float32 values");
+  if (tokens.dim() != 2 || tokens.size(1) != c.max_len)
+    throw Error("tokens: expected [B," + std::to_string(c.max_len) + "], got " + shape_str(tokens));
+  if (tokens.scalar_type() != torch::kLong) throw Error("tokens: expected int64 ids");
+  if (tokens.size(0) != image.size(0)) throw Error("image and tokens have different batch sizes");
+  if (tokens.numel() > 0) {
+    const int64_t lo = tokens.min().item<int64_t>(), hi = tokens.max().item<int64_t>();
+    if (lo < 0 || hi >= c.vocab_size)
+      throw Error("tokens: id " + std::to_string(lo < 0 ? lo : hi) + " is outside the vocabulary of " +
+                  std::to_string(c.vocab_size));
+  }
+}
+
+}  // namespace muroan

@@ -1,0 +1,183 @@
+// gallery.json: a few successful attacks of a run, with what a person needs to
+// see them. Written while the model and its samples are at hand, so that the
+// report (which never loads a model) can show them.
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "muroan/decoupling.h"
+#include "muroan/error.h"
+#include "muroan/measurement.h"
+#include "muroan/report.h"
+#include "png_data_uri.h"
+
+namespace muroan {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Replays tried per item kept: a record whose replay disagrees is skipped.
+constexpr int64_t kTriesPerItem = 4;
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in(text);
+  for (std::string w; in >> w;) words.push_back(w);
+  return words;
+}
+
+// Which modalities a successful record decouples, e.g. "image+tokens".
+std::string modality_mix(const SampleRecord& r) {
+  std::string mix;
+  for (size_t m = 0; m < r.points.size() && m < r.modality_names.size(); ++m)
+    if (r.points[m] > 0) mix += (mix.empty() ? "" : "+") + r.modality_names[m];
+  return mix;
+}
+
+// Successful records, smallest decoupling rate first, one of each modality mix
+// before the rest, so that the gallery is not all text deletions (or all patches).
+std::vector<const SampleRecord*> candidates(const std::vector<SampleRecord>& records) {
+  std::vector<const SampleRecord*> ok;
+  for (const auto& r : records)
+    if (r.success && r.decoupling && r.decoupling_rate) ok.push_back(&r);
+  std::stable_sort(ok.begin(), ok.end(), [](const SampleRecord* a, const SampleRecord* b) {
+    return *a->decoupling_rate < *b->decoupling_rate;
+  });
+  std::vector<const SampleRecord*> firsts, rest;
+  std::map<std::string, bool> seen;
+  for (const auto* r : ok) {
+    auto& s = seen[modality_mix(*r)];
+    (s ? rest : firsts).push_back(r);
+    s = true;
+  }
+  firsts.insert(firsts.end(), rest.begin(), rest.end());
+  return firsts;
+}
+
+nlohmann::ordered_json decision(int64_t cls, double confidence, const std::vector<std::string>& classes) {
+  const bool named = cls >= 0 && cls < static_cast<int64_t>(classes.size());
+  return {{"class", cls},
+          {"name", named ? classes[static_cast<size_t>(cls)] : std::to_string(cls)},
+          {"confidence", confidence}};
+}
+
+nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, const Inputs& adversarial,
+                                 const InputSpace& space, const std::vector<std::string>& classes,
+                                 const std::vector<std::string>& vocabulary) {
+  const auto& specs = space.specs();
+  nlohmann::ordered_json images = nlohmann::ordered_json::array();
+  nlohmann::ordered_json texts = nlohmann::ordered_json::array();
+  for (size_t m = 0; m < specs.size(); ++m) {
+    if (specs[m].is_image()) {
+      nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+      for (const auto& e : r.set.elements)
+        if (e.modality == m && !e.is_token())
+          regions.push_back({e.region.x, e.region.y, e.region.w, e.region.h});
+      images.push_back({{"modality", specs[m].name},
+                        {"width", specs[m].width()},
+                        {"height", specs[m].height()},
+                        {"original", report::png_data_uri(sample[m][0])},
+                        {"decoupled", report::png_data_uri(adversarial[m][0])},
+                        {"regions", std::move(regions)}});
+      continue;
+    }
+    const auto ids = sample[m][0].to(torch::kCPU).contiguous();
+    const auto& positions = space.token_positions(m);
+    const auto text_words = split_words(r.text);
+    const bool words_from_text = vocabulary.empty() && text_words.size() == positions.size();
+    nlohmann::ordered_json words = nlohmann::ordered_json::array();
+    for (size_t k = 0; k < positions.size(); ++k) {
+      const int64_t pos = positions[k];
+      const int64_t id = ids[pos].item<int64_t>();
+      std::string word;
+      if (id >= 0 && id < static_cast<int64_t>(vocabulary.size()))
+        word = vocabulary[static_cast<size_t>(id)];
+      else if (words_from_text)
+        word = text_words[k];
+      else
+        word = "#" + std::to_string(id);
+      const bool deleted = std::any_of(r.set.elements.begin(), r.set.elements.end(), [&](const DecouplingElement& e) {
+        return e.modality == m && e.is_token() && e.position == pos;
+      });
+      words.push_back({{"text", word}, {"deleted", deleted}});
+    }
+    texts.push_back({{"modality", specs[m].name}, {"removal", text_removal_name(r.text_removal)},
+                     {"words", std::move(words)}});
+  }
+  nlohmann::ordered_json j;
+  j["id"] = r.id;
+  j["index"] = r.index;
+  auto label = decision(r.label, 0.0, classes);
+  label.erase("confidence");
+  j["label"] = std::move(label);
+  j["clean"] = decision(r.clean_prediction, r.clean_confidence, classes);
+  j["adversarial"] = decision(r.adversarial_prediction, r.adversarial_confidence, classes);
+  j["decoupling_rate"] = *r.decoupling_rate;
+  j["decoupled_points"] = r.decoupled_points;
+  j["total_points"] = r.total_points;
+  j["images"] = std::move(images);
+  j["texts"] = std::move(texts);
+  return j;
+}
+
+}  // namespace
+
+int64_t write_gallery(const std::string& run_dir, Classifier& model, const SampleData& data,
+                      const std::vector<std::string>& vocabulary, int64_t max_items) {
+  const fs::path dir(run_dir);
+  const fs::path run_path = dir / "run.json";
+  std::ifstream in(run_path);
+  if (!in) throw InputError(run_path.string(), "cannot open for reading");
+  nlohmann::ordered_json run;
+  try {
+    run = nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::ordered_json::exception&) {
+    throw InputError(run_path.string(), "not valid JSON");
+  }
+  const auto records = read_records((dir / "results.jsonl").string());
+  const auto n = data.size();
+
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  int64_t tries = 0;
+  for (const SampleRecord* r : candidates(records)) {
+    if (static_cast<int64_t>(items.size()) >= max_items || tries >= kTriesPerItem * max_items) break;
+    ++tries;
+    if (r->index < 0 || r->index >= n)
+      throw InputError((dir / "results.jsonl").string(),
+                       "sample index " + std::to_string(r->index) + " is outside the " + std::to_string(n) +
+                           " samples given");
+    if (!data.ids.empty() && data.ids[static_cast<size_t>(r->index)] != r->id)
+      throw InputError((dir / "results.jsonl").string(),
+                       "sample " + std::to_string(r->index) + " is '" + r->id + "' in the results but '" +
+                           data.ids[static_cast<size_t>(r->index)] + "' in the data: not the samples of this run");
+    const Inputs sample = slice_rows(data.inputs, r->index, r->index + 1);
+    const ReplayResult replayed = replay(model, sample, *r);
+    if (!replayed.matches) continue;  // nondeterministic model: do not show what we cannot reproduce
+    const InputSpace space(model.modalities(), sample);
+    items.push_back(item_json(*r, sample, replayed.adversarial, space, model.classes(), vocabulary));
+  }
+
+  nlohmann::ordered_json j;
+  j["format"] = kGalleryFormat;
+  j["model"] = run.value("model", model.name());
+  j["method"] = run.value("method", "");
+  j["classes"] = model.classes();
+  j["items"] = std::move(items);
+  const fs::path path = dir / "gallery.json";
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(tmp.string(), "cannot open for writing");
+    out << j.dump(1) << "\n";
+    if (!out) throw InputError(tmp.string(), "write failed");
+  }
+  fs::rename(tmp, path);
+  return static_cast<int64_t>(j["items"].size());
+}
+
+}  // namespace muroan

@@ -1,0 +1,179 @@
+// Reading a result folder into a ReportData: everything the page shows comes
+// from these files, never from the memory of the run that wrote them.
+#include "report_data.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "muroan/error.h"
+#include "muroan/report.h"
+
+namespace muroan::report {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::ordered_json read_json(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path.string(), "cannot open for reading");
+  try {
+    return nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::ordered_json::exception& e) {
+    throw InputError(path.string(), std::string("not valid JSON: ") + e.what());
+  }
+}
+
+template <class T>
+T field(const nlohmann::ordered_json& j, const char* key, const std::string& where, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::ordered_json::exception&) {
+    throw InputError(where, std::string("field '") + key + "' has the wrong type");
+  }
+}
+
+template <class T>
+T required(const nlohmann::ordered_json& j, const char* key, const std::string& where) {
+  if (!j.is_object() || !j.contains(key)) throw InputError(where, std::string("missing field '") + key + "'");
+  return field<T>(j, key, where, T{});
+}
+
+RunView load_run(const fs::path& root, const std::string& rel_dir, const std::string& fusion) {
+  const fs::path dir = root / rel_dir;
+  const fs::path run_path = dir / "run.json";
+  const fs::path results_path = dir / "results.jsonl";
+  const auto run = read_json(run_path);
+  if (field<std::string>(run, "format", run_path.string(), "") != kRunFormat)
+    throw InputError(run_path.string() + ": format", std::string("expected \"") + kRunFormat + "\"");
+  RunView v;
+  v.dir = rel_dir;
+  v.model = required<std::string>(run, "model", run_path.string());
+  v.method = required<std::string>(run, "method", run_path.string());
+  v.fusion = fusion.empty() ? v.model : fusion;
+  AttackOptions options;
+  try {
+    options = attack_options_from_json(run.value("options", nlohmann::ordered_json::object()));
+  } catch (const Error& e) {
+    throw InputError(run_path.string() + ": options", e.what());
+  }
+  if (!fs::exists(results_path)) throw InputError(results_path.string(), "missing");
+  const auto records = read_records(results_path.string());
+  v.summary = summarize(records, v.model, options);
+  for (const auto& r : records) {
+    v.attack_seconds += r.seconds;
+    if (r.success && r.decoupling_rate) v.success_rates.push_back(*r.decoupling_rate);
+  }
+  std::sort(v.success_rates.begin(), v.success_rates.end());
+
+  const fs::path gallery_path = dir / "gallery.json";
+  if (fs::exists(gallery_path)) {
+    const auto g = read_json(gallery_path);
+    if (field<std::string>(g, "format", gallery_path.string(), "") != kGalleryFormat)
+      throw InputError(gallery_path.string() + ": format", std::string("expected \"") + kGalleryFormat + "\"");
+    v.classes = field<std::vector<std::string>>(g, "classes", gallery_path.string(), {});
+    const auto items = g.value("items", nlohmann::ordered_json::array());
+    if (!items.is_array()) throw InputError(gallery_path.string() + ": items", "expected an array");
+    v.gallery = items;
+  }
+  return v;
+}
+
+void add_unique(std::vector<std::string>& list, const std::string& name) {
+  if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+}
+
+ReportData load_analysis(const fs::path& root, const nlohmann::ordered_json& j) {
+  const std::string where = (root / "summary.json").string();
+  ReportData d;
+  d.analysis = true;
+  d.task = required<std::string>(j, "task", where);
+  d.command = field<std::string>(j, "command", where, "");
+  d.device = field<std::string>(j, "device", where, "");
+  d.seed = field<uint64_t>(j, "seed", where, 0);
+  d.samples = field<int64_t>(j, "samples", where, 0);
+  d.fusions = field<std::vector<std::string>>(j, "fusions", where, {});
+  d.methods = field<std::vector<std::string>>(j, "methods", where, {});
+  d.settings = j.value("settings", nlohmann::ordered_json::object());
+  d.versions = j.value("versions", nlohmann::ordered_json::object());
+  d.timings = j.value("timings", nlohmann::ordered_json::object());
+  d.title = "Fusion robustness on " + d.task;
+  for (const auto& m : j.value("models", nlohmann::ordered_json::array())) {
+    ModelView mv;
+    mv.fusion = required<std::string>(m, "fusion", where + ": models");
+    mv.checkpoint = field<std::string>(m, "checkpoint", where, "");
+    mv.reused = field<bool>(m, "reused", where, false);
+    if (m.contains("test_accuracy") && m["test_accuracy"].is_number()) mv.test_accuracy = m["test_accuracy"].get<double>();
+    mv.test_samples = field<int64_t>(m, "test_samples", where, 0);
+    mv.parameters = field<int64_t>(m, "parameters", where, 0);
+    mv.best_epoch = field<int64_t>(m, "best_epoch", where, 0);
+    mv.training_seconds = field<double>(m, "training_seconds", where, 0.0);
+    add_unique(d.fusions, mv.fusion);
+    d.models.push_back(mv);
+  }
+  const auto runs = j.value("runs", nlohmann::ordered_json::array());
+  if (!runs.is_array()) throw InputError(where + ": runs", "expected an array");
+  for (const auto& r : runs) {
+    const auto fusion = required<std::string>(r, "fusion", where + ": runs");
+    const auto dir = required<std::string>(r, "dir", where + ": runs");
+    RunView v = load_run(root, dir, fusion);
+    add_unique(d.fusions, v.fusion);
+    add_unique(d.methods, v.method);
+    d.runs.push_back(std::move(v));
+  }
+  return d;
+}
+
+ReportData load_single_run(const fs::path& root) {
+  ReportData d;
+  RunView v = load_run(root, ".", "");
+  d.title = v.model + " under " + v.method;
+  d.seed = v.summary.options.seed;
+  d.samples = v.summary.samples;
+  d.fusions = {v.fusion};
+  d.methods = {v.method};
+  d.settings = attack_options_to_json(v.summary.options);
+  const fs::path summary_path = root / "summary.json";
+  if (fs::exists(summary_path)) d.versions = read_json(summary_path).value("versions", nlohmann::ordered_json::object());
+  d.timings = {{"attack_seconds", v.attack_seconds}};
+  d.runs.push_back(std::move(v));
+  return d;
+}
+
+}  // namespace
+
+double RunView::asr_at(double budget) const {
+  if (summary.correct <= 0) return 0.0;
+  const auto within = std::upper_bound(success_rates.begin(), success_rates.end(), budget + 1e-12) -
+                      success_rates.begin();
+  return static_cast<double>(within) / static_cast<double>(summary.correct);
+}
+
+const RunView* ReportData::find_run(const std::string& fusion, const std::string& method) const {
+  for (const auto& r : runs)
+    if (r.fusion == fusion && r.method == method) return &r;
+  return nullptr;
+}
+
+const ModelView* ReportData::find_model(const std::string& fusion) const {
+  for (const auto& m : models)
+    if (m.fusion == fusion) return &m;
+  return nullptr;
+}
+
+ReportData load_report_data(const std::string& dir) {
+  const fs::path root(dir);
+  if (!fs::is_directory(root)) throw InputError(dir, "not a directory");
+  const fs::path summary_path = root / "summary.json";
+  if (fs::exists(summary_path)) {
+    const auto j = read_json(summary_path);
+    if (j.is_object() && j.value("format", "") == kAnalysisFormat) return load_analysis(root, j);
+  }
+  if (fs::exists(root / "run.json")) return load_single_run(root);
+  throw InputError(dir, std::string("not a result folder: expected summary.json of `muroan analyze` (\"format\": \"") +
+                            kAnalysisFormat + "\") or run.json and results.jsonl of `muroan attack --out`");
+}
+
+}  // namespace muroan::report

@@ -1,0 +1,385 @@
+// Attacks on hand-built models with known decoupling sets (DESIGN.md section 3).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "muroan/attack.h"
+#include "muroan/error.h"
+#include "muroan/search_context.h"
+#include "tiny_models.h"
+
+namespace muroan {
+namespace {
+
+using testing::kInputPoints;
+using testing::kKeyPosition;
+using testing::kRegion;
+using testing::Rule;
+using testing::TinyModel;
+using testing::tiny_sample;
+
+AttackOptions with_method(const std::string& method) {
+  AttackOptions o;
+  o.method = method;
+  return o;
+}
+
+// The judge's claim, checked from the outside: rebuilding x_S from the set
+// gives the reported decision and the reported input.
+void expect_replays(TinyModel& model, const Inputs& x, const AttackResult& r) {
+  ASSERT_TRUE(r.decoupling);
+  const auto xs = apply_decoupling(x, r.set, model.modalities(), r.text_removal);
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(model.logits(xs).argmax(1).item<int64_t>(), r.adversarial_prediction);
+  EXPECT_TRUE(torch::equal(xs[0], r.adversarial[0]));
+  EXPECT_TRUE(torch::equal(xs[1], r.adversarial[1]));
+}
+
+bool has_region(const DecouplingSet& s, const PixelRegion& region) {
+  for (const auto& e : s.elements)
+    if (!e.is_token() && e.region == region) return true;
+  return false;
+}
+
+bool has_token(const DecouplingSet& s, int64_t position) {
+  for (const auto& e : s.elements)
+    if (e.is_token() && e.position == position) return true;
+  return false;
+}
+
+// ---- the minimal set: kRegion + the key token, 50 points ----
+
+struct MinimalCase {
+  std::string method;
+  TextRemoval removal;
+  bool embeddings;
+};
+
+class FindsMinimalSet : public ::testing::TestWithParam<MinimalCase> {};
+
+TEST_P(FindsMinimalSet, OnTheAndModel) {
+  const auto& c = GetParam();
+  TinyModel model(Rule::kAnd, true, c.embeddings);
+  const auto x = tiny_sample();
+  AttackOptions o = with_method(c.method);
+  o.text_removal = c.removal;
+  const auto r = make_attack(o)->attack(model, x);
+  ASSERT_TRUE(r.success) << r.note;
+  EXPECT_EQ(r.clean_prediction, 1);
+  EXPECT_EQ(r.adversarial_prediction, 0);
+  EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{49, 1}));
+  EXPECT_EQ(r.points.total_points(), kInputPoints);
+  EXPECT_DOUBLE_EQ(r.decoupling_rate, 50.0 / kInputPoints);
+  EXPECT_TRUE(has_region(r.set, kRegion));
+  EXPECT_TRUE(has_token(r.set, kKeyPosition));
+  EXPECT_EQ(r.set.size(), 2u);
+  ASSERT_TRUE(r.fusion_shift.has_value());
+  EXPECT_NEAR(*r.fusion_shift, 1.0 - 1.0 / std::sqrt(3.0), 1e-6);  // [1,1,1] -> [0,0,1]
+  EXPECT_GT(r.forward_passes, 1);
+  EXPECT_EQ(r.backward_passes > 0, c.method == "saliency");
+  expect_replays(model, x, r);
+  if (c.method == "saliency" && !c.embeddings)
+    EXPECT_NE(r.note.find("exactly"), std::string::npos) << r.note;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, FindsMinimalSet,
+    ::testing::Values(MinimalCase{"greedy", TextRemoval::kDelete, true},
+                      MinimalCase{"greedy", TextRemoval::kMask, true},
+                      MinimalCase{"saliency", TextRemoval::kDelete, true},
+                      MinimalCase{"saliency", TextRemoval::kMask, true},
+                      MinimalCase{"saliency", TextRemoval::kDelete, false}),
+    [](const auto& info) {
+      return info.param.method + "_" + text_removal_name(info.param.removal) +
+             (info.param.embeddings ? "" : "_noembed");
+    });
+
+TEST(Greedy, CountsEveryRowAndBatchingChangesNothing) {
+  TinyModel model(Rule::kAnd);
+  const auto x = tiny_sample();
+  AttackOptions o = with_method("greedy");
+  const auto batched = make_attack(o)->attack(model, x);
+  const int64_t batched_calls = model.calls;
+  // clean 1 + step one 64 patches + 5 tokens + step two 68 + pruning 2.
+  EXPECT_EQ(batched.forward_passes, 1 + 69 + 68 + 2);
+  model.calls = 0;
+  o.batch_size = 1;
+  const auto single = make_attack(o)->attack(model, x);
+  EXPECT_EQ(single.forward_passes, batched.forward_passes);
+  EXPECT_GT(model.calls, 10 * batched_calls);  // one query per forward pass
+  EXPECT_EQ(single.set.elements, batched.set.elements);
+}
+
+TEST(Greedy, QuadtreeGranularityFindsTheSameFiftyPoints) {
+  TinyModel model(Rule::kAnd);
+  AttackOptions o = with_method("greedy");
+  o.granularity = Granularity::kQuadtree;
+  const auto r = make_attack(o)->attack(model, tiny_sample());
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.points.decoupled_points(), 50);  // the 7x7 quadtree cell + the token
+}
+
+TEST(Greedy, StopsAtMaxQueries) {
+  TinyModel model(Rule::kAnd);
+  AttackOptions o = with_method("greedy");
+  o.max_queries = 50;
+  const auto r = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_FALSE(r.success);
+  EXPECT_LE(r.forward_passes, 50);
+  EXPECT_NE(r.note.find("max_queries"), std::string::npos);
+}
+
+// ---- budget and modality restrictions ----
+
+TEST(Restrictions, BudgetIsRespected) {
+  TinyModel model(Rule::kAnd);
+  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop"}) {
+    AttackOptions o = with_method(method);
+    o.budget = 0.01;  // 31 points < 50
+    const auto r = make_attack(o)->attack(model, tiny_sample());
+    EXPECT_FALSE(r.success) << method;
+    EXPECT_LE(r.points.decoupled_points(), 31) << method;
+  }
+  AttackOptions o = with_method("greedy");
+  o.budget = 0.02;  // 62 points
+  EXPECT_TRUE(make_attack(o)->attack(model, tiny_sample()).success);
+}
+
+TEST(Restrictions, ModalitiesAreRespected) {
+  TinyModel and_model(Rule::kAnd);
+  TinyModel or_model(Rule::kOr);
+  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop"}) {
+    AttackOptions o = with_method(method);
+    o.modalities = {"image"};
+    const auto r = make_attack(o)->attack(and_model, tiny_sample());
+    EXPECT_FALSE(r.success) << method;
+    EXPECT_FALSE(r.set.touches(1)) << method;
+    o.modalities = {"tokens"};
+    const auto t = make_attack(o)->attack(or_model, tiny_sample());
+    EXPECT_TRUE(t.success) << method << ": " << t.note;
+    EXPECT_FALSE(t.set.touches(0)) << method;
+    EXPECT_EQ(t.points.decoupled[0], 0) << method;
+  }
+  AttackOptions o = with_method("greedy");
+  o.modalities = {"audio"};
+  EXPECT_THROW(make_attack(o)->attack(and_model, tiny_sample()), UsageError);
+}
+
+// An attack that claims what it did not do: the judge decides.
+class RogueAttack : public Attack {
+ public:
+  RogueAttack(AttackOptions o, DecouplingSet set) : Attack(std::move(o)), set_(std::move(set)) {}
+  std::string name() const override { return "rogue"; }
+
+ protected:
+  Proposal run(SearchContext&) override { return {set_, {}, "I succeeded"}; }
+
+ private:
+  DecouplingSet set_;
+};
+
+TEST(Judge, RecomputesSuccessAndEnforcesRestrictions) {
+  TinyModel model(Rule::kAnd);
+  DecouplingSet both;
+  both.add(DecouplingElement::pixels(0, kRegion));
+  both.add(DecouplingElement::token(1, kKeyPosition));
+  DecouplingSet half;  // does not flip
+  half.add(DecouplingElement::pixels(0, kRegion));
+
+  AttackOptions o;
+  EXPECT_TRUE(RogueAttack(o, both).attack(model, tiny_sample()).success);
+  const auto no_flip = RogueAttack(o, half).attack(model, tiny_sample());
+  EXPECT_FALSE(no_flip.success);
+  EXPECT_EQ(no_flip.adversarial_prediction, 1);
+
+  o.budget = 0.01;
+  const auto over = RogueAttack(o, both).attack(model, tiny_sample());
+  EXPECT_FALSE(over.success);
+  EXPECT_NE(over.note.find("budget"), std::string::npos);
+
+  o.budget = 1.0;
+  o.modalities = {"image"};
+  const auto excluded = RogueAttack(o, both).attack(model, tiny_sample());
+  EXPECT_FALSE(excluded.success);
+  EXPECT_NE(excluded.note.find("tokens"), std::string::npos);
+
+  DecouplingSet outside;
+  outside.add(DecouplingElement::pixels(0, {50, 50, 10, 10}));
+  EXPECT_THROW(RogueAttack(AttackOptions{}, outside).attack(model, tiny_sample()), Error);
+}
+
+// ---- reference ----
+
+TEST(Reference, FindsTheRegionByQuadtreeOcclusion) {
+  TinyModel model(Rule::kImage);
+  AttackOptions o = with_method("reference");
+  const auto r = make_attack(o)->attack(model, tiny_sample());
+  ASSERT_TRUE(r.success) << r.note;
+  ASSERT_EQ(r.set.size(), 1u);
+  EXPECT_EQ(r.set.elements[0].region, kRegion);  // 56 -> 28 -> 14 -> 7, then side <= 10
+  EXPECT_EQ(r.points.decoupled_points(), 49);
+  // clean 1 + three quadtree levels of 4 + 5 tokens; the candidate's own
+  // evaluation decides the first combination.
+  EXPECT_EQ(r.forward_passes, 1 + 12 + 5);
+  expect_replays(model, tiny_sample(), r);
+}
+
+TEST(Reference, OrdersImageRegionsBeforeWords) {
+  TinyModel model(Rule::kOr);
+  const auto r = make_attack(with_method("reference"))->attack(model, tiny_sample());
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{49, 0}));
+}
+
+TEST(Reference, FindsAWord) {
+  TinyModel model(Rule::kToken);
+  const auto r = make_attack(with_method("reference"))->attack(model, tiny_sample());
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{0, 1}));
+  EXPECT_TRUE(has_token(r.set, kKeyPosition));
+}
+
+TEST(Reference, CannotFindCombinationsWhoseElementsDoNotFlipAlone) {
+  TinyModel model(Rule::kAnd);
+  const auto r = make_attack(with_method("reference"))->attack(model, tiny_sample());
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.note.find("alone"), std::string::npos);
+}
+
+TEST(Reference, CombinesCandidatesForATarget) {
+  TinyModel model(Rule::kPair, true, true, 3);
+  AttackOptions o = with_method("reference");
+  o.objective = Objective::kTargeted;
+  o.target = 0;  // needs the region and the token; each alone gives class 2
+  const auto r = make_attack(o)->attack(model, tiny_sample());
+  ASSERT_TRUE(r.success) << r.note;
+  EXPECT_EQ(r.adversarial_prediction, 0);
+  // Candidates by area: the 7x7, 14x14 and 28x28 cells, then the token; pairs in
+  // order: (7, 14), (7, 28), (7, token) is the first success.
+  EXPECT_EQ(r.set.size(), 2u);
+  EXPECT_TRUE(has_region(r.set, kRegion));
+  EXPECT_TRUE(has_token(r.set, kKeyPosition));
+  EXPECT_EQ(r.forward_passes, 1 + 12 + 5 + 6);  // the six pairs in one batch
+  o.method = "greedy";
+  const auto g = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_TRUE(g.success);
+  EXPECT_EQ(g.points.decoupled_points(), 50);
+}
+
+TEST(Reference, BatchingChangesNothing) {
+  TinyModel model(Rule::kOr);
+  AttackOptions o = with_method("reference");
+  const auto a = make_attack(o)->attack(model, tiny_sample());
+  o.batch_size = 1;
+  const auto b = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_EQ(a.set.elements, b.set.elements);
+  EXPECT_EQ(a.forward_passes, b.forward_passes);
+}
+
+// ---- baselines ----
+
+TEST(Random, SeededAndFindsASupersetOfTheMinimalSet) {
+  TinyModel model(Rule::kAnd);
+  AttackOptions o = with_method("random");
+  const auto a = make_attack(o)->attack(model, tiny_sample(), 7);
+  const auto b = make_attack(o)->attack(model, tiny_sample(), 7);
+  ASSERT_TRUE(a.success) << a.note;
+  EXPECT_EQ(a.set.elements, b.set.elements);
+  EXPECT_GE(a.points.decoupled_points(), 50);
+  EXPECT_TRUE(has_region(a.set, kRegion));
+  EXPECT_TRUE(has_token(a.set, kKeyPosition));
+  expect_replays(model, tiny_sample(), a);
+  const auto c = make_attack(o)->attack(model, tiny_sample(), 8);
+  EXPECT_NE(c.set.elements, a.set.elements);  // another stream, another order
+}
+
+TEST(Drop, RemovesWholeModalities) {
+  TinyModel or_model(Rule::kOr);
+  const auto r = make_attack(with_method("drop"))->attack(or_model, tiny_sample());
+  ASSERT_TRUE(r.success);
+  EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{testing::kSide * testing::kSide, 0}));
+  expect_replays(or_model, tiny_sample(), r);
+  TinyModel and_model(Rule::kAnd);  // needs both gone; drop removes at most all but one
+  EXPECT_FALSE(make_attack(with_method("drop"))->attack(and_model, tiny_sample()).success);
+}
+
+TEST(Pgd, PerturbsTheImageWithinEps) {
+  TinyModel model(Rule::kImage);
+  AttackOptions o = with_method("pgd");
+  o.eps = 0.6;
+  o.step_size = 0.1;
+  o.steps = 20;
+  const auto r = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_TRUE(r.success);
+  EXPECT_FALSE(r.decoupling);
+  ASSERT_TRUE(r.linf.has_value());
+  EXPECT_LE(*r.linf, 0.6 + 1e-6);
+  EXPECT_GT(r.backward_passes, 0);
+  EXPECT_TRUE(torch::equal(r.adversarial[1], tiny_sample()[1]));  // tokens untouched
+  o.eps = 0.1;
+  EXPECT_FALSE(make_attack(o)->attack(model, tiny_sample()).success);
+  o.modalities = {"tokens"};
+  EXPECT_THROW(make_attack(o)->attack(model, tiny_sample()), UsageError);
+}
+
+// ---- objectives ----
+
+TEST(Objectives, TargetedAndFusion) {
+  TinyModel model(Rule::kAnd, true, true, 3);
+  AttackOptions o = with_method("greedy");
+  o.objective = Objective::kTargeted;
+  o.target = 0;
+  const auto t = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_TRUE(t.success);
+  EXPECT_EQ(t.adversarial_prediction, 0);
+  o.target = 2;  // unreachable in this model
+  EXPECT_FALSE(make_attack(o)->attack(model, tiny_sample()).success);
+  o.target = 1;  // already the clean prediction
+  const auto same = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_FALSE(same.success);
+  EXPECT_NE(same.note.find("target"), std::string::npos);
+  o.target = 5;
+  EXPECT_THROW(make_attack(o)->attack(model, tiny_sample()), UsageError);
+
+  AttackOptions f = with_method("greedy");
+  f.objective = Objective::kFusion;
+  const auto r = make_attack(f)->attack(model, tiny_sample());
+  EXPECT_TRUE(r.success);
+  EXPECT_EQ(r.points.decoupled_points(), 50);
+  f.method = "saliency";
+  EXPECT_TRUE(make_attack(f)->attack(model, tiny_sample()).success);
+  TinyModel no_fusion(Rule::kAnd, false);
+  try {
+    make_attack(f)->attack(no_fusion, tiny_sample());
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("fusion"), std::string::npos);
+  }
+}
+
+// ---- options ----
+
+TEST(Options, ValidationAndJson) {
+  EXPECT_THROW(make_attack(with_method("magic")), UsageError);
+  AttackOptions o;
+  o.budget = 0;
+  EXPECT_THROW(make_attack(o), UsageError);
+  o = AttackOptions{};
+  o.objective = Objective::kTargeted;  // without a target
+  EXPECT_THROW(make_attack(o), UsageError);
+
+  o = with_method("saliency");
+  o.budget = 0.05;
+  o.modalities = {"image"};
+  o.granularity = Granularity::kQuadtree;
+  o.text_removal = TextRemoval::kMask;
+  const auto j = attack_options_to_json(o);
+  const auto back = attack_options_from_json(nlohmann::json::parse(j.dump()));
+  EXPECT_EQ(attack_options_to_json(back), j);
+  EXPECT_THROW(attack_options_from_json(nlohmann::json::parse(R"({"budget": "x"})")), UsageError);
+  EXPECT_THROW(parse_objective("loss"), UsageError);
+  EXPECT_THROW(parse_granularity("tile"), UsageError);
+  EXPECT_EQ(attack_catalog().size(), 6u);
+}
+
+}  // namespace
+}  // namespace muroan

@@ -1,0 +1,250 @@
+// Bring your own model, end to end through the command line: `muroan
+// export-data` writes a built-in task's samples, examples/export_pytorch.py
+// trains and exports a PyTorch model on them, `muroan info` loads it and finds
+// the accuracy the script found. And every malformed input is one `error:`
+// line with a non-zero exit code.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_app.h"
+#include "muroan/attack.h"
+#include "muroan/error.h"
+#include "muroan/png_image.h"
+#include "muroan/torchscript_model.h"
+
+namespace muroan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSourceDir = MUROAN_SOURCE_DIR;
+const std::string kPython = "/usr/bin/python3";
+const std::string kTinyModel = kSourceDir + "/tests/data/tiny.pt";  // see tests/data/make_fixtures.py
+
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+
+CliResult run(const std::vector<std::string>& args) {
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  const int code = run_cli(args);
+  CliResult r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
+  return r;
+}
+
+void expect_one_line_error(const CliResult& r, const std::string& needle) {
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = fs::temp_directory_path() /
+            ("muroan-byom-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+bool python_has_torch() {
+  return std::system((kPython + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0;
+}
+
+// The number after `prefix` in `text`; NaN when absent.
+double number_after(const std::string& text, const std::string& prefix) {
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex(prefix + "([0-9.]+)"))) return std::nan("");
+  return std::stod(m[1]);
+}
+
+TEST(Byom, PythonExportThenInfoReportsTheSameAccuracy) {
+  if (!python_has_torch())
+    GTEST_SKIP() << kPython << " cannot import torch (Debian package python3-torch): "
+                 << "the bring-your-own-model example examples/export_pytorch.py is not tested";
+  TempDir dir;
+  const std::string cache = dir.file("cache");
+  constexpr int kTestSamples = 300;
+  auto train = run({"export-data", "--task", "fashion-match", "--split", "train", "--samples", "2000", "--out",
+                    dir.file("train"), "--cache-dir", cache});
+  ASSERT_EQ(train.code, 0) << train.err;
+  EXPECT_NE(train.out.find("2000 train samples"), std::string::npos) << train.out;
+  auto test = run({"export-data", "--task", "fashion-match", "--split", "test", "--samples",
+                   std::to_string(kTestSamples), "--out", dir.file("test"), "--cache-dir", cache});
+  ASSERT_EQ(test.code, 0) << test.err;
+  EXPECT_TRUE(fs::exists(dir.file("test/images/test-000000.png")));
+  const auto task = nlohmann::json::parse(read_text(dir.file("train/task.json")));
+  EXPECT_EQ(task["classes"], nlohmann::json({"false", "true"}));
+
+  const std::string log = dir.file("python.log");
+  const std::string command = kPython + " " + kSourceDir + "/examples/export_pytorch.py --train " +
+                              dir.file("train") + " --test " + dir.file("test") + " --out " + dir.file("byom") +
+                              " > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const double python_accuracy = number_after(read_text(log), "test accuracy ");
+  ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
+
+  auto info = run({"info", "--manifest", dir.file("byom/manifest.json"), "--data", dir.file("byom/samples.jsonl"),
+                   "--device", "cpu"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("1. image: image [1, 56, 56]"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("2. tokens: tokens, max_len 12, pad_id 0, vocab_size"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("classes: 2: false, true"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("fusion: method 'fusion', embedding of 128 dimensions"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find(std::to_string(kTestSamples) + " samples"), std::string::npos) << info.out;
+  const double muroan_accuracy = number_after(info.out, "accuracy: ");
+  // The same module on the same pixels and ids; batching may flip a near tie.
+  EXPECT_NEAR(muroan_accuracy, python_accuracy, 1.5 / kTestSamples) << read_text(log) << info.out;
+}
+
+// Every attack method and objective works on a TorchScript model as on a
+// built-in one; the fusion objective needs the manifest's fusion method.
+TEST(Byom, EveryAttackRunsOnATorchScriptModel) {
+  TempDir dir;
+  auto manifest = nlohmann::json::parse(R"({
+    "inputs": [
+      {"name": "image", "kind": "image", "shape": [1, 8, 8]},
+      {"name": "tokens", "kind": "tokens", "max_len": 6, "pad_id": 0}
+    ],
+    "classes": ["a", "b", "c"],
+    "fusion_method": "fusion"
+  })");
+  manifest["model"] = kTinyModel;
+  write_text(dir.file("manifest.json"), manifest.dump());
+  auto model = load_torchscript_model(dir.file("manifest.json"), torch::kCPU);
+  torch::manual_seed(3);
+  const Inputs sample = {torch::rand({1, 1, 8, 8}), torch::tensor({{4, 7, 9, 2, 0, 0}}, torch::kLong)};
+  for (const auto& method : attack_catalog()) {
+    for (const Objective objective : {Objective::kMargin, Objective::kFusion}) {
+      SCOPED_TRACE(method.name + std::string(" / ") + objective_name(objective));
+      AttackOptions options;
+      options.method = method.name;
+      options.objective = objective;
+      options.patch = 2;
+      auto attack = make_attack(options);
+      AttackResult r;
+      ASSERT_NO_THROW(r = attack->attack(*model, sample));
+      EXPECT_GE(r.clean_prediction, 0);
+      EXPECT_GT(r.forward_passes, 0);
+      EXPECT_TRUE(r.fusion_shift.has_value());
+      if (r.success) EXPECT_NE(r.adversarial_prediction, r.clean_prediction);
+    }
+  }
+
+  manifest.erase("fusion_method");
+  write_text(dir.file("manifest.json"), manifest.dump());
+  auto plain = load_torchscript_model(dir.file("manifest.json"), torch::kCPU);
+  AttackOptions options;
+  options.objective = Objective::kFusion;
+  try {
+    validate_attack_options(options, *plain);
+    ADD_FAILURE() << "the fusion objective was accepted for a model without a fusion method";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("fusion"), std::string::npos) << e.what();
+  }
+  options.objective = Objective::kMargin;
+  const AttackResult r = make_attack(options)->attack(*plain, sample);
+  EXPECT_FALSE(r.fusion_shift.has_value());
+}
+
+// A directory with a manifest for tiny.pt (no fusion method) and an 8x8 grey PNG.
+class BadInput : public testing::Test {
+ protected:
+  void SetUp() override {
+    manifest_ = nlohmann::json::parse(R"({
+      "inputs": [
+        {"name": "image", "kind": "image", "shape": [1, 8, 8]},
+        {"name": "tokens", "kind": "tokens", "max_len": 6, "pad_id": 0}
+      ],
+      "classes": ["a", "b", "c"]
+    })");
+    manifest_["model"] = kTinyModel;
+    write_manifest();
+    write_png(dir_.file("x.png"), torch::zeros({1, 8, 8}));
+  }
+  std::string write_manifest() {
+    write_text(dir_.file("manifest.json"), manifest_.dump(2));
+    return dir_.file("manifest.json");
+  }
+  CliResult info(const std::string& data = "") {
+    std::vector<std::string> args = {"info", "--manifest", dir_.file("manifest.json"), "--device", "cpu"};
+    if (!data.empty()) args.insert(args.end(), {"--data", data});
+    return run(args);
+  }
+  TempDir dir_;
+  nlohmann::json manifest_;
+};
+
+TEST_F(BadInput, InfoDescribesAModelWithoutFusion) {
+  auto r = info();
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("vocab_size 20 (found by probing the model)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("input space: up to 70 points per sample"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fusion: none"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fusion objective and the fusion shift are not available"), std::string::npos) << r.out;
+}
+
+TEST_F(BadInput, EachProblemIsOneLineAndANonZeroExit) {
+  const std::string samples = dir_.file("samples.jsonl");
+  // samples whose image is not a PNG and whose label is out of range, line by line
+  write_text(samples, R"({"id": "1", "image": "manifest.json", "tokens": [1], "label": 0})" "\n");
+  expect_one_line_error(info(samples), samples + ":1: field 'image': " + dir_.file("manifest.json") +
+                                           ": not a PNG file");
+  write_text(samples, "\n" R"({"id": "1", "image": "x.png", "tokens": [1], "label": 12})" "\n");
+  expect_one_line_error(info(samples), samples + ":2: field 'label': 12 is outside the 3 classes");
+  write_text(samples, R"({"id": "1", "image": "x.png", "tokens": [1, 99], "label": 1})" "\n");
+  expect_one_line_error(info(samples), samples + ":1: field 'tokens': id 99 (element 1) is outside the model's "
+                                                 "vocabulary of 20 ids");
+  write_text(samples, "");
+  expect_one_line_error(info(samples), samples + ": no samples");
+
+  // the manifest and the model
+  manifest_["classes"] = "a b c";
+  write_manifest();
+  expect_one_line_error(info(), "manifest.json: field 'classes': expected an array of class names, got a string");
+  manifest_["classes"] = {"a", "b"};
+  write_manifest();
+  expect_one_line_error(info(), "tiny.pt: forward returns shape [2, 3], expected logits [2, 2]");
+  manifest_["classes"] = {"a", "b", "c"};
+  manifest_["fusion_method"] = "fuse";
+  write_manifest();
+  expect_one_line_error(info(), "manifest.json: field 'fusion_method': " + kTinyModel + " has no method 'fuse'");
+  manifest_.erase("fusion_method");
+  const std::string bytes = read_text(kTinyModel);
+  write_text(dir_.file("cut.pt"), bytes.substr(0, bytes.size() / 3));
+  manifest_["model"] = "cut.pt";
+  write_manifest();
+  expect_one_line_error(info(), dir_.file("cut.pt") + ": cannot load TorchScript model");
+  expect_one_line_error(run({"info", "--manifest", dir_.file("none.json")}), "none.json: cannot open");
+  expect_one_line_error(run({"info"}), "--manifest");
+  expect_one_line_error(run({"export-data", "--split", "dev", "--out", dir_.file("x")}), "--split");
+}
+
+}  // namespace
+}  // namespace muroan::cli

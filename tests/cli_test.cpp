@@ -1,0 +1,90 @@
+// The command-line program, run in-process: bad input gives one clear line and
+// a non-zero exit code; train -> eval works end to end on a tiny task.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_app.h"
+
+namespace muroan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run run(const std::vector<std::string>& args) {
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  const int code = run_cli(args);
+  Run r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
+  return r;
+}
+
+int count_lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+void expect_one_line_error(const Run& r, const std::string& needle) {
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST(Cli, ListsTasksAndModels) {
+  auto t = run({"tasks"});
+  EXPECT_EQ(t.code, 0);
+  EXPECT_NE(t.out.find("fashion-match"), std::string::npos);
+  EXPECT_NE(t.out.find("shapes-vqa"), std::string::npos);
+  auto m = run({"models"});
+  EXPECT_EQ(m.code, 0);
+  for (const char* f : {"concat", "sum", "product", "gmu", "tensor", "lowrank", "bilinear", "film", "xattn",
+                        "transformer", "late"})
+    EXPECT_NE(m.out.find(std::string(f) + " "), std::string::npos) << f;
+}
+
+TEST(Cli, RefusesUnknownTaskFusionAndFlags) {
+  expect_one_line_error(run({"train", "--task", "imagenet"}), "unknown task 'imagenet'");
+  expect_one_line_error(run({"train", "--fusion", "magic"}), "unknown fusion 'magic'");
+  expect_one_line_error(run({"train", "--bogus"}), "--bogus");
+  expect_one_line_error(run({"train", "--epochs", "ten"}), "--epochs");
+  expect_one_line_error(run({"train", "--epochs", "0"}), "--epochs");
+  expect_one_line_error(run({"train", "--device", "tpu"}), "--device");
+  expect_one_line_error(run({"frobnicate"}), "frobnicate");
+  expect_one_line_error(run({"eval", "--checkpoint", "/nonexistent/dir"}), "/nonexistent/dir");
+}
+
+TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {
+  const fs::path dir = fs::temp_directory_path() / "muroan_cli_test";
+  fs::remove_all(dir);
+  const std::string out = (dir / "ck").string();
+  const std::string cache = (dir / "cache").string();
+  auto t = run({"train", "--task", "shapes-vqa", "--fusion", "concat", "--epochs", "1", "--train-size", "64",
+                "--val-size", "32", "--test-size", "32", "--device", "cpu", "--quiet", "--out", out,
+                "--cache-dir", cache});
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("test accuracy"), std::string::npos);
+  std::ifstream in(fs::path(out) / "checkpoint.json");
+  const auto j = nlohmann::json::parse(in);
+  const double test_acc = j["training"]["test_accuracy"].get<double>();
+  EXPECT_EQ(j["task"], "shapes-vqa");
+  EXPECT_EQ(j["model"]["fusion"], "concat");
+
+  auto e = run({"eval", "--checkpoint", out, "--device", "cpu", "--cache-dir", cache});
+  ASSERT_EQ(e.code, 0) << e.err;
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "test accuracy %.4f on 32 samples", test_acc);
+  EXPECT_NE(e.out.find(expected), std::string::npos) << e.out;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace muroan::cli

@@ -1,0 +1,351 @@
+// Measurement: JSONL records, resume, summary statistics and replay (DESIGN.md 4, 7).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "muroan/error.h"
+#include "muroan/measurement.h"
+#include "tiny_models.h"
+
+namespace muroan {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::Rule;
+using testing::TinyModel;
+using testing::tiny_sample;
+
+constexpr int64_t kSamples = 6;
+constexpr int64_t kMislabelled = 3;  // labelled 0, predicted 1: not attacked
+
+struct Data {
+  Inputs inputs;
+  torch::Tensor labels;
+  std::vector<std::string> ids, texts;
+};
+
+// Six samples; sample 4 lacks the key token (only the region is left to remove).
+Data make_data() {
+  Data d;
+  std::vector<torch::Tensor> images, tokens;
+  for (int64_t i = 0; i < kSamples; ++i) {
+    const auto x = tiny_sample(static_cast<uint64_t>(100 + i), i != 4);
+    images.push_back(x[0]);
+    tokens.push_back(x[1]);
+    d.ids.push_back("s" + std::to_string(i));
+    d.texts.push_back("sample " + std::to_string(i));
+  }
+  d.inputs = {torch::cat(images), torch::cat(tokens)};
+  d.labels = torch::ones({kSamples}, torch::kLong);
+  d.labels[kMislabelled] = 0;
+  return d;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(MUROAN_BINARY_DIR) / "test-output" / "measurement" / name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+MeasurementOptions quiet_options(const fs::path& dir) {
+  MeasurementOptions o;
+  o.out_dir = dir.string();
+  o.quiet = true;
+  o.record_seconds = false;
+  return o;
+}
+
+MeasurementResult run(const Data& d, const AttackOptions& a, const MeasurementOptions& o) {
+  TinyModel model(Rule::kAnd);
+  return run_measurement(model, d.inputs, d.labels, d.ids, d.texts, a, o);
+}
+
+TEST(Measurement, SkipsMisclassifiedAndSummarises) {
+  const Data d = make_data();
+  AttackOptions a;
+  a.method = "greedy";
+  const auto r = run(d, a, quiet_options(fresh_dir("summary")));
+  ASSERT_EQ(r.records.size(), static_cast<size_t>(kSamples));
+  EXPECT_FALSE(r.records[kMislabelled].attacked);
+  EXPECT_FALSE(r.records[kMislabelled].correct);
+  EXPECT_EQ(r.summary.correct, kSamples - 1);
+  EXPECT_EQ(r.summary.successes, kSamples - 1);
+  EXPECT_DOUBLE_EQ(r.summary.asr, 1.0);
+  EXPECT_DOUBLE_EQ(r.summary.clean_accuracy, 5.0 / 6.0);
+  EXPECT_EQ(r.records[4].decoupled_points, 49);  // no key token: the region alone
+  EXPECT_EQ(r.records[0].decoupled_points, 50);
+  ASSERT_TRUE(r.summary.rate.has_value());
+  EXPECT_DOUBLE_EQ(r.summary.rate->min, 49.0 / testing::kInputPoints);
+  const auto s = nlohmann::json::parse(read_file(r.summary_path));
+  EXPECT_EQ(s["format"], "muroan-summary/1");
+  EXPECT_EQ(s["method"], "greedy");
+  EXPECT_EQ(s["asr_vs_budget"].size(), default_budgets().size());
+  EXPECT_TRUE(s["versions"].contains("torch"));
+  EXPECT_FALSE(format_summary_table(r.summary).empty());
+}
+
+TEST(Measurement, JsonlLinesCarryTheDesignFields) {
+  const Data d = make_data();
+  AttackOptions a;
+  const auto r = run(d, a, quiet_options(fresh_dir("fields")));
+  std::ifstream in(r.jsonl_path);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  const auto j = nlohmann::json::parse(line);
+  for (const char* key : {"id", "label", "clean_prediction", "success", "adversarial_prediction", "points",
+                          "decoupling_rate", "set", "fusion_shift", "forward_passes", "backward_passes",
+                          "seconds"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["id"], "s0");
+  EXPECT_EQ(j["points"]["image"], 49);
+  EXPECT_EQ(j["points"]["tokens"], 1);
+  EXPECT_EQ(j["set"]["text_removal"], "delete");
+  EXPECT_TRUE(fs::exists(fs::path(r.jsonl_path).parent_path() / "run.json"));
+}
+
+TEST(Measurement, SameSeedGivesByteIdenticalJsonl) {
+  const Data d = make_data();
+  AttackOptions a;
+  a.method = "random";
+  a.seed = 42;
+  const auto x = run(d, a, quiet_options(fresh_dir("same-seed-a")));
+  const auto y = run(d, a, quiet_options(fresh_dir("same-seed-b")));
+  EXPECT_EQ(read_file(x.jsonl_path), read_file(y.jsonl_path));
+  EXPECT_FALSE(read_file(x.jsonl_path).empty());
+  a.seed = 43;
+  const auto z = run(d, a, quiet_options(fresh_dir("same-seed-c")));
+  EXPECT_NE(read_file(x.jsonl_path), read_file(z.jsonl_path));
+}
+
+TEST(Measurement, ResumeAfterATruncatedLineGivesTheSameFile) {
+  const Data d = make_data();
+  AttackOptions a;
+  a.method = "random";
+  const auto full = run(d, a, quiet_options(fresh_dir("resume-full")));
+  const std::string expected = read_file(full.jsonl_path);
+
+  const fs::path dir = fresh_dir("resume-cut");
+  const auto first = run(d, a, quiet_options(dir));
+  // Keep three lines and half of the fourth: a run killed while writing.
+  const std::string text = read_file(first.jsonl_path);
+  size_t cut = 0;
+  for (int k = 0; k < 3; ++k) cut = text.find('\n', cut) + 1;
+  const size_t fourth_end = text.find('\n', cut);
+  {
+    std::ofstream out(first.jsonl_path, std::ios::binary | std::ios::trunc);
+    out << text.substr(0, cut + (fourth_end - cut) / 2);
+  }
+  const auto resumed = run(d, a, quiet_options(dir));
+  EXPECT_EQ(resumed.resumed, 3);
+  EXPECT_EQ(read_file(resumed.jsonl_path), expected);
+  EXPECT_EQ(read_file(resumed.summary_path), read_file(full.summary_path));
+}
+
+TEST(Measurement, ResumeExtendsALimitedRun) {
+  const Data d = make_data();
+  AttackOptions a;
+  const auto full = run(d, a, quiet_options(fresh_dir("extend-full")));
+  const fs::path dir = fresh_dir("extend");
+  auto o = quiet_options(dir);
+  o.limit = 2;
+  EXPECT_EQ(run(d, a, o).records.size(), 2u);
+  o.limit = 0;
+  const auto rest = run(d, a, o);
+  EXPECT_EQ(rest.resumed, 2);
+  EXPECT_EQ(read_file(rest.jsonl_path), read_file(full.jsonl_path));
+}
+
+TEST(Measurement, ResumeRefusesResultsOfOtherOptions) {
+  const Data d = make_data();
+  AttackOptions a;
+  const fs::path dir = fresh_dir("other-options");
+  run(d, a, quiet_options(dir));
+  a.budget = 0.5;
+  EXPECT_THROW(run(d, a, quiet_options(dir)), UsageError);
+  auto o = quiet_options(dir);
+  o.resume = false;  // start over
+  EXPECT_EQ(run(d, a, o).resumed, 0);
+}
+
+TEST(Measurement, ShardsMergeIntoTheFullSummary) {
+  const Data d = make_data();
+  AttackOptions a;
+  const auto full = run(d, a, quiet_options(fresh_dir("shards-full")));
+  const fs::path dir = fresh_dir("shards");
+  std::vector<SampleRecord> merged;
+  for (int64_t shard = 0; shard < 2; ++shard) {
+    auto o = quiet_options(dir);
+    o.shard_index = shard;
+    o.shard_count = 2;
+    const auto r = run(d, a, o);
+    EXPECT_NE(r.jsonl_path.find(".shard-" + std::to_string(shard) + "-of-2"), std::string::npos);
+    const auto records = read_records(r.jsonl_path);
+    merged.insert(merged.end(), records.begin(), records.end());
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const SampleRecord& x, const SampleRecord& y) { return x.index < y.index; });
+  EXPECT_EQ(summary_to_json(summarize(merged, "tiny", a)).dump(), summary_to_json(full.summary).dump());
+}
+
+TEST(Measurement, RecordsReplayToTheRecordedDecision) {
+  const Data d = make_data();
+  TinyModel model(Rule::kAnd);
+  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop"}) {
+    AttackOptions a;
+    a.method = method;
+    a.text_removal = method == "saliency" ? TextRemoval::kMask : TextRemoval::kDelete;
+    const auto r = run(d, a, quiet_options(fresh_dir("replay-" + method)));
+    const auto records = read_records(r.jsonl_path);
+    ASSERT_EQ(records.size(), static_cast<size_t>(kSamples));
+    for (const auto& rec : records) {
+      if (!rec.attacked) {
+        EXPECT_THROW(replay(model, slice_rows(d.inputs, rec.index, rec.index + 1), rec), UsageError);
+        continue;
+      }
+      const auto rep = replay(model, slice_rows(d.inputs, rec.index, rec.index + 1), rec);
+      EXPECT_TRUE(rep.matches) << method << " " << rec.id;
+      EXPECT_EQ(rep.prediction == rec.clean_prediction, !rec.success) << method << " " << rec.id;
+    }
+  }
+}
+
+TEST(Measurement, PgdRecordsHaveNoSet) {
+  const Data d = make_data();
+  TinyModel model(Rule::kAnd);
+  AttackOptions a;
+  a.method = "pgd";
+  a.steps = 2;
+  const auto r = run(d, a, quiet_options(fresh_dir("pgd")));
+  EXPECT_FALSE(r.summary.decoupling);
+  EXPECT_FALSE(r.summary.rate.has_value());
+  const auto records = read_records(r.jsonl_path);
+  EXPECT_FALSE(records[0].decoupling);
+  EXPECT_FALSE(records[0].decoupling_rate.has_value());
+  EXPECT_THROW(replay(model, slice_rows(d.inputs, 0, 1), records[0]), UsageError);
+}
+
+TEST(Measurement, ReadRecordsDropsOnlyATruncatedTail) {
+  const Data d = make_data();
+  AttackOptions a;
+  const fs::path dir = fresh_dir("read");
+  const auto r = run(d, a, quiet_options(dir));
+  const std::string text = read_file(r.jsonl_path);
+  const fs::path cut = dir / "cut.jsonl";
+  {
+    std::ofstream out(cut, std::ios::binary);
+    out << text.substr(0, text.size() - 10);
+  }
+  EXPECT_EQ(read_records(cut.string()).size(), static_cast<size_t>(kSamples - 1));
+  EXPECT_THROW(read_records(cut.string(), false), InputError);
+  const fs::path bad = dir / "bad.jsonl";
+  {
+    std::ofstream out(bad, std::ios::binary);
+    out << "{not json}\n" << text;
+  }
+  try {
+    read_records(bad.string());
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:1"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Measurement, RejectsBadArguments) {
+  const Data d = make_data();
+  TinyModel model(Rule::kAnd);
+  AttackOptions a;
+  MeasurementOptions o;
+  o.quiet = true;
+  EXPECT_THROW(run_measurement(model, d.inputs, torch::ones({2}, torch::kLong), {}, {}, a, o), UsageError);
+  EXPECT_THROW(run_measurement(model, d.inputs, d.labels, {"a"}, {}, a, o), UsageError);
+  o.shard_index = 2;
+  o.shard_count = 2;
+  EXPECT_THROW(run_measurement(model, d.inputs, d.labels, {}, {}, a, o), UsageError);
+}
+
+// ---- summary statistics on hand-made records ----
+
+SampleRecord record(bool correct, bool success, double rate, int64_t image_points, int64_t token_points) {
+  SampleRecord r;
+  r.correct = correct;
+  r.attacked = correct;
+  r.success = success;
+  r.modality_names = {"image", "tokens"};
+  r.modality_kinds = {ModalityKind::kImage, ModalityKind::kTokens};
+  r.points = {image_points, token_points};
+  r.input_points = {1000, 10};
+  if (correct) r.decoupling_rate = rate;
+  r.fusion_shift = success ? 0.5 : 0.1;
+  r.forward_passes = 100;
+  r.backward_passes = 0;
+  r.seconds = 2.0;
+  return r;
+}
+
+TEST(Summary, StatisticsOfHandMadeRecords) {
+  const std::vector<SampleRecord> records{
+      record(true, true, 0.01, 9, 1),    //
+      record(true, true, 0.04, 30, 0),   //
+      record(true, false, 0.30, 0, 0),   //
+      record(false, false, 0.0, 0, 0),   // misclassified: not attacked
+      record(true, true, 0.02, 20, 0),
+  };
+  AttackOptions a;
+  const auto s = summarize(records, "m", a);
+  EXPECT_EQ(s.samples, 5);
+  EXPECT_EQ(s.correct, 4);
+  EXPECT_EQ(s.attacked, 4);
+  EXPECT_EQ(s.successes, 3);
+  EXPECT_DOUBLE_EQ(s.clean_accuracy, 0.8);
+  EXPECT_DOUBLE_EQ(s.asr, 0.75);
+  ASSERT_TRUE(s.rate.has_value());
+  EXPECT_EQ(s.rate->count, 3);
+  EXPECT_NEAR(s.rate->mean, 0.07 / 3, 1e-12);
+  EXPECT_DOUBLE_EQ(s.rate->median, 0.02);
+  EXPECT_NEAR(s.rate->p90, 0.02 + 0.8 * 0.02, 1e-12);  // position 0.9 * 2 = 1.8
+  EXPECT_DOUBLE_EQ(s.rate->min, 0.01);
+  EXPECT_DOUBLE_EQ(s.rate->max, 0.04);
+  ASSERT_EQ(s.asr_vs_budget.size(), default_budgets().size());
+  EXPECT_DOUBLE_EQ(s.asr_vs_budget[0].asr, 0.0);   // 0.5%
+  EXPECT_DOUBLE_EQ(s.asr_vs_budget[1].asr, 0.25);  // 1%
+  EXPECT_DOUBLE_EQ(s.asr_vs_budget[2].asr, 0.5);   // 2%
+  EXPECT_DOUBLE_EQ(s.asr_vs_budget[3].asr, 0.75);  // 5%
+  EXPECT_DOUBLE_EQ(s.asr_vs_budget.back().asr, 0.75);
+  EXPECT_DOUBLE_EQ(s.points_share.at("image"), 59.0 / 60.0);
+  EXPECT_DOUBLE_EQ(s.points_share.at("tokens"), 1.0 / 60.0);
+  EXPECT_DOUBLE_EQ(*s.fusion_shift_mean, 0.5);
+  EXPECT_DOUBLE_EQ(s.queries_per_sample, 100.0);
+  EXPECT_DOUBLE_EQ(s.seconds_per_sample, 2.0);
+
+  const auto j = summary_to_json(s);
+  EXPECT_EQ(j["format"], kSummaryFormat);
+  EXPECT_DOUBLE_EQ(j["decoupling_rate"]["median"].get<double>(), 0.02);
+  EXPECT_EQ(j["seed"], a.seed);
+}
+
+TEST(Summary, RecordJsonRoundTrip) {
+  auto r = record(true, true, 0.01, 9, 1);
+  r.id = "x";
+  r.set.add(DecouplingElement::pixels(0, {0, 0, 3, 3}));
+  r.set.add(DecouplingElement::token(1, 4));
+  r.text_removal = TextRemoval::kMask;
+  const auto back = record_from_json(nlohmann::json::parse(record_to_json(r).dump()));
+  EXPECT_EQ(record_to_json(back).dump(), record_to_json(r).dump());
+  EXPECT_EQ(back.set.elements, r.set.elements);
+  EXPECT_EQ(back.text_removal, TextRemoval::kMask);
+  EXPECT_THROW(record_from_json(nlohmann::json::parse(R"({"id": 3})")), Error);
+}
+
+}  // namespace
+}  // namespace muroan

@@ -1,0 +1,184 @@
+// The built-in model: every fusion through the whole net, training on a tiny
+// batch, and checkpoint round trips.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "muroan/checkpoint.h"
+#include "muroan/error.h"
+#include "muroan/fusion.h"
+#include "muroan/multimodal_net.h"
+
+namespace muroan {
+namespace {
+
+ModelConfig tiny_config(const std::string& fusion) {
+  ModelConfig c;
+  c.fusion = fusion;
+  c.image_channels = 1;
+  c.image_height = 16;
+  c.image_width = 16;
+  c.vocab_size = 10;
+  c.max_len = 5;
+  c.num_classes = 3;
+  c.dim = 16;
+  c.embed_dim = 8;
+  c.head_hidden = 16;
+  return c;
+}
+
+std::vector<std::string> fusion_names() {
+  std::vector<std::string> names;
+  for (const auto& f : fusion_catalog()) names.push_back(f.name);
+  return names;
+}
+
+torch::Tensor random_tokens(int64_t b, int64_t len, int64_t vocab) {
+  auto t = torch::randint(2, vocab, {b, len}, torch::kLong);
+  t.index_put_({torch::indexing::Slice(), torch::indexing::Slice(3, torch::indexing::None)}, 0);  // pads
+  return t;
+}
+
+class EveryFusion : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryFusion, ShapesOfLogitsAndFusionEmbedding) {
+  torch::manual_seed(0);
+  MultimodalNet net(tiny_config(GetParam()));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto image = torch::rand({4, 1, 16, 16});
+  auto tokens = random_tokens(4, 5, 10);
+  auto logits = net->forward(image, tokens);
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{4, 3}));
+  auto z = net->fuse(image, tokens);
+  EXPECT_EQ(z.dim(), 2);
+  EXPECT_EQ(z.size(0), 4);
+  EXPECT_TRUE(torch::isfinite(z).all().item<bool>());
+  // The head maps z to the logits.
+  EXPECT_TRUE(torch::allclose(net->head(z), logits, 1e-5, 1e-6));
+  // Embedding path = id path.
+  EXPECT_TRUE(torch::allclose(net->forward_embedded(image, net->embed_tokens(tokens), tokens), logits,
+                              1e-5, 1e-6));
+}
+
+TEST_P(EveryFusion, OverfitsATinyBatch) {
+  torch::manual_seed(1);
+  MultimodalNet net(tiny_config(GetParam()));
+  auto image = torch::rand({12, 1, 16, 16});
+  auto tokens = random_tokens(12, 5, 10);
+  auto labels = torch::arange(12, torch::kLong) % 3;
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-2));
+  net->train();
+  for (int step = 0; step < 150; ++step) {
+    opt.zero_grad();
+    auto loss = torch::nn::functional::cross_entropy(net->forward(image, tokens), labels);
+    loss.backward();
+    opt.step();
+  }
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const double acc = net->forward(image, tokens).argmax(1).eq(labels).to(torch::kDouble).mean().item<double>();
+  EXPECT_EQ(acc, 1.0) << GetParam() << " could not memorise 12 samples";
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, EveryFusion, ::testing::ValuesIn(fusion_names()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (auto& ch : n) if (ch == '-') ch = '_';
+                           return n;
+                         });
+
+TEST(MultimodalNet, TrailingPadsDoNotChangeTheDecision) {
+  torch::manual_seed(2);
+  MultimodalNet net(tiny_config("xattn"));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto image = torch::rand({1, 1, 16, 16});
+  auto a = torch::tensor({{3, 4, 5, 0, 0}}, torch::kLong);
+  auto text = net->embed_tokens(a);
+  // Garbage embeddings at pad positions are ignored.
+  auto noisy = text.clone();
+  noisy.index_put_({0, 4}, torch::randn({8}));
+  EXPECT_TRUE(torch::allclose(net->forward_embedded(image, noisy, a), net->forward(image, a), 1e-5, 1e-6));
+}
+
+TEST(MultimodalNet, RejectsInputsThatDoNotFit) {
+  auto c = tiny_config("concat");
+  EXPECT_NO_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::zeros({2, 5}, torch::kLong)));
+  EXPECT_THROW(check_model_inputs(c, torch::rand({2, 3, 16, 16}), torch::zeros({2, 5}, torch::kLong)), Error);
+  EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::zeros({2, 6}, torch::kLong)), Error);
+  EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::full({2, 5}, 10, torch::kLong)), Error);
+  EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::zeros({2, 5}, torch::kInt)), Error);
+}
+
+TEST(ModelConfig, JsonRoundTripAndMissingField) {
+  auto c = tiny_config("tensor");
+  auto d = ModelConfig::from_json(c.to_json());
+  EXPECT_EQ(d.to_json(), c.to_json());
+  auto j = c.to_json();
+  j.erase("vocab_size");
+  EXPECT_THROW(ModelConfig::from_json(j), Error);
+}
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "muroan_checkpoint_test";
+  void SetUp() override { std::filesystem::remove_all(dir); }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+};
+
+TEST_F(CheckpointTest, RoundTripGivesIdenticalLogits) {
+  torch::manual_seed(3);
+  Checkpoint ck;
+  ck.config = tiny_config("gmu");
+  ck.task = "unit";
+  ck.task_options.seed = 9;
+  ck.task_options.train_size = 5;
+  ck.classes = {"a", "b", "c"};
+  ck.modalities = {ModalitySpec::image("image", 1, 16, 16), ModalitySpec::tokens("tokens", 5, 0, 10)};
+  ck.vocab = Vocabulary({"w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9"});
+  ck.net = MultimodalNet(ck.config);
+  ck.net->eval();
+  save_checkpoint(ck, dir.string());
+
+  Checkpoint back = load_checkpoint(dir.string(), torch::kCPU);
+  EXPECT_EQ(back.task, "unit");
+  EXPECT_EQ(back.task_options.seed, 9u);
+  EXPECT_EQ(back.task_options.train_size, 5);
+  EXPECT_EQ(back.classes, ck.classes);
+  EXPECT_EQ(back.vocab.words(), ck.vocab.words());
+  ASSERT_EQ(back.modalities.size(), 2u);
+  EXPECT_EQ(back.modalities[1].max_len(), 5);
+  torch::NoGradGuard no_grad;
+  auto image = torch::rand({3, 1, 16, 16});
+  auto tokens = random_tokens(3, 5, 10);
+  EXPECT_TRUE(torch::equal(back.net->forward(image, tokens), ck.net->forward(image, tokens)));
+  auto model = make_classifier(back, torch::kCPU);
+  EXPECT_EQ(model->name(), "unit/gmu");
+  EXPECT_TRUE(torch::equal(model->logits({image, tokens}), ck.net->forward(image, tokens)));
+}
+
+TEST_F(CheckpointTest, BrokenFilesGiveInputErrors) {
+  EXPECT_THROW(load_checkpoint(dir.string(), torch::kCPU), InputError);
+  torch::manual_seed(4);
+  Checkpoint ck;
+  ck.config = tiny_config("sum");
+  ck.task = "unit";
+  ck.classes = {"a", "b", "c"};
+  ck.modalities = {ModalitySpec::image("image", 1, 16, 16), ModalitySpec::tokens("tokens", 5, 0, 10)};
+  ck.net = MultimodalNet(ck.config);
+  save_checkpoint(ck, dir.string());
+  // A truncated weights file.
+  const auto weights = dir / "weights.pt";
+  std::filesystem::resize_file(weights, std::filesystem::file_size(weights) / 2);
+  EXPECT_THROW(load_checkpoint(dir.string(), torch::kCPU), InputError);
+  // A config that is not JSON.
+  save_checkpoint(ck, dir.string());
+  { std::ofstream(dir / "checkpoint.json") << "{ not json"; }
+  EXPECT_THROW(load_checkpoint(dir.string(), torch::kCPU), InputError);
+}
+
+}  // namespace
+}  // namespace muroan
