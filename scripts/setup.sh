@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs MUROAN's Debian packages (when missing), configures and builds it.
 # Used by scripts/main.sh and scripts/test.sh; safe to run again.
+#   scripts/setup.sh [--with-test-tools]
+# --with-test-tools also installs what only the test suite uses: Debian's
+# PyTorch (to export a TorchScript model in the bring-your-own-model test) and
+# Chromium (to load the HTML report in a real browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +15,9 @@ packages=(
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist                    # items of the fashion-match task
 )
+if [ "${1:-}" = "--with-test-tools" ]; then
+  packages+=(python3-torch chromium)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

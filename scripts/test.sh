@@ -3,6 +3,6 @@
 # GoogleTest suite through ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --with-test-tools
 cd build
 ctest --output-on-failure -j"$(nproc 2>/dev/null || echo 2)" "$@"

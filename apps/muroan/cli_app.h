@@ -37,5 +37,8 @@ void register_info(CLI::App& app, Action& action);
 void register_export_data(CLI::App& app, Action& action);
 void register_attack(CLI::App& app, Action& action);
 void register_replay(CLI::App& app, Action& action);
+void register_certify(CLI::App& app, Action& action);
+void register_analyze(CLI::App& app, Action& action);
+void register_report(CLI::App& app, Action& action);
 
 }  // namespace muroan::cli

@@ -7,6 +7,7 @@
 #include "cli_app.h"
 #include "commands.h"
 #include "muroan/checkpoint.h"
+#include "muroan/defense.h"
 #include "muroan/device.h"
 #include "muroan/error.h"
 #include "muroan/fusion.h"
@@ -33,6 +34,24 @@ void validate_task(const std::string& name) {
   throw UsageError("--task: unknown task '" + name + "' (known: " + known + ")");
 }
 
+DefenseOptions defense_options(const TrainCommand& o) {
+  DefenseOptions d;
+  d.kind = parse_defense(o.defense);
+  d.fraction = o.defense_fraction;
+  d.seed = o.seed;
+  d.text_removal = parse_text_removal(o.text_removal);
+  d.eps = o.defense_eps;
+  d.text_eps = o.defense_text_eps;
+  d.steps = o.defense_steps;
+  d.step_size = o.defense_step_size;
+  d.ablation_rate = o.ablation_rate;
+  if (!o.ablation_keep.empty()) d.ablation_keep = parse_keep_list(o.ablation_keep, "--ablation-keep");
+  d.patch = o.defense_patch;
+  d.elements_per_step = o.defense_elements;
+  validate_defense_options(d);
+  return d;
+}
+
 }  // namespace
 
 int run_train(const TrainCommand& o) {
@@ -41,6 +60,7 @@ int run_train(const TrainCommand& o) {
   if (o.epochs <= 0) throw UsageError("--epochs must be positive");
   if (o.batch_size <= 0) throw UsageError("--batch-size must be positive");
   if (!(o.learning_rate > 0)) throw UsageError("--lr must be positive");
+  const DefenseOptions defense = defense_options(o);  // before any work: a typo fails fast
   const torch::Device device = resolve_device(o.device);
   const std::string out = o.out.empty() ? "runs/" + o.task + "-" + o.fusion + "-s" + std::to_string(o.seed) : o.out;
 
@@ -78,6 +98,7 @@ int run_train(const TrainCommand& o) {
 
   seed_everything(o.seed);
   MultimodalNet net(config);
+  const auto installed = install_defense(defense, net, data.modalities, train_options);
   const TrainResult result = train_model(net, data, train_options);
 
   BuiltinClassifier view(net, data.modalities, data.classes, o.task + "/" + o.fusion, device);
@@ -104,12 +125,14 @@ int run_train(const TrainCommand& o) {
                  {"best_epoch", result.best_epoch},   {"val_accuracy", result.best_val_accuracy},
                  {"test_accuracy", test_acc}, {"test_samples", data.test.size()},
                  {"parameters", params},      {"seconds", result.seconds},
-                 {"history", epochs}};
+                 {"history", epochs},         {"defense", installed->to_json()}};
   save_checkpoint(ck, out);
   std::printf("%s/%s: test accuracy %.4f on %lld samples (best epoch %lld, val %.4f, %s, %lld parameters) -> %s\n",
               o.task.c_str(), o.fusion.c_str(), test_acc, static_cast<long long>(data.test.size()),
               static_cast<long long>(result.best_epoch), result.best_val_accuracy,
               format_duration(result.seconds).c_str(), static_cast<long long>(params), out.c_str());
+  if (defense.kind != DefenseKind::kNone)
+    std::printf("defense %s: %s\n", defense_name(defense.kind), ck.training["defense"]["stats"].dump().c_str());
   return kExitOk;
 }
 
@@ -131,6 +154,27 @@ void register_train(CLI::App& app, Action& action) {
   cmd->add_option("--test-size", opts->test_size, "Test samples (0: default)")->capture_default_str();
   cmd->add_option("--cache-dir", opts->cache_dir, "Where generated task data is cached")->capture_default_str();
   cmd->add_flag("--quiet", opts->quiet, "No progress bars");
+  cmd->add_option("--defense", opts->defense, "none, pgd-at, ablation or decoupling-at (docs/defenses.md)")
+      ->capture_default_str();
+  cmd->add_option("--defense-fraction", opts->defense_fraction, "Share of each batch replaced by defended examples")
+      ->capture_default_str();
+  cmd->add_option("--defense-eps", opts->defense_eps, "pgd-at: image L-infinity radius")->capture_default_str();
+  cmd->add_option("--defense-text-eps", opts->defense_text_eps, "pgd-at: token-embedding L-infinity radius (0: image only)")
+      ->capture_default_str();
+  cmd->add_option("--defense-steps", opts->defense_steps, "pgd-at: PGD steps; decoupling-at: saliency steps")
+      ->capture_default_str();
+  cmd->add_option("--defense-step-size", opts->defense_step_size, "pgd-at: image step (0: 2.5 * eps / steps)")
+      ->capture_default_str();
+  cmd->add_option("--ablation-rate", opts->ablation_rate, "ablation: share of each modality's points decoupled")
+      ->capture_default_str();
+  cmd->add_option("--ablation-keep", opts->ablation_keep,
+                  "ablation: points kept per modality instead of a rate, e.g. 45,all (match muroan certify --keep)");
+  cmd->add_option("--defense-patch", opts->defense_patch, "decoupling-at: side of the image elements (1: pixels)")
+      ->capture_default_str();
+  cmd->add_option("--defense-elements", opts->defense_elements, "decoupling-at: elements decoupled per step")
+      ->capture_default_str();
+  cmd->add_option("--text-removal", opts->text_removal, "ablation, decoupling-at: delete (shift left) or mask (pad id)")
+      ->capture_default_str();
   cmd->callback([&action, opts] { action = [opts] { return run_train(*opts); }; });
 }
 

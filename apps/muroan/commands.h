@@ -22,6 +22,18 @@ struct TrainCommand {
   int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
   std::string cache_dir = ".muroan-cache";
   bool quiet = false;
+  // Defense during training (defense.h): none, pgd-at, ablation, decoupling-at.
+  std::string defense = "none";
+  double defense_fraction = 1.0;        // share of each batch defended
+  double defense_eps = 8.0 / 255.0;     // pgd-at: image L-infinity radius
+  double defense_text_eps = 0.1;        // pgd-at: token-embedding radius (0: image only)
+  int64_t defense_steps = 5;            // pgd-at: PGD steps; decoupling-at: saliency steps
+  double defense_step_size = 0.0;       // pgd-at: 0 = 2.5 * eps / steps
+  double ablation_rate = 0.5;           // ablation: share of points decoupled per modality
+  std::string ablation_keep;            // ablation: points kept per modality, e.g. "45,all" (instead of the rate)
+  int64_t defense_patch = 7;            // decoupling-at: image element side
+  int64_t defense_elements = 1;         // decoupling-at: elements per step
+  std::string text_removal = "delete";  // ablation, decoupling-at
 };
 // Trains, evaluates on the test split, writes the checkpoint; returns the exit code.
 int run_train(const TrainCommand& options);
@@ -106,6 +118,23 @@ struct ReplayCommand {
 // decision; exit code 0 only when every replayed decision matches.
 int run_replay(const ReplayCommand& options);
 
+struct CertifyCommand {
+  ModelSourceOptions source;
+  std::string keep;        // points kept per modality, e.g. "45,all"; empty: the checkpoint's ablation_keep
+  int64_t n0 = 64;         // selection copies
+  int64_t n = 1000;        // estimation copies
+  double alpha = 0.05;
+  uint64_t seed = 1;
+  std::string text_removal;  // empty: the checkpoint's, else delete
+  int64_t batch_size = 256;
+  int64_t samples = 100;   // 0: all
+  std::string out;         // default runs/certify
+  bool quiet = false;
+};
+// Certifies a model by randomized ablation (certify.h): per-sample JSONL, summary
+// JSON, table; returns the exit code.
+int run_certify(const CertifyCommand& options);
+
 }  // namespace muroan::cli
 
 namespace muroan::cli {
@@ -139,8 +168,7 @@ struct AnalyzeCommand {
   std::string device = "auto";
   std::string cache_dir = ".muroan-cache";
   bool retrain = false;  // train again even when a matching checkpoint exists
-  bool quiet = false;    // no progress bars and tables; one line per finished step
-  std::string command_line;  // recorded in summary.json; default: rebuilt from the options
+  bool quiet = false;    // no progress bars; still one line per finished step
 };
 // Trains (or reuses) each fusion, attacks it with each method, writes
 // OUT/summary.json, OUT/runs/<fusion>/<method>/, OUT/tables/*.csv and

@@ -21,8 +21,10 @@
 // [names], samples, seed, device, settings {...}, versions {...},
 // models [{fusion, checkpoint, reused, test_accuracy, test_samples, parameters,
 // best_epoch, training_seconds}], runs [{fusion, method, dir, seconds, resumed,
-// summary (summary_to_json)}], timings {training_seconds, attack_seconds,
-// total_seconds}.
+// gallery_items, summary (summary_to_json)}], timings {training_seconds (all
+// models, reused ones included), attack_seconds (sum of the records' seconds),
+// total_seconds (wall clock of the command's last invocation)}. The report
+// reads the runs' own files for its numbers; "summary" is there for scripts.
 #pragma once
 
 #include <cstdint>

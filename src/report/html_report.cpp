@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -53,11 +54,14 @@ h3{font-size:15px;margin:18px 0 6px}
 .headline b{color:#c62828}
 .answer p{margin:4px 0}
 .figs{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;margin-top:10px}
-.figs>div{flex:1 1 auto}
+.figs>div{flex:0 0 auto}
+.figs>div.grow{flex:1 1 360px;min-width:0}
 table{border-collapse:collapse;background:#fff;margin:4px 0 8px;font-variant-numeric:tabular-nums}
 th,td{padding:4px 10px;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
 th{background:#f0f0ee;font-weight:600;font-size:13px}
 td.num,th.num{text-align:right}
+.runs td,td.name{white-space:nowrap}
+table.runs{width:100%}
 tr:nth-child(even) td{background:#fafafa}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .charts{display:flex;flex-wrap:wrap;gap:14px}
@@ -79,15 +83,17 @@ pre{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 10px;whi
 footer{color:#777;font-size:12px;margin-top:30px}
 )css";
 
+// "5%", "0.5%": a budget as people write it.
+std::string budget_text(double budget) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g%%", 100.0 * budget);
+  return buf;
+}
+
 std::string num_cell(const std::string& text) { return "<td class=\"num\">" + text + "</td>"; }
 
 std::string swatch(size_t color_index) {
   return "<span class=\"swatch\" style=\"background:" + report::series_color(color_index) + "\"></span>";
-}
-
-size_t color_of(const ReportData& d, const std::string& fusion) {
-  auto it = std::find(d.fusions.begin(), d.fusions.end(), fusion);
-  return static_cast<size_t>(it - d.fusions.begin());
 }
 
 std::string version_of(const ReportData& d, const char* key) {
@@ -130,8 +136,12 @@ std::vector<double> fusion_breaks(const ReportData& d, const std::string& fusion
 
 std::string modality_mix_sentence(const RunView& r) {
   if (r.summary.points_share.empty()) return "";
-  std::vector<std::pair<std::string, double>> parts(r.summary.points_share.begin(), r.summary.points_share.end());
+  std::vector<std::pair<std::string, double>> parts;
+  for (const auto& [name, share] : r.summary.points_share)
+    if (share > 0) parts.emplace_back(name, share);
+  if (parts.empty()) return "";
   std::stable_sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (parts.size() == 1) return "All the points it decouples are " + escape_html(parts[0].first) + ".";
   std::string s = "Of the points it decouples, ";
   for (size_t i = 0; i < parts.size(); ++i)
     s += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + format_percent(parts[i].second) + " are " +
@@ -151,7 +161,7 @@ std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) 
     s << "<p class=\"headline\">No sample was classified correctly, so there was nothing to attack.</p>";
     return s.str();
   }
-  if (w.successes == 0) {
+  if (w.successes == 0 || !w.rate) {
     s << "<p class=\"headline\"><b>0%</b> of samples flipped: no decoupling attack changed a decision.</p>"
       << "<p>Every run kept the decision of every correctly classified sample (" << w.correct << " in the "
       << "strongest run).</p>";
@@ -160,7 +170,7 @@ std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) 
     s << "<p class=\"headline\"><b>" << format_percent(w.asr) << "</b> of samples flipped by decoupling a median <b>"
       << format_rate(w.rate->median) << "</b> of the input</p><p>";
     if (d.analysis)
-      s << "The weakest fusion, <b>" << escape_html(worst->fusion) << "</b>, is flipped on " << format_percent(w.asr)
+      s << (d.fusions.size() > 1 ? "The weakest fusion, <b>" : "The fusion <b>") << escape_html(worst->fusion) << "</b>, is flipped on " << format_percent(w.asr)
         << " of correctly classified samples (" << w.successes << " of " << w.correct << ") by decoupling a median "
         << format_rate(w.rate->median) << " of the input (" << escape_html(worst->method) << " attack). ";
     else
@@ -172,7 +182,7 @@ std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) 
       << "</p>";
   }
   if (d.analysis && ranks.size() > 1) {
-    s << "<p>Which fusion breaks first, at a budget of " << format_percent(report::kReferenceBudget)
+    s << "<p>Which fusion breaks first, at a budget of " << budget_text(report::kReferenceBudget)
       << " of the input (ASR of the strongest attack per fusion): ";
     for (size_t i = 0; i < ranks.size(); ++i)
       s << (i ? ", " : "") << "<b>" << escape_html(ranks[i].fusion) << "</b> "
@@ -202,8 +212,9 @@ std::string main_chart(const ReportData& d, const std::vector<FusionRank>& ranks
   c.y_label = "attack success rate";
   c.x_min = x_min;
   c.marker = report::kReferenceBudget;
-  c.marker_label = format_percent(report::kReferenceBudget) + " budget";
-  c.width = 620;
+  c.marker_label = budget_text(report::kReferenceBudget) + " budget";
+  c.legend = series.size() > 1;  // one line needs no legend (and a model name may be long)
+  c.width = c.legend ? 600 : 480;
   c.height = 350;
   return report::render_log_chart(series, c);
 }
@@ -211,11 +222,11 @@ std::string main_chart(const ReportData& d, const std::vector<FusionRank>& ranks
 std::string overview_table(const ReportData& d, const std::vector<FusionRank>& ranks) {
   std::ostringstream s;
   s << "<table class=\"overview\"><thead><tr><th>#</th><th>" << (d.analysis ? "Fusion" : "Model")
-    << "</th><th class=\"num\">Clean accuracy</th><th class=\"num\">ASR @ " << format_percent(report::kReferenceBudget)
+    << "</th><th class=\"num\">Clean accuracy</th><th class=\"num\">ASR @ " << budget_text(report::kReferenceBudget)
     << "</th><th class=\"num\">Worst ASR</th><th>by</th><th class=\"num\">Median rate</th></tr></thead><tbody>";
   int rank = 0;
   for (const auto& f : ranks) {
-    s << "<tr><td>" << ++rank << "</td><td>" << swatch(f.color_index) << escape_html(f.fusion) << "</td>"
+    s << "<tr><td>" << ++rank << "</td><td class=\"name\">" << swatch(f.color_index) << escape_html(f.fusion) << "</td>"
       << num_cell(format_percent(f.clean_accuracy)) << num_cell(f.worst ? format_percent(f.asr_at_reference) : "&ndash;")
       << num_cell(f.worst ? format_percent(f.worst->summary.asr) : "&ndash;") << "<td>"
       << (f.worst ? escape_html(f.worst->method) : "") << "</td>"
@@ -349,7 +360,26 @@ std::string gallery(const ReportData& d, const std::vector<FusionRank>& ranks) {
 
 std::string json_value_text(const nlohmann::ordered_json& v) {
   if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v.get<double>());
+    return buf;
+  }
+  if (v.is_array()) {
+    std::string joined;
+    for (const auto& e : v) joined += (joined.empty() ? "" : ", ") + json_value_text(e);
+    return joined;
+  }
   return v.dump();
+}
+
+// "training_seconds" -> "training, all steps"; "total_seconds" -> "total (wall clock)".
+std::string timing_label(const std::string& key) {
+  if (key == "total_seconds") return "wall clock of the last run of the command";
+  const auto cut = key.rfind("_seconds");
+  std::string name = cut == std::string::npos ? key : key.substr(0, cut);
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return name + ", all steps";
 }
 
 std::string key_value_table(const nlohmann::ordered_json& j) {
@@ -364,7 +394,7 @@ std::string key_value_table(const nlohmann::ordered_json& j) {
 std::string settings(const ReportData& d) {
   std::ostringstream s;
   if (!d.command.empty()) s << "<p>Reproduce with:</p><pre><code>" << escape_html(d.command) << "</code></pre>";
-  s << "<div class=\"figs\"><div><h3>Settings</h3>";
+  s << "<div class=\"figs\"><div class=\"grow\"><h3>Settings</h3>";
   nlohmann::ordered_json general = nlohmann::ordered_json::object();
   if (!d.task.empty()) general["task"] = d.task;
   general["seed"] = d.seed;
@@ -373,7 +403,7 @@ std::string settings(const ReportData& d) {
   if (!d.fusions.empty()) general[d.analysis ? "fusions" : "model"] = d.fusions;
   if (!d.methods.empty()) general["attacks"] = d.methods;
   for (auto it = d.settings.begin(); it != d.settings.end(); ++it) general[it.key()] = it.value();
-  s << key_value_table(general) << "</div><div><h3>Software</h3>" << key_value_table(d.versions);
+  s << key_value_table(general) << "</div><div class=\"grow\"><h3>Software</h3>" << key_value_table(d.versions);
   s << "<h3>Timings</h3><table class=\"timings\"><thead><tr><th>Step</th><th class=\"num\">Time</th></tr></thead><tbody>";
   for (const auto& m : d.models)
     s << "<tr><td>train " << escape_html(m.fusion) << (m.reused ? " (checkpoint reused)" : "") << "</td>"
@@ -383,7 +413,8 @@ std::string settings(const ReportData& d) {
       << num_cell(format_seconds(r.attack_seconds)) << "</tr>";
   for (auto it = d.timings.begin(); it != d.timings.end(); ++it)
     if (it.value().is_number())
-      s << "<tr><th>" << escape_html(it.key()) << "</th>" << num_cell(format_seconds(it.value().get<double>()))
+      s << "<tr><th>" << escape_html(timing_label(it.key())) << "</th>"
+        << num_cell(format_seconds(it.value().get<double>()))
         << "</tr>";
   s << "</tbody></table></div></div>";
   return s.str();
@@ -401,13 +432,13 @@ std::string render(const ReportData& d) {
     << "<title>MUROAN report: " << escape_html(d.title) << "</title><style>" << kStyle << "</style></head><body><main>";
   h << "<header><h1>" << escape_html(d.title) << "</h1><p class=\"sub\">MUROAN " << escape_html(version_of(d, "muroan"));
   if (d.analysis)
-    h << " &middot; " << d.fusions.size() << " fusions &times; " << d.methods.size() << " attacks &middot; first "
-      << d.samples << " test samples each";
+    h << " &middot; " << d.fusions.size() << " fusions &times; " << d.methods.size() << " attacks &middot; "
+      << (d.samples > 0 ? "first " + std::to_string(d.samples) + " test samples each" : "the whole test split");
   else
     h << " &middot; " << d.samples << " samples";
   h << " &middot; seed " << d.seed << "</p></header>";
   h << "<section class=\"answer\" id=\"answer\">" << headline(d, ranks) << "<div class=\"figs\"><div>"
-    << main_chart(d, ranks, x_min) << "</div><div>" << overview_table(d, ranks) << "</div></div></section>";
+    << main_chart(d, ranks, x_min) << "</div><div class=\"grow\">" << overview_table(d, ranks) << "</div></div></section>";
   h << "<section id=\"fusions\"><h2>" << (d.analysis ? "Per fusion" : "Results") << "</h2>" << fusion_tables(d, ranks)
     << "</section>";
   if (d.analysis)

@@ -1,0 +1,356 @@
+// `muroan analyze`: the one-command answer to "how robust is multimodal fusion,
+// and which fusion breaks first?". Trains (or reuses) each fusion of the zoo on
+// a task, attacks each with each method, and writes a result folder:
+//
+//   OUT/summary.json                      everything: settings, seed, versions, timings, per run summaries
+//   OUT/checkpoints/<fusion>/             checkpoint.json + weights.pt (reused when the settings match)
+//   OUT/runs/<fusion>/<method>/           run.json, results.jsonl (per sample), summary.json, gallery.json
+//   OUT/tables/*.csv                      overview, runs, asr_vs_budget, timings
+//   OUT/report.html                       one self-contained page (muroan report OUT renders it again)
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli_app.h"
+#include "commands.h"
+#include "muroan/attack.h"
+#include "muroan/checkpoint.h"
+#include "muroan/device.h"
+#include "muroan/error.h"
+#include "muroan/fusion.h"
+#include "muroan/measurement.h"
+#include "muroan/progress.h"
+#include "muroan/report.h"
+#include "muroan/task.h"
+
+namespace muroan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+// A comma-separated list of known names, without repeats; throws UsageError.
+std::vector<std::string> parse_names(const std::string& option, const std::string& list,
+                                     const std::vector<std::string>& known) {
+  std::string known_text;
+  for (const auto& k : known) known_text += (known_text.empty() ? "" : ", ") + k;
+  const auto items = split_list(list);
+  if (items.empty()) throw UsageError(option + ": give at least one name (known: " + known_text + ")");
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (std::find(known.begin(), known.end(), items[i]) == known.end())
+      throw UsageError(option + ": unknown name '" + items[i] + "' (known: " + known_text + ")");
+    if (std::find(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(i), items[i]) !=
+        items.begin() + static_cast<std::ptrdiff_t>(i))
+      throw UsageError(option + ": '" + items[i] + "' is listed twice");
+  }
+  return items;
+}
+
+AttackOptions attack_options(const AnalyzeCommand& o, const std::string& method) {
+  AttackOptions a;
+  a.method = method;
+  a.budget = o.budget;
+  a.seed = o.seed;
+  a.batch_size = o.attack_batch_size;
+  return a;
+}
+
+// Whether OUT/checkpoints/<fusion> was trained with these settings.
+bool checkpoint_matches(const fs::path& dir, const AnalyzeCommand& o, const std::string& fusion) {
+  std::ifstream in(dir / "checkpoint.json");
+  if (!in || !fs::exists(dir / "weights.pt")) return false;
+  try {
+    const auto j = nlohmann::json::parse(in);
+    const auto& t = j.at("task_options");
+    const auto& tr = j.at("training");
+    return j.at("task") == o.task && j.at("model").at("fusion") == fusion && t.at("seed") == o.seed &&
+           t.at("train_size") == o.train_size && t.at("val_size") == o.val_size && t.at("test_size") == o.test_size &&
+           tr.at("epochs_max") == o.epochs && tr.at("batch_size") == o.batch_size &&
+           tr.at("learning_rate") == o.learning_rate && tr.at("patience") == o.patience && tr.at("seed") == o.seed;
+  } catch (const nlohmann::json::exception&) {
+    return false;  // unreadable: train again
+  }
+}
+
+// Whether an earlier run in `dir` can be resumed: same model and options, and
+// no more records than samples asked for now.
+bool can_resume(const fs::path& dir, const std::string& model, const AttackOptions& a, int64_t samples) {
+  std::ifstream in(dir / "run.json");
+  if (!in || !fs::exists(dir / "results.jsonl")) return false;
+  try {
+    const auto run = nlohmann::ordered_json::parse(in);
+    if (run.value("model", "") != model || run.value("options", nlohmann::ordered_json()) != attack_options_to_json(a) ||
+        run.value("shard_count", 1) != 1)
+      return false;
+    return samples == 0 || static_cast<int64_t>(read_records((dir / "results.jsonl").string()).size()) <= samples;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// run_measurement prints its table to std::cout unless quiet; analyze prints
+// one line per run instead, so the table goes nowhere.
+class MutedCout {
+ public:
+  MutedCout() : old_(std::cout.rdbuf(sink_.rdbuf())) {}
+  ~MutedCout() { std::cout.rdbuf(old_); }
+  MutedCout(const MutedCout&) = delete;
+  MutedCout& operator=(const MutedCout&) = delete;
+
+ private:
+  std::ostringstream sink_;
+  std::streambuf* old_;
+};
+
+std::string command_line(const AnalyzeCommand& o, const std::string& out) {
+  std::ostringstream s;
+  s << "muroan analyze --task " << o.task << " --fusions " << o.fusions << " --methods " << o.methods << " --samples "
+    << o.samples << " --epochs " << o.epochs << " --seed " << o.seed;
+  const AnalyzeCommand d;
+  if (o.batch_size != d.batch_size) s << " --batch-size " << o.batch_size;
+  if (o.learning_rate != d.learning_rate) s << " --lr " << o.learning_rate;
+  if (o.patience != d.patience) s << " --patience " << o.patience;
+  if (o.train_size) s << " --train-size " << o.train_size;
+  if (o.val_size) s << " --val-size " << o.val_size;
+  if (o.test_size) s << " --test-size " << o.test_size;
+  if (o.budget != d.budget) s << " --budget " << o.budget;
+  if (o.attack_batch_size != d.attack_batch_size) s << " --attack-batch-size " << o.attack_batch_size;
+  if (o.gallery != d.gallery) s << " --gallery " << o.gallery;
+  if (o.device != d.device) s << " --device " << o.device;
+  s << " --out " << out;
+  return s.str();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+int run_analyze(const AnalyzeCommand& o) {
+  const auto started = std::chrono::steady_clock::now();
+  // Every name and value is checked before any work.
+  std::vector<std::string> task_names, fusion_names, method_names;
+  for (const auto& t : task_catalog()) task_names.push_back(t.name);
+  for (const auto& f : fusion_catalog()) fusion_names.push_back(f.name);
+  for (const auto& m : attack_catalog()) method_names.push_back(m.name);
+  parse_names("--task", o.task, task_names);
+  if (split_list(o.task).size() != 1) throw UsageError("--task: give one task");
+  const auto fusions = parse_names("--fusions", o.fusions, fusion_names);
+  const auto methods = parse_names("--methods", o.methods, method_names);
+  if (o.samples < 0) throw UsageError("--samples must be >= 0 (0: the whole test split)");
+  if (o.epochs <= 0) throw UsageError("--epochs must be positive");
+  if (o.batch_size <= 0) throw UsageError("--batch-size must be positive");
+  if (!(o.learning_rate > 0)) throw UsageError("--lr must be positive");
+  if (o.train_size < 0 || o.val_size < 0 || o.test_size < 0)
+    throw UsageError("--train-size, --val-size and --test-size must be >= 0 (0: the task's default)");
+  if (o.gallery < 0) throw UsageError("--gallery must be >= 0");
+  for (const auto& m : methods) validate_attack_options(attack_options(o, m));
+  const torch::Device device = resolve_device(o.device);
+  const std::string out = o.out.empty() ? "runs/analyze-" + o.task : o.out;
+  const fs::path root(out);
+  fs::create_directories(root);
+
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  double training_seconds = 0, attack_seconds = 0;
+  const size_t total_runs = fusions.size() * methods.size();
+  size_t run_number = 0;
+  std::string worst_line;
+  double worst_asr = -1;
+
+  for (const auto& fusion : fusions) {
+    const fs::path ck_dir = root / "checkpoints" / fusion;
+    const bool reuse = !o.retrain && checkpoint_matches(ck_dir, o, fusion);
+    if (!reuse) {
+      fs::remove_all(root / "runs" / fusion);  // results of another model must not be resumed
+      TrainCommand t;
+      t.task = o.task;
+      t.fusion = fusion;
+      t.epochs = o.epochs;
+      t.batch_size = o.batch_size;
+      t.learning_rate = o.learning_rate;
+      t.patience = o.patience;
+      t.seed = o.seed;
+      t.device = o.device;
+      t.out = ck_dir.string();
+      t.train_size = o.train_size;
+      t.val_size = o.val_size;
+      t.test_size = o.test_size;
+      t.cache_dir = o.cache_dir;
+      t.quiet = o.quiet;
+      if (const int rc = run_train(t); rc != kExitOk) return rc;
+    }
+    Checkpoint ck = load_checkpoint(ck_dir.string(), device);
+    const auto& tr = ck.training;
+    const double train_secs = tr.value("seconds", 0.0);
+    if (reuse)
+      std::printf("%s/%s: reusing %s (test accuracy %.4f, trained in %s)\n", o.task.c_str(), fusion.c_str(),
+                  ck_dir.string().c_str(), tr.value("test_accuracy", 0.0), format_duration(train_secs).c_str());
+    training_seconds += train_secs;  // the time the results shown cost, reused or not
+    models.push_back({{"fusion", fusion},
+                      {"checkpoint", fs::path("checkpoints") / fusion},
+                      {"reused", reuse},
+                      {"test_accuracy", tr.value("test_accuracy", 0.0)},
+                      {"test_samples", tr.value("test_samples", 0)},
+                      {"parameters", tr.value("parameters", 0)},
+                      {"best_epoch", tr.value("best_epoch", 0)},
+                      {"training_seconds", train_secs}});
+
+    auto model = make_classifier(ck, device);
+    TaskOptions task_options = ck.task_options;
+    task_options.cache_dir = o.cache_dir;
+    const TaskData data = load_task(ck.task, task_options);
+    for (const auto& method : methods) {
+      ++run_number;
+      const fs::path rel = fs::path("runs") / fusion / method;
+      const fs::path run_dir = root / rel;
+      const AttackOptions a = attack_options(o, method);
+      MeasurementOptions m;
+      m.out_dir = run_dir.string();
+      m.limit = o.samples;
+      m.batch = o.attack_batch_size;
+      m.quiet = o.quiet;
+      m.resume = can_resume(run_dir, model->name(), a, o.samples);
+      const auto run_started = std::chrono::steady_clock::now();
+      MeasurementResult r;
+      {
+        MutedCout muted;
+        r = run_measurement(*model, data.test.inputs, data.test.labels, data.test.ids, data.test.texts, a, m);
+      }
+      const int64_t shown = o.gallery > 0 ? write_gallery(run_dir.string(), *model, data.test, ck.vocab.words(), o.gallery) : 0;
+      if (o.gallery == 0) fs::remove(run_dir / "gallery.json");
+      const double secs = seconds_since(run_started);
+      double record_secs = 0;
+      for (const auto& rec : r.records) record_secs += rec.seconds;
+      attack_seconds += record_secs;
+      const auto& s = r.summary;
+      char head[256];
+      std::snprintf(head, sizeof head, "[%zu/%zu] %s/%s: ASR %.1f%% (%lld of %lld)", run_number, total_runs,
+                    fusion.c_str(), method.c_str(), 100.0 * s.asr, static_cast<long long>(s.successes),
+                    static_cast<long long>(s.correct));
+      std::string line = head;
+      if (s.rate) {
+        char rate[64];
+        std::snprintf(rate, sizeof rate, ", median decoupling %.2f%%", 100.0 * s.rate->median);
+        line += rate;
+      }
+      line += ", " + format_duration(secs);
+      if (r.resumed) line += ", " + std::to_string(r.resumed) + " resumed";
+      std::printf("%s -> %s\n", line.c_str(), run_dir.string().c_str());
+      std::fflush(stdout);
+      if (s.decoupling && s.asr > worst_asr) {
+        worst_asr = s.asr;
+        worst_line = fusion + " (" + method + ")";
+      }
+      runs.push_back({{"fusion", fusion},
+                      {"method", method},
+                      {"dir", rel.string()},
+                      {"seconds", secs},
+                      {"resumed", r.resumed},
+                      {"gallery_items", shown},
+                      {"summary", summary_to_json(s)}});
+    }
+  }
+
+  nlohmann::ordered_json j;
+  j["format"] = kAnalysisFormat;
+  j["command"] = command_line(o, out);
+  j["task"] = o.task;
+  j["fusions"] = fusions;
+  j["methods"] = methods;
+  j["samples"] = o.samples;
+  j["seed"] = o.seed;
+  j["device"] = device.str();
+  const AttackOptions common = attack_options(o, methods.front());
+  j["settings"] = {{"epochs", o.epochs},
+                   {"batch_size", o.batch_size},
+                   {"learning_rate", o.learning_rate},
+                   {"patience", o.patience},
+                   {"train_size", o.train_size},
+                   {"val_size", o.val_size},
+                   {"test_size", o.test_size},
+                   {"split attacked", "test"},
+                   {"objective", objective_name(common.objective)},
+                   {"budget", o.budget},
+                   {"granularity", granularity_name(common.granularity)},
+                   {"patch", common.patch},
+                   {"top_k", common.top_k},
+                   {"text_removal", text_removal_name(common.text_removal)},
+                   {"attack_batch_size", o.attack_batch_size},
+                   {"max_queries", common.max_queries},
+                   {"gallery_items_per_run", o.gallery},
+                   {"threads", torch::get_num_threads()}};
+  j["versions"] = {{"muroan", MUROAN_VERSION},
+                   {"libtorch", TORCH_VERSION},
+                   {"compiler", std::string("gcc-compatible ") + __VERSION__},
+                   {"c++", std::to_string(__cplusplus)}};
+  j["models"] = std::move(models);
+  j["runs"] = std::move(runs);
+  j["timings"] = {{"training_seconds", training_seconds},
+                  {"attack_seconds", attack_seconds},
+                  {"total_seconds", seconds_since(started)}};
+  {
+    const fs::path path = root / "summary.json";
+    std::ofstream f(path.string() + ".tmp", std::ios::binary | std::ios::trunc);
+    if (!f) throw InputError(path.string() + ".tmp", "cannot open for writing");
+    f << j.dump(2) << "\n";
+    f.close();
+    if (!f) throw InputError(path.string() + ".tmp", "write failed");
+    fs::rename(path.string() + ".tmp", path);
+  }
+  const std::string page = write_report(out);
+  if (worst_asr >= 0)
+    std::printf("weakest: %s, ASR %.1f%%; report: %s (%s)\n", worst_line.c_str(), 100.0 * worst_asr, page.c_str(),
+                format_duration(seconds_since(started)).c_str());
+  else
+    std::printf("report: %s (%s)\n", page.c_str(), format_duration(seconds_since(started)).c_str());
+  return kExitOk;
+}
+
+void register_analyze(CLI::App& app, Action& action) {
+  auto o = std::make_shared<AnalyzeCommand>();
+  auto* cmd = app.add_subcommand(
+      "analyze", "Train the fusion zoo on a task, attack every model, write a result folder and report.html");
+  cmd->add_option("--task", o->task, "Built-in task (muroan tasks)")->capture_default_str();
+  cmd->add_option("--fusions", o->fusions, "Comma-separated fusions (muroan models)")->capture_default_str();
+  cmd->add_option("--methods", o->methods, "Comma-separated attacks (see muroan attack --help)")->capture_default_str();
+  cmd->add_option("--samples", o->samples, "Test samples attacked per model, the first N (0: all)")->capture_default_str();
+  cmd->add_option("--out", o->out, "Result folder (default runs/analyze-<task>)");
+  cmd->add_option("--epochs", o->epochs, "Maximum training epochs")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "Training batch size")->capture_default_str();
+  cmd->add_option("--lr", o->learning_rate, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--patience", o->patience, "Early stopping patience (epochs)")->capture_default_str();
+  cmd->add_option("--train-size", o->train_size, "Training samples (0: the task's default)")->capture_default_str();
+  cmd->add_option("--val-size", o->val_size, "Validation samples (0: default)")->capture_default_str();
+  cmd->add_option("--test-size", o->test_size, "Test samples (0: default)")->capture_default_str();
+  cmd->add_option("--budget", o->budget, "Largest decoupling rate |S|/N an attack may use, in (0,1]")
+      ->capture_default_str();
+  cmd->add_option("--attack-batch-size", o->attack_batch_size, "Rows per forward pass of the attacks")
+      ->capture_default_str();
+  cmd->add_option("--gallery", o->gallery, "Successful samples per run kept for the report's gallery")
+      ->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Seed of the data, training and attacks")->capture_default_str();
+  cmd->add_option("--device", o->device, "auto, cpu or cuda")->capture_default_str();
+  cmd->add_option("--cache-dir", o->cache_dir, "Where generated task data is cached")->capture_default_str();
+  cmd->add_flag("--retrain", o->retrain, "Train again even when OUT/checkpoints holds a matching checkpoint");
+  cmd->add_flag("--quiet", o->quiet, "No progress bars (one line per finished step)");
+  cmd->callback([&action, o] { action = [o] { return run_analyze(*o); }; });
+}
+
+}  // namespace muroan::cli

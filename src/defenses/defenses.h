@@ -1,0 +1,51 @@
+// Private: the defenses, one per file, for install_defense, and helpers they share.
+#pragma once
+
+#include <ATen/Context.h>
+#include <torch/types.h>
+
+#include <memory>
+#include <vector>
+
+#include "muroan/defense.h"
+
+namespace muroan {
+
+std::shared_ptr<Defense> install_pgd_at(const DefenseOptions& options, MultimodalNet net, TrainOptions& train);
+std::shared_ptr<Defense> install_ablation(const DefenseOptions& options, const std::vector<ModalitySpec>& specs,
+                                          TrainOptions& train);
+std::shared_ptr<Defense> install_decoupling_at(const DefenseOptions& options, MultimodalNet net,
+                                               const std::vector<ModalitySpec>& specs, TrainOptions& train);
+
+// Rows defended in a batch of `rows`: the first ceil(fraction * rows) (batches
+// are shuffled by the trainer), at least one.
+int64_t defended_rows(double fraction, int64_t rows);
+// `head` rows of `defended` followed by the remaining rows of `original`.
+Inputs splice_rows(const Inputs& defended, const Inputs& original, int64_t head);
+
+// Token rows [B,L] with the masked real positions deleted or masked.
+torch::Tensor apply_token_mask(const torch::Tensor& tokens, const torch::Tensor& mask, int64_t pad_id,
+                               TextRemoval mode);
+
+// A CPU generator for a seed.
+torch::Generator make_cpu_generator(uint64_t seed);
+
+// RAII: turns cuDNN off while gradients flow through an RNN of a model in eval
+// mode on CUDA (cuDNN refuses that backward), and restores the setting.
+class CudnnOffForEvalRnn {
+ public:
+  CudnnOffForEvalRnn(bool training, const torch::Device& device)
+      : active_(!training && device.is_cuda()), was_(at::globalContext().userEnabledCuDNN()) {
+    if (active_) at::globalContext().setUserEnabledCuDNN(false);
+  }
+  ~CudnnOffForEvalRnn() {
+    if (active_) at::globalContext().setUserEnabledCuDNN(was_);
+  }
+  CudnnOffForEvalRnn(const CudnnOffForEvalRnn&) = delete;
+  CudnnOffForEvalRnn& operator=(const CudnnOffForEvalRnn&) = delete;
+
+ private:
+  bool active_, was_;
+};
+
+}  // namespace muroan

@@ -1,0 +1,329 @@
+// `muroan analyze` and `muroan report`, run in-process on a tiny task: every
+// file of the result folder is written, the report is rebuilt byte for byte
+// from the JSON, the page is self-contained, and (when Chromium is installed)
+// it loads in a headless browser without console errors and shows its tables
+// and gallery.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_app.h"
+#include "muroan/png_image.h"
+#include "muroan/predict.h"
+#include "muroan/sample_data.h"
+#include "muroan/torchscript_model.h"
+
+namespace muroan::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kChromium = "/usr/bin/chromium";
+const std::string kTinyModel = std::string(MUROAN_SOURCE_DIR) + "/tests/data/tiny.pt";  // tests/data/make_fixtures.py
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun run(const std::vector<std::string>& args) {
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  const int code = run_cli(args);
+  CliRun r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
+  return r;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool contains(const std::string& text, const std::string& needle) { return text.find(needle) != std::string::npos; }
+
+// One tiny analysis per test process (ctest runs each test in its own process,
+// maybe in parallel: hence the process id in the folder name).
+class ReportTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("muroan_report_test_" + std::to_string(getpid()));
+    fs::remove_all(root_);
+    out_ = root_ / "analysis";
+    analyze_ = run(analyze_args());
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+
+  static std::vector<std::string> analyze_args() {
+    return {"analyze",      "--task",     "fashion-match", "--fusions",   "concat,gmu",
+            "--methods",    "greedy,reference", "--samples", "8",          "--epochs",
+            "1",            "--train-size", "64",          "--val-size",  "32",
+            "--test-size",  "32",         "--device",      "cpu",         "--quiet",
+            "--out",        out_.string(), "--cache-dir",  (root_ / "cache").string()};
+  }
+
+  static fs::path root_, out_;
+  static CliRun analyze_;
+};
+
+fs::path ReportTest::root_, ReportTest::out_;
+CliRun ReportTest::analyze_;
+
+TEST_F(ReportTest, AnalyzeWritesEveryFile) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  EXPECT_TRUE(contains(analyze_.out, "[4/4] gmu/reference")) << analyze_.out;
+  EXPECT_TRUE(contains(analyze_.out, "report.html")) << analyze_.out;
+  EXPECT_TRUE(analyze_.err.empty()) << "--quiet prints no progress: " << analyze_.err;
+  for (const char* f : {"summary.json", "report.html", "tables/overview.csv", "tables/runs.csv",
+                        "tables/asr_vs_budget.csv", "tables/timings.csv"})
+    EXPECT_TRUE(fs::exists(out_ / f)) << f;
+  for (const char* fusion : {"concat", "gmu"}) {
+    EXPECT_TRUE(fs::exists(out_ / "checkpoints" / fusion / "checkpoint.json")) << fusion;
+    EXPECT_TRUE(fs::exists(out_ / "checkpoints" / fusion / "weights.pt")) << fusion;
+    for (const char* method : {"greedy", "reference"})
+      for (const char* f : {"run.json", "results.jsonl", "summary.json", "gallery.json"})
+        EXPECT_TRUE(fs::exists(out_ / "runs" / fusion / method / f)) << fusion << "/" << method << "/" << f;
+  }
+  const auto summary = nlohmann::json::parse(read_file(out_ / "summary.json"));
+  EXPECT_EQ(summary["format"], "muroan-analysis/1");
+  EXPECT_EQ(summary["runs"].size(), 4u);
+  EXPECT_EQ(summary["seed"], 1);
+  EXPECT_TRUE(summary["versions"].contains("libtorch"));
+  EXPECT_TRUE(summary["timings"]["total_seconds"].is_number());
+  EXPECT_TRUE(contains(summary["command"].get<std::string>(), "muroan analyze --task fashion-match"));
+  // 8 samples attacked per run, one JSON line each.
+  const std::string jsonl = read_file(out_ / "runs" / "concat" / "greedy" / "results.jsonl");
+  EXPECT_EQ(std::count(jsonl.begin(), jsonl.end(), '\n'), 8);
+  // One CSV row per fusion x method.
+  const std::string runs = read_file(out_ / "tables" / "runs.csv");
+  EXPECT_EQ(std::count(runs.begin(), runs.end(), '\n'), 5) << runs;
+}
+
+TEST_F(ReportTest, ReportRebuildsTheSamePage) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::string before = read_file(out_ / "report.html");
+  const std::string table_before = read_file(out_ / "tables" / "runs.csv");
+  fs::remove(out_ / "report.html");
+  const CliRun r = run({"report", out_.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_file(out_ / "report.html"), before);
+  EXPECT_EQ(read_file(out_ / "tables" / "runs.csv"), table_before);
+}
+
+TEST_F(ReportTest, PageIsSelfContainedAndShowsTheAnswer) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::string html = read_file(out_ / "report.html");
+  EXPECT_FALSE(contains(html, "http://"));
+  EXPECT_FALSE(contains(html, "https://"));
+  EXPECT_FALSE(contains(html, "<script"));
+  EXPECT_FALSE(contains(html, "url("));
+  // Every src/href is a data URI (or an anchor within the page).
+  const std::regex ref(R"re(\b(src|href)\s*=\s*"([^"]*)")re");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), ref); it != std::sregex_iterator(); ++it) {
+    const std::string target = (*it)[2];
+    EXPECT_TRUE(target.rfind("data:image/png;base64,", 0) == 0 || target.rfind("#", 0) == 0) << target.substr(0, 80);
+  }
+  EXPECT_TRUE(contains(html, "of samples flipped by decoupling"));
+  EXPECT_TRUE(contains(html, "<table class=\"overview\""));
+  EXPECT_TRUE(contains(html, "<table class=\"runs\""));
+  EXPECT_TRUE(contains(html, "<svg class=\"chart\""));
+  EXPECT_TRUE(contains(html, "class=\"gallery-item\""));
+  EXPECT_TRUE(contains(html, "muroan analyze --task fashion-match"));
+}
+
+TEST_F(ReportTest, AnalyzeReusesCheckpointsAndResults) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const CliRun again = run(analyze_args());
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_TRUE(contains(again.out, "fashion-match/concat: reusing")) << again.out;
+  EXPECT_TRUE(contains(again.out, "8 resumed")) << again.out;
+  EXPECT_FALSE(contains(again.out, "(best epoch")) << "trained again: " << again.out;
+}
+
+// No analysis needed: every bad name is refused before any work.
+TEST(ReportCli, BadNamesFailBeforeAnyWork) {
+  const fs::path root = fs::temp_directory_path() / ("muroan_report_cli_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  const fs::path out = root / "never";
+  for (const auto& [flag, value, needle] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--fusions", "concat,magic", "unknown name 'magic'"},
+           {"--methods", "greedy,telepathy", "unknown name 'telepathy'"},
+           {"--task", "imagenet", "unknown name 'imagenet'"},
+           {"--fusions", "gmu,gmu", "listed twice"},
+           {"--samples", "-1", "--samples"}}) {
+    const CliRun r = run({"analyze", flag, value, "--out", out.string()});
+    EXPECT_NE(r.code, 0) << flag << " " << value;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(contains(r.err, needle)) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << "work started for " << flag << " " << value;
+  }
+  const CliRun missing = run({"report", (root / "nowhere").string()});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  fs::create_directories(root / "empty");
+  const CliRun empty = run({"report", (root / "empty").string()});
+  EXPECT_NE(empty.code, 0);
+  EXPECT_TRUE(contains(empty.err, "not a result folder")) << empty.err;
+  fs::remove_all(root);
+}
+
+TEST_F(ReportTest, ReportsASingleAttackFolder) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::string checkpoint = (out_ / "checkpoints" / "gmu").string();
+  const fs::path dir = root_ / "attack";
+  const CliRun a = run({"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "6", "--device", "cpu",
+                     "--cache-dir", (root_ / "cache").string(), "--quiet", "--out", dir.string()});
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun plain = run({"report", dir.string()});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  std::string html = read_file(dir / "report.html");
+  EXPECT_TRUE(contains(html, "<table class=\"runs\""));
+  EXPECT_FALSE(contains(html, "class=\"gallery-item\"")) << "no gallery.json, no model: no gallery";
+  EXPECT_TRUE(fs::exists(dir / "tables" / "runs.csv"));
+
+  const CliRun with_model = run({"report", dir.string(), "--checkpoint", checkpoint, "--device", "cpu", "--cache-dir",
+                              (root_ / "cache").string()});
+  ASSERT_EQ(with_model.code, 0) << with_model.err;
+  EXPECT_TRUE(fs::exists(dir / "gallery.json"));
+  html = read_file(dir / "report.html");
+  EXPECT_TRUE(contains(html, "class=\"gallery-item\""));
+  EXPECT_TRUE(contains(html, "fashion-match/gmu"));
+
+  const CliRun refused = run({"report", out_.string(), "--checkpoint", checkpoint});
+  EXPECT_NE(refused.code, 0);
+  EXPECT_TRUE(contains(refused.err, "is an analysis")) << refused.err;
+}
+
+// Renders `url` in headless Chromium with a fresh profile and no network;
+// returns the exit code, standard output (e.g. --dump-dom) in *out and
+// standard error (the browser's log, console messages included) in *log.
+int chromium(const std::vector<std::string>& extra, const std::string& url, const fs::path& work, std::string* out,
+             std::string* log) {
+  const fs::path profile = work / "profile";
+  fs::remove_all(profile);
+  std::string cmd = std::string("timeout 120 ") + kChromium +
+                    " --headless --no-sandbox --disable-gpu --disable-background-networking"
+                    " --disable-component-update --disable-sync --no-first-run --enable-logging=stderr --v=0"
+                    " --user-data-dir=" + profile.string();
+  for (const auto& e : extra) cmd += " " + e;
+  cmd += " '" + url + "' > '" + (work / "stdout.txt").string() + "' 2> '" + (work / "stderr.txt").string() + "'";
+  const int rc = std::system(cmd.c_str());
+  *out = read_file(work / "stdout.txt");
+  *log = read_file(work / "stderr.txt");
+  return rc;
+}
+
+// Console messages in Chromium's log: lines like "...:INFO:CONSOLE(3)] "..."".
+std::vector<std::string> console_lines(const std::string& log) {
+  std::vector<std::string> lines;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (contains(line, ":CONSOLE")) lines.push_back(line);
+  return lines;
+}
+
+TEST_F(ReportTest, LoadsInHeadlessChromiumWithoutConsoleErrors) {
+  if (!fs::exists(kChromium))
+    GTEST_SKIP() << kChromium << " is not installed (Debian package chromium; scripts/setup.sh installs it)";
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const fs::path work = root_ / "chromium";
+  fs::create_directories(work);
+
+  // A copy with a probe before the page's Content-Security-Policy: it records
+  // script errors, failed images and policy violations into the DOM, which
+  // --dump-dom then shows. The page itself has no script.
+  constexpr const char* kProbe =
+      "<script>var e=[];addEventListener('error',function(x){e.push(x.message||'failed: '+"
+      "(x.target&&x.target.tagName))},true);document.addEventListener('securitypolicyviolation',"
+      "function(x){e.push('csp: '+x.blockedURI)});addEventListener('load',function(){"
+      "document.documentElement.setAttribute('data-probe-errors',String(e.length));"
+      "document.documentElement.setAttribute('data-probe-text',e.join(' | '))});</script>";
+  std::string html = read_file(out_ / "report.html");
+  const auto head = html.find("<head>");
+  ASSERT_NE(head, std::string::npos);
+  html.insert(head + 6, kProbe);
+  const fs::path probed = work / "probed.html";
+  std::ofstream(probed, std::ios::binary) << html;
+
+  std::string dom, log;
+  const int rc = chromium({"--dump-dom"}, "file://" + probed.string(), work, &dom, &log);
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_TRUE(contains(dom, "data-probe-errors=\"0\"")) << dom.substr(0, 400);
+  EXPECT_TRUE(contains(dom, "<table class=\"overview\""));
+  EXPECT_TRUE(contains(dom, "<table class=\"runs\""));
+  EXPECT_TRUE(contains(dom, "class=\"gallery-item\""));
+  EXPECT_TRUE(console_lines(log).empty()) << console_lines(log).front();
+
+  // The page as it is, with a screenshot: no console message at all.
+  const fs::path png = work / "report.png";
+  const int shot = chromium({"--hide-scrollbars", "--window-size=1280,2000", "--screenshot=" + png.string()},
+                            "file://" + (out_ / "report.html").string(), work, &dom, &log);
+  ASSERT_EQ(shot, 0) << log;
+  EXPECT_TRUE(console_lines(log).empty()) << console_lines(log).front();
+  const std::string bytes = read_file(png);
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+}
+
+// `muroan attack` on a TorchScript model, then `muroan report DIR --manifest`:
+// the gallery is built from the manifest's samples, with the words of "text".
+TEST(ReportTorchScript, ReportsAnAttackOnATorchScriptModel) {
+  const fs::path dir = fs::temp_directory_path() / ("muroan_report_ts_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "images");
+  nlohmann::json manifest = {
+      {"model", kTinyModel},
+      {"inputs", {{{"name", "image"}, {"kind", "image"}, {"shape", {1, 8, 8}}},
+                  {{"name", "tokens"}, {"kind", "tokens"}, {"max_len", 6}, {"pad_id", 0}}}},
+      {"classes", {"a", "b", "c"}},
+      {"fusion_method", "fusion"}};
+  std::ofstream(dir / "manifest.json") << manifest.dump();
+  // Six samples labelled with the model's own decision, so that all are attacked.
+  torch::manual_seed(5);
+  auto write_samples = [&](const std::vector<int64_t>& labels) {
+    std::ofstream out(dir / "samples.jsonl");
+    for (int i = 0; i < 6; ++i) {
+      const std::vector<int64_t> tokens = {2 + i, 7, 11 + i, 3};
+      nlohmann::json j = {{"id", "s" + std::to_string(i)}, {"image", "images/" + std::to_string(i) + ".png"},
+                          {"text", "w" + std::to_string(i) + " <b>x</b> & z"}, {"tokens", tokens},
+                          {"label", labels[static_cast<size_t>(i)]}};
+      out << j.dump() << "\n";
+    }
+  };
+  for (int i = 0; i < 6; ++i) write_png((dir / "images" / (std::to_string(i) + ".png")).string(), torch::rand({1, 8, 8}));
+  write_samples(std::vector<int64_t>(6, 0));
+  auto model = load_torchscript_model((dir / "manifest.json").string(), torch::kCPU);
+  const auto data = load_samples((dir / "samples.jsonl").string(), model->modalities(), model->classes());
+  const auto predicted = predict_logits(*model, data.inputs).argmax(1);
+  write_samples(std::vector<int64_t>(predicted.data_ptr<int64_t>(), predicted.data_ptr<int64_t>() + 6));
+
+  const std::string out = (dir / "attack").string();
+  const CliRun a = run({"attack", "--manifest", (dir / "manifest.json").string(), "--method", "greedy", "--patch", "2",
+                        "--samples", "6", "--device", "cpu", "--quiet", "--out", out});
+  ASSERT_EQ(a.code, 0) << a.err;
+  const CliRun r = run({"report", out, "--manifest", (dir / "manifest.json").string(), "--device", "cpu"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto gallery = nlohmann::json::parse(read_file(fs::path(out) / "gallery.json"));
+  ASSERT_FALSE(gallery["items"].empty()) << "greedy without a budget flips a 3-class tiny model";
+  const std::string html = read_file(fs::path(out) / "report.html");
+  EXPECT_TRUE(contains(html, "class=\"gallery-item\""));
+  EXPECT_TRUE(contains(html, "&lt;b&gt;x&lt;/b&gt;")) << "words of the text, escaped";
+  EXPECT_FALSE(contains(html, "<b>x</b>"));
+  EXPECT_FALSE(contains(html, "http://"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace muroan::cli
