@@ -11,10 +11,10 @@ namespace muroan::cli {
 
 struct TrainCommand {
   std::string task = "fashion-match";
-  std::string fusion = "gmu";
+  std::string fusion = "concat";
   int64_t epochs = 8;
   int64_t batch_size = 64;
-  double learning_rate = 2e-3;
+  double learning_rate = 1e-3;
   int64_t patience = 3;
   uint64_t seed = 1;
   std::string device = "auto";

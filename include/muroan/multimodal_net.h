@@ -23,7 +23,7 @@
 namespace muroan {
 
 struct ModelConfig {
-  std::string fusion = "gmu";
+  std::string fusion = "concat";
   int64_t image_channels = 1, image_height = 56, image_width = 56;
   int64_t vocab_size = 0;    // token ids must be < vocab_size
   int64_t max_len = 12;

@@ -16,7 +16,7 @@ namespace muroan {
 struct TrainOptions {
   int64_t epochs = 10;
   int64_t batch_size = 64;
-  double learning_rate = 2e-3;
+  double learning_rate = 1e-3;
   int64_t patience = 3;       // epochs without a better validation accuracy before stopping
   uint64_t seed = 1;          // parameter initialisation and shuffling
   torch::Device device = torch::kCPU;
