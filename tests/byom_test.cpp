@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "temp_dir.h"
 #include "muroan/attack.h"
 #include "muroan/error.h"
 #include "muroan/png_image.h"
@@ -50,20 +51,10 @@ void expect_one_line_error(const CliResult& r, const std::string& needle) {
   EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
 }
 
-class TempDir {
+// A TempDir named after this test program.
+class TempDir : public testing_util::TempDir {
  public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("muroan-byom-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : testing_util::TempDir("muroan-byom-test") {}
 };
 
 std::string read_text(const std::string& path) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "../src/data/generators.h"
+#include "temp_dir.h"
 #include "muroan/error.h"
 #include "muroan/task.h"
 
@@ -32,23 +33,10 @@ TaskOptions small_options(uint64_t seed, int64_t train = 200, int64_t val = 100,
 }
 
 // A fresh directory, removed at the end of the test.
-class TempDir {
+// A TempDir named after this test program.
+class TempDir : public testing_util::TempDir {
  public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("muroan-data-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : testing_util::TempDir("muroan-data-test") {}
 };
 
 std::vector<std::string> words_of(const std::string& text) {

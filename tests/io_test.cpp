@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.h"
 #include "muroan/error.h"
 #include "muroan/model_source.h"
 #include "muroan/png_image.h"
@@ -29,20 +30,10 @@ const std::string kFlatModel = kFixtures + "/flat.pt";  // forward returns [B]
 const torch::Device kCpu(torch::kCPU);
 
 // A fresh directory, removed at the end of the test.
-class TempDir {
+// A TempDir named after this test program.
+class TempDir : public testing_util::TempDir {
  public:
-  TempDir() {
-    static int counter = 0;
-    path_ = fs::temp_directory_path() /
-            ("muroan-io-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : testing_util::TempDir("muroan-io-test") {}
 };
 
 void write_text(const std::string& path, const std::string& text) {
