@@ -27,7 +27,7 @@ for task in sorted(os.listdir(root)):
     by = {(r["fusion"], r["method"]): r for r in rows}
     print(f"## {task}\n")
     print(f"Samples attacked per run: first {summary.get('samples', '?')} test samples.\n")
-    head = "| fusion | clean acc | " + " | ".join(f"{m} ASR / median rate" for m in methods) + " |"
+    head = "| fusion | clean acc (attacked samples) | " + " | ".join(f"{m} ASR / median rate" for m in methods) + " |"
     print(head)
     print("| --- | ---: | " + " | ".join("---:" for _ in methods) + " |")
     for f in fusions:
