@@ -91,7 +91,7 @@ TEST(Measurement, SkipsMisclassifiedAndSummarises) {
   EXPECT_EQ(s["format"], "muroan-summary/1");
   EXPECT_EQ(s["method"], "greedy");
   EXPECT_EQ(s["asr_vs_budget"].size(), default_budgets().size());
-  EXPECT_TRUE(s["versions"].contains("torch"));
+  EXPECT_TRUE(s["versions"].contains("libtorch"));
   EXPECT_FALSE(format_summary_table(r.summary).empty());
 }
 

@@ -10,7 +10,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include <chrono>
 #include <cstdio>
@@ -21,6 +20,7 @@
 
 #include "cli_app.h"
 #include "commands.h"
+#include "muroan/version.h"
 #include "muroan/attack.h"
 #include "muroan/checkpoint.h"
 #include "muroan/device.h"
@@ -296,10 +296,7 @@ int run_analyze(const AnalyzeCommand& o) {
                    {"max_queries", common.max_queries},
                    {"gallery_items_per_run", o.gallery},
                    {"threads", torch::get_num_threads()}};
-  j["versions"] = {{"muroan", MUROAN_VERSION},
-                   {"libtorch", TORCH_VERSION},
-                   {"compiler", std::string("gcc-compatible ") + __VERSION__},
-                   {"c++", std::to_string(__cplusplus)}};
+  j["versions"] = software_versions();
   j["models"] = std::move(models);
   j["runs"] = std::move(runs);
   j["timings"] = {{"training_seconds", training_seconds},

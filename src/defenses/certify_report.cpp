@@ -1,18 +1,15 @@
 // Certification records and summary: statistics, JSON, and the table for people.
 #include <nlohmann/json.hpp>
-#include <torch/version.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <sstream>
 
+#include "muroan/version.h"
 #include "muroan/certify.h"
 #include "muroan/defense.h"
 
-#ifndef MUROAN_VERSION
-#define MUROAN_VERSION "unknown"
-#endif
 
 namespace muroan {
 namespace {
@@ -135,7 +132,7 @@ nlohmann::ordered_json certify_summary_to_json(const CertifySummary& s) {
   for (size_t m = 0; m < s.modality_names.size(); ++m) per[s.modality_names[m]] = curve_json(s.curve_per_modality[m]);
   j["curve_per_modality"] = per;
   j["seconds_per_sample"] = s.seconds_per_sample;
-  j["versions"] = {{"muroan", MUROAN_VERSION}, {"torch", TORCH_VERSION}};
+  j["versions"] = software_versions();
   return j;
 }
 

@@ -1,6 +1,5 @@
 // Summary statistics of per-sample records, the summary JSON and its table.
 #include <nlohmann/json.hpp>
-#include <torch/version.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,11 +7,9 @@
 #include <map>
 #include <sstream>
 
+#include "muroan/version.h"
 #include "muroan/measurement.h"
 
-#ifndef MUROAN_VERSION
-#define MUROAN_VERSION "unknown"
-#endif
 
 namespace muroan {
 
@@ -154,7 +151,7 @@ nlohmann::ordered_json summary_to_json(const MeasurementSummary& s) {
   j["backward_per_sample"] = s.backward_per_sample;
   j["seconds_per_sample"] = s.seconds_per_sample;
   j["notes"] = s.notes;
-  j["versions"] = {{"muroan", MUROAN_VERSION}, {"torch", TORCH_VERSION}};
+  j["versions"] = software_versions();
   return j;
 }
 

@@ -1,7 +1,7 @@
+#include "muroan/version.h"
 #include "muroan/checkpoint.h"
 
 #include <torch/serialize.h>
-#include <torch/version.h>
 
 #include <filesystem>
 #include <fstream>
@@ -93,7 +93,7 @@ void save_checkpoint(const Checkpoint& ck, const std::string& dir) {
       {"modalities", modalities},
       {"vocabulary", ck.vocab.to_json()},
       {"training", ck.training},
-      {"versions", {{"muroan", MUROAN_VERSION}, {"libtorch", TORCH_VERSION}}},
+      {"versions", software_versions()},
   };
   const fs::path weights_tmp = root / (std::string(kWeightsFile) + ".tmp");
   torch::save(ck.net, weights_tmp.string());
