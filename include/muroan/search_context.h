@@ -74,6 +74,8 @@ class SearchContext {
   // granularity, and every real token position.
   std::vector<DecouplingElement> image_candidates() const;
   std::vector<DecouplingElement> token_candidates() const;
+  // Image candidates, then token candidates.
+  std::vector<DecouplingElement> candidates() const;
   // Quadtree cells of `r` (side s -> ceil(s/2)), clipped, non-empty.
   static std::vector<PixelRegion> quadrants(const PixelRegion& r);
 

@@ -18,9 +18,7 @@ class GreedyAttack : public Attack {
 
  protected:
   Proposal run(SearchContext& ctx) override {
-    auto pool = ctx.image_candidates();
-    const auto tokens = ctx.token_candidates();
-    pool.insert(pool.end(), tokens.begin(), tokens.end());
+    const auto pool = ctx.candidates();
     auto grown = ctx.grow_greedy({}, pool);
     Proposal p;
     if (!grown.success) {

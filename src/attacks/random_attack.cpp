@@ -18,9 +18,7 @@ class RandomAttack : public Attack {
 
  protected:
   Proposal run(SearchContext& ctx) override {
-    auto pool = ctx.image_candidates();
-    const auto tokens = ctx.token_candidates();
-    pool.insert(pool.end(), tokens.begin(), tokens.end());
+    const auto pool = ctx.candidates();
     const size_t batch = static_cast<size_t>(options().batch_size);
     Proposal p;
     p.note = "no random set within the budget changed the decision";

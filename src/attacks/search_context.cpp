@@ -195,6 +195,13 @@ std::vector<DecouplingElement> SearchContext::image_candidates() const {
   return out;
 }
 
+std::vector<DecouplingElement> SearchContext::candidates() const {
+  auto pool = image_candidates();
+  const auto tokens = token_candidates();
+  pool.insert(pool.end(), tokens.begin(), tokens.end());
+  return pool;
+}
+
 std::vector<DecouplingElement> SearchContext::token_candidates() const {
   std::vector<DecouplingElement> out;
   const auto& specs = space_.specs();
