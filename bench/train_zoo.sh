@@ -2,11 +2,14 @@
 # Trains every model of the zoo on the built-in tasks and writes the accuracy
 # table docs/zoo_accuracy.md from the checkpoints' records.
 #   bench/train_zoo.sh [tasks...]     (default: fashion-match shapes-vqa)
-# Environment: EPOCHS (default 8), SEED (1), OUT (runs/zoo), MUROAN (build/apps/muroan/muroan)
+# Environment: EPOCHS (default 10), LR (5e-4), PATIENCE (10: no early stopping
+# within 10 epochs), SEED (1), OUT (runs/zoo), MUROAN (build/apps/muroan/muroan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MUROAN=${MUROAN:-build/apps/muroan/muroan}
-EPOCHS=${EPOCHS:-8}
+EPOCHS=${EPOCHS:-10}
+LR=${LR:-5e-4}
+PATIENCE=${PATIENCE:-10}
 SEED=${SEED:-1}
 OUT=${OUT:-runs/zoo}
 tasks=("$@")
@@ -16,7 +19,7 @@ for task in "${tasks[@]}"; do
   for fusion in $fusions; do
     dir="$OUT/$task/$fusion"
     if [ -f "$dir/checkpoint.json" ]; then echo "have $dir"; continue; fi
-    "$MUROAN" train --task "$task" --fusion "$fusion" --epochs "$EPOCHS" --seed "$SEED" --device cpu \
+    "$MUROAN" train --task "$task" --fusion "$fusion" --epochs "$EPOCHS" --lr "$LR" --patience "$PATIENCE" --seed "$SEED" --device cpu \
       --quiet --out "$dir"
   done
 done

@@ -16,7 +16,7 @@ packages=(
   dataset-fashion-mnist                    # items of the fashion-match task
 )
 if [ "${1:-}" = "--with-test-tools" ]; then
-  packages+=(python3-torch chromium)
+  packages+=(python3-torch chromium openmpi-bin)
 fi
 missing=()
 for p in "${packages[@]}"; do

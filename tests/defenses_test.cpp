@@ -188,6 +188,26 @@ TrainOptions tiny_train() {
   return t;
 }
 
+// Early stopping waits while the model is at chance: a validation split of one
+// repeated input with both labels keeps every model at exactly 0.5.
+TEST(Trainer, EarlyStoppingWaitsOnTheChancePlateau) {
+  TaskData data = tiny_task();
+  data.val.inputs = {data.val.inputs[0].slice(0, 0, 1).expand({16, -1, -1, -1}).contiguous(),
+                     data.val.inputs[1].slice(0, 0, 1).expand({16, -1}).contiguous()};
+  data.val.labels = torch::arange(16, torch::kLong) % 2;
+  TrainOptions t = tiny_train();
+  t.epochs = 4;
+  t.patience = 1;
+  MultimodalNet net(tiny_config());
+  const TrainResult waited = train_model(net, data, t);
+  EXPECT_EQ(waited.epochs.size(), 4U);
+  EXPECT_DOUBLE_EQ(waited.chance_accuracy, 0.5);
+  EXPECT_FALSE(waited.left_plateau);
+  t.plateau_margin = -1.0;  // no waiting: patience 1 stops after epoch 2
+  MultimodalNet net2(tiny_config());
+  EXPECT_EQ(train_model(net2, data, t).epochs.size(), 2U);
+}
+
 TEST(AblationDefense, TrainingBatchesHaveTheRequestedRate) {
   const TaskData data = tiny_task();
   MultimodalNet net(tiny_config());

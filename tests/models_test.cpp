@@ -63,6 +63,24 @@ TEST_P(EveryFusion, ShapesOfLogitsAndFusionEmbedding) {
                               1e-5, 1e-6));
 }
 
+// A modality that every row shares is encoded once and its features repeated:
+// the same logits and z as the full batch, for either modality shared.
+TEST_P(EveryFusion, SharedModalityEncodingEqualsTheFullBatch) {
+  torch::manual_seed(0);
+  MultimodalNet net(tiny_config(GetParam()));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto images = torch::rand({5, 1, 16, 16});
+  auto token_rows = random_tokens(5, 5, 10);
+  auto image = images.slice(0, 0, 1);
+  auto tokens = token_rows.slice(0, 0, 1);
+  const auto z_text_shared = net->fuse_shared(images, false, tokens, true, 5);
+  EXPECT_TRUE(torch::allclose(z_text_shared, net->fuse(images, tokens.expand({5, -1})), 1e-5, 1e-6));
+  const auto z_image_shared = net->fuse_shared(image, true, token_rows, false, 5);
+  EXPECT_TRUE(torch::allclose(z_image_shared, net->fuse(image.expand({5, -1, -1, -1}), token_rows), 1e-5, 1e-6));
+  EXPECT_EQ(net->head(z_image_shared).sizes(), (std::vector<int64_t>{5, 3}));
+}
+
 TEST_P(EveryFusion, OverfitsATinyBatch) {
   torch::manual_seed(1);
   MultimodalNet net(tiny_config(GetParam()));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -204,6 +205,91 @@ TEST_F(ReportTest, ReportsASingleAttackFolder) {
   const CliRun refused = run({"report", out_.string(), "--checkpoint", checkpoint});
   EXPECT_NE(refused.code, 0);
   EXPECT_TRUE(contains(refused.err, "is an analysis")) << refused.err;
+}
+
+// Records of a results.jsonl without their timing; the clean confidence is
+// rounded (the clean pass of a shard batches other rows, which moves the last
+// bits of a convolution).
+std::vector<nlohmann::json> comparable_records(const fs::path& jsonl) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(jsonl);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    j["clean_confidence"] = std::round(j["clean_confidence"].get<double>() * 1e5) / 1e5;
+    out.push_back(j);
+  }
+  return out;
+}
+
+TEST_F(ReportTest, ShardedAttackMergesIntoTheUnshardedResult) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::string checkpoint = (out_ / "checkpoints" / "concat").string();
+  auto attack = [&](const fs::path& dir, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "7",
+                                     "--device", "cpu", "--cache-dir", (root_ / "cache").string(), "--quiet",
+                                     "--out", dir.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(args);
+  };
+  const fs::path whole = root_ / "whole", sharded = root_ / "sharded";
+  ASSERT_EQ(attack(whole, {}).code, 0);
+
+  const CliRun first = attack(sharded, {"--shard", "1/3"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_TRUE(contains(first.out, "shard 1 of 3 done")) << first.out;
+  EXPECT_FALSE(fs::exists(sharded / "summary.json"));
+  const CliRun unfinished = run({"merge", sharded.string()});
+  EXPECT_NE(unfinished.code, 0);
+  EXPECT_TRUE(contains(unfinished.err, "shard 0 of 3 has not finished")) << unfinished.err;
+  ASSERT_EQ(attack(sharded, {"--shard", "0/3"}).code, 0);
+  const CliRun last = attack(sharded, {"--shard", "2/3"});
+  ASSERT_EQ(last.code, 0) << last.err;
+  EXPECT_TRUE(contains(last.out, "merged 3 shards")) << last.out;
+
+  EXPECT_EQ(comparable_records(sharded / "results.jsonl"), comparable_records(whole / "results.jsonl"));
+  EXPECT_EQ(read_file(sharded / "run.json"), read_file(whole / "run.json"));
+  auto summary = [](const fs::path& dir) {
+    auto j = nlohmann::json::parse(read_file(dir / "summary.json"));
+    j.erase("seconds_per_sample");
+    return j;
+  };
+  EXPECT_EQ(summary(sharded), summary(whole));
+  // `muroan merge` does it again from the shard files, and the report reads the result.
+  fs::remove(sharded / "summary.json");
+  const CliRun merged = run({"merge", sharded.string()});
+  ASSERT_EQ(merged.code, 0) << merged.err;
+  EXPECT_EQ(summary(sharded), summary(whole));
+  EXPECT_EQ(run({"report", sharded.string()}).code, 0);
+
+  const CliRun bad = attack(root_ / "bad", {"--shard", "3/3"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(contains(bad.err, "--shard: expected i/N")) << bad.err;
+}
+
+// The same under mpirun, when Open MPI is installed (scripts/setup.sh
+// --with-test-tools installs openmpi-bin): each rank takes its shard from
+// mpirun's environment, the last one merges.
+TEST_F(ReportTest, MpirunShardsAndMerges) {
+  if (!fs::exists("/usr/bin/mpirun"))
+    GTEST_SKIP() << "mpirun is not installed (Debian package openmpi-bin; scripts/setup.sh installs it)";
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::string checkpoint = (out_ / "checkpoints" / "concat").string();
+  const fs::path whole = root_ / "mpi-whole", sharded = root_ / "mpi-sharded";
+  const std::string common = " attack --checkpoint " + checkpoint +
+                             " --method reference --samples 7 --device cpu --quiet --cache-dir " +
+                             (root_ / "cache").string();
+  ASSERT_EQ(run({"attack", "--checkpoint", checkpoint, "--method", "reference", "--samples", "7", "--device", "cpu",
+                 "--quiet", "--cache-dir", (root_ / "cache").string(), "--out", whole.string()})
+                .code,
+            0);
+  const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun "
+                          "--oversubscribe -n 2 " + std::string(MUROAN_EXE) + common + " --out " +
+                          sharded.string() + " > " + (root_ / "mpi.log").string() + " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(root_ / "mpi.log");
+  EXPECT_TRUE(fs::exists(sharded / "results.shard-0-of-2.jsonl"));
+  EXPECT_TRUE(fs::exists(sharded / "results.shard-1-of-2.jsonl"));
+  EXPECT_EQ(comparable_records(sharded / "results.jsonl"), comparable_records(whole / "results.jsonl"));
 }
 
 // Renders `url` in headless Chromium with a fresh profile and no network;

@@ -65,7 +65,15 @@ class TinyModel : public Classifier {
     return head(image_feature(emb[0]), emb[1].select(2, kKey).sum(1));
   }
 
+  // Counts the shared rows, then answers as the base class does (repeating them).
+  torch::Tensor logits_shared(const Inputs& in, const std::vector<bool>& shared, int64_t rows) override {
+    for (size_t m = 0; m < shared.size(); ++m)
+      if (shared[m]) shared_rows[m] += rows;
+    return Classifier::logits_shared(in, shared, rows);
+  }
+
   int64_t calls = 0;  // logits() calls, to see batching
+  std::vector<int64_t> shared_rows = {0, 0};  // rows per modality answered from one shared row
 
  private:
   static torch::Tensor image_feature(const torch::Tensor& image) {

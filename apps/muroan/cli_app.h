@@ -36,6 +36,7 @@ void register_eval(CLI::App& app, Action& action);
 void register_info(CLI::App& app, Action& action);
 void register_export_data(CLI::App& app, Action& action);
 void register_attack(CLI::App& app, Action& action);
+void register_merge(CLI::App& app, Action& action);
 void register_replay(CLI::App& app, Action& action);
 void register_certify(CLI::App& app, Action& action);
 void register_analyze(CLI::App& app, Action& action);

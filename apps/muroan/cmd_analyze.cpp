@@ -103,20 +103,6 @@ bool can_resume(const fs::path& dir, const std::string& model, const AttackOptio
   }
 }
 
-// run_measurement prints its table to std::cout unless quiet; analyze prints
-// one line per run instead, so the table goes nowhere.
-class MutedCout {
- public:
-  MutedCout() : old_(std::cout.rdbuf(sink_.rdbuf())) {}
-  ~MutedCout() { std::cout.rdbuf(old_); }
-  MutedCout(const MutedCout&) = delete;
-  MutedCout& operator=(const MutedCout&) = delete;
-
- private:
-  std::ostringstream sink_;
-  std::streambuf* old_;
-};
-
 std::string command_line(const AnalyzeCommand& o, const std::string& out) {
   std::ostringstream s;
   s << "muroan analyze --task " << o.task << " --fusions " << o.fusions << " --methods " << o.methods << " --samples "
@@ -230,7 +216,6 @@ int run_analyze(const AnalyzeCommand& o) {
       const auto run_started = std::chrono::steady_clock::now();
       MeasurementResult r;
       {
-        MutedCout muted;
         r = run_measurement(*model, data.test.inputs, data.test.labels, data.test.ids, data.test.texts, a, m);
       }
       const int64_t shown = o.gallery > 0 ? write_gallery(run_dir.string(), *model, data.test, ck.vocab.words(), o.gallery) : 0;

@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <utility>
 #include <sstream>
 
 #include "cli_app.h"
@@ -44,6 +46,45 @@ std::vector<std::string> resolve_modalities(const std::string& list, const std::
   return names;
 }
 
+struct Shard {
+  int64_t index = 0, count = 1;
+  bool from_mpi = false;
+};
+
+int64_t env_int(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return -1;
+  char* end = nullptr;
+  const long long x = std::strtoll(v, &end, 10);
+  return (*end == '\0' && x >= 0) ? x : -1;
+}
+
+// --shard i/N, else the rank and size that mpirun gives its processes (Open MPI,
+// MPICH and other PMI launchers), else one shard.
+Shard resolve_shard(const std::string& flag) {
+  Shard s;
+  if (!flag.empty()) {
+    long long i = -1, n = -1;
+    char rest = 0;
+    if (std::sscanf(flag.c_str(), "%lld/%lld%c", &i, &n, &rest) != 2 || n < 1 || i < 0 || i >= n)
+      throw UsageError("--shard: expected i/N with 0 <= i < N, e.g. 0/4; got '" + flag + "'");
+    s.index = i;
+    s.count = n;
+    return s;
+  }
+  for (const auto& [rank, size] : {std::pair{"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+                                   std::pair{"PMI_RANK", "PMI_SIZE"}, std::pair{"PMIX_RANK", "PMIX_SIZE"}}) {
+    const int64_t r = env_int(rank), n = env_int(size);
+    if (r >= 0 && n >= 1 && r < n) {
+      s.index = r;
+      s.count = n;
+      s.from_mpi = true;
+      return s;
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 int run_attack(const AttackCommand& o) {
@@ -61,10 +102,12 @@ int run_attack(const AttackCommand& o) {
   a.top_k = o.top_k;
   a.text_removal = parse_text_removal(o.text_removal);
   a.batch_size = o.batch_size;
+  a.share_encodings = o.share_encodings;
   a.eps = o.eps;
   a.step_size = o.step_size;
   a.steps = o.steps;
   validate_attack_options(a);  // before loading anything: a typo fails fast
+  const Shard shard = resolve_shard(o.shard);
 
   const torch::Device device = resolve_device(o.source.device);
   ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
@@ -75,14 +118,32 @@ int run_attack(const AttackCommand& o) {
   m.out_dir = o.out.empty() ? "runs/attack-" + o.method : o.out;
   m.limit = o.samples;
   m.batch = o.batch_size;
-  m.quiet = o.quiet;
+  m.quiet = o.quiet || shard.index > 0;  // one progress bar per mpirun, not N
   m.resume = o.resume;
+  m.shard_index = shard.index;
+  m.shard_count = shard.count;
   const MeasurementResult r =
       run_measurement(*md.model, md.data.inputs, md.data.labels, md.data.ids, md.data.texts, a, m);
-  if (!o.quiet) std::printf("%s", format_summary_table(r.summary).c_str());
+  MeasurementSummary summary = r.summary;
+  std::string summary_path = r.summary_path;
+  if (shard.count > 1) {
+    const auto merged = merge_shards(m.out_dir, shard.count, "shard-" + std::to_string(shard.index));
+    if (!merged) {
+      std::printf("shard %lld of %lld done (%s); the last shard to finish merges the results "
+                  "(or run: muroan merge %s)\n",
+                  static_cast<long long>(shard.index), static_cast<long long>(shard.count),
+                  r.summary_path.c_str(), m.out_dir.c_str());
+      return kExitOk;
+    }
+    summary = *merged;
+    summary_path = m.out_dir + "/summary.json";
+    std::printf("shard %lld of %lld finished last: merged %lld shards\n", static_cast<long long>(shard.index),
+                static_cast<long long>(shard.count), static_cast<long long>(shard.count));
+  }
+  if (!o.quiet) std::printf("%s", format_summary_table(summary).c_str());
   std::printf("%s on %s (%s): ASR %.1f%% over %lld correctly classified samples -> %s\n", o.method.c_str(),
-              md.model->name().c_str(), md.data_source.c_str(), 100.0 * r.summary.asr,
-              static_cast<long long>(r.summary.correct), r.summary_path.c_str());
+              md.model->name().c_str(), md.data_source.c_str(), 100.0 * summary.asr,
+              static_cast<long long>(summary.correct), summary_path.c_str());
   return kExitOk;
 }
 
@@ -105,6 +166,10 @@ void register_attack(CLI::App& app, Action& action) {
   cmd->add_option("--top-k", o->top_k, "saliency: candidates re-ranked exactly per step")->capture_default_str();
   cmd->add_option("--text-removal", o->text_removal, "delete (shift left) or mask (pad id)")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "Rows per forward pass")->capture_default_str();
+  cmd->add_flag("!--no-encoder-sharing", o->share_encodings,
+                "Encode every row in full, also modalities a candidate leaves clean (for comparison)");
+  cmd->add_option("--shard", o->shard,
+                  "Attack only samples i, i+N, ... (i/N); under mpirun the rank and size are used");
   cmd->add_option("--eps", o->eps, "pgd: L-infinity radius")->capture_default_str();
   cmd->add_option("--step-size", o->step_size, "pgd: step size")->capture_default_str();
   cmd->add_option("--steps", o->steps, "pgd: steps")->capture_default_str();

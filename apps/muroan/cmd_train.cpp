@@ -125,6 +125,7 @@ int run_train(const TrainCommand& o) {
                  {"best_epoch", result.best_epoch},   {"val_accuracy", result.best_val_accuracy},
                  {"test_accuracy", test_acc}, {"test_samples", data.test.size()},
                  {"parameters", params},      {"seconds", result.seconds},
+                 {"chance_accuracy", result.chance_accuracy}, {"left_plateau", result.left_plateau},
                  {"history", epochs},         {"defense", installed->to_json()}};
   save_checkpoint(ck, out);
   std::printf("%s/%s: test accuracy %.4f on %lld samples (best epoch %lld, val %.4f, %s, %lld parameters) -> %s\n",

@@ -12,9 +12,9 @@ namespace muroan::cli {
 struct TrainCommand {
   std::string task = "fashion-match";
   std::string fusion = "concat";
-  int64_t epochs = 8;
+  int64_t epochs = 12;
   int64_t batch_size = 64;
-  double learning_rate = 1e-3;
+  double learning_rate = 5e-4;
   int64_t patience = 3;
   uint64_t seed = 1;
   std::string device = "auto";
@@ -102,12 +102,22 @@ struct AttackCommand {
   double eps = 8.0 / 255.0;
   double step_size = 2.0 / 255.0;
   int64_t steps = 10;
+  bool share_encodings = true;
   int64_t samples = 100;  // 0: all
   std::string out;        // default runs/attack-<method>
   bool resume = true;
   bool quiet = false;
+  std::string shard;      // "i/N"; empty: from mpirun's environment, else no sharding
 };
+// Under mpirun (or with --shard) each process attacks every N-th sample and
+// the last one to finish merges the shards' files.
 int run_attack(const AttackCommand& options);
+
+struct MergeCommand {
+  std::string dir;  // result directory of a sharded `muroan attack`
+};
+// Merges the shard files of a sharded attack into results.jsonl and summary.json.
+int run_merge(const MergeCommand& options);
 
 struct ReplayCommand {
   ModelSourceOptions source;

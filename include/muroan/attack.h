@@ -63,6 +63,7 @@ struct AttackOptions {
   int64_t top_k = 16;                    // saliency: candidates re-ranked exactly per step
   TextRemoval text_removal = TextRemoval::kDelete;
   int64_t batch_size = 256;              // rows per forward pass (1: one query at a time)
+  bool share_encodings = true;           // encode a modality that rows leave clean once per pass
   // reference
   int64_t reference_min_side = 10;       // recurse into a flipping quadrant while side > this
   int64_t max_combinations = 500;        // combinations of candidates tried at most

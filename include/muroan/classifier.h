@@ -47,6 +47,17 @@ class Classifier {
   virtual torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings,
                                                const Inputs& original_inputs);
 
+  // Batched queries in which some modalities are the same in every row: for m
+  // with shared[m], inputs[m] holds that one row, and the batch has `rows`
+  // rows. A model that can encode a shared modality once and reuse it for
+  // every row overrides these (the built-in models do: a word-deletion
+  // candidate then costs no image convolution); the default repeats the row
+  // and calls logits / fusion. Results equal the unshared call up to
+  // floating-point rounding.
+  virtual torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                      int64_t rows);
+  virtual torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                      int64_t rows);
   virtual torch::Device device() const = 0;
 };
 

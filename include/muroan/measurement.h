@@ -38,7 +38,7 @@ struct MeasurementOptions {
   std::string out_dir;          // where the files go; empty: nothing is written
   int64_t limit = 0;            // the first `limit` samples; 0: all
   int64_t batch = 256;          // rows per forward pass of the clean pass
-  bool quiet = false;           // no progress bar, no printed table
+  bool quiet = false;           // no progress bar
   bool resume = true;           // continue results.jsonl made with the same run.json; else start over
   bool record_seconds = true;   // false writes 0 seconds, for byte-identical files
   std::string model_name;       // default: model.name()
@@ -164,6 +164,19 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                                   const std::vector<std::string>& ids,
                                   const std::vector<std::string>& texts,
                                   const AttackOptions& attack, const MeasurementOptions& options);
+
+// Sharded measurements (`mpirun -n N muroan attack`, or `--shard i/N`): every
+// shard process writes run/results/summary .shard-i-of-N files into the same
+// directory. merge_shards checks that the shards come from one run and cover
+// every sample once, and writes run.json, results.jsonl (sample order) and
+// summary.json as one process would have written them; it returns nullopt
+// while a shard has not finished (no summary file yet). Several processes may
+// merge at once: each writes through temporaries named by `writer_tag`.
+// Throws InputError for shard files that do not fit together.
+std::optional<MeasurementSummary> merge_shards(const std::string& dir, int64_t shard_count,
+                                               const std::string& writer_tag = "");
+// The shard counts N of the results.shard-*-of-N.jsonl files in dir.
+std::vector<int64_t> shard_counts_in(const std::string& dir);
 
 struct ReplayResult {
   int64_t prediction = -1;

@@ -75,6 +75,10 @@ class MultimodalNetImpl : public torch::nn::Module {
 
   torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& tokens);
   torch::Tensor fuse(const torch::Tensor& image, const torch::Tensor& tokens);
+  // fuse() for a batch of `rows` rows in which a shared modality holds one row
+  // that every row uses: it is encoded once and its features repeated.
+  torch::Tensor fuse_shared(const torch::Tensor& image, bool image_shared, const torch::Tensor& tokens,
+                            bool tokens_shared, int64_t rows);
   // The same from token embeddings (white-box attacks on text); `tokens` gives the
   // mask of real positions.
   torch::Tensor forward_embedded(const torch::Tensor& image, const torch::Tensor& embeddings,

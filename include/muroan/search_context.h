@@ -102,6 +102,9 @@ class SearchContext {
 
  private:
   std::vector<CandidateEval> score(const torch::Tensor& logits, const torch::Tensor& fusion) const;
+  // One forward chunk (already counted), modalities that a group of rows
+  // leaves clean shared when options.share_encodings.
+  std::vector<CandidateEval> evaluate_chunk(const std::vector<DecouplingSet>& chunk);
   void note_successes(const std::vector<DecouplingSet>& sets, const std::vector<CandidateEval>& evals);
 
   Classifier& model_;

@@ -14,10 +14,15 @@
 namespace muroan {
 
 struct TrainOptions {
-  int64_t epochs = 10;
+  int64_t epochs = 12;
   int64_t batch_size = 64;
-  double learning_rate = 1e-3;
+  double learning_rate = 5e-4;
   int64_t patience = 3;       // epochs without a better validation accuracy before stopping
+  // Early stopping waits while the best validation accuracy is within this
+  // margin of the majority-class share: a model still on the initial plateau
+  // (where fusions of matching tasks sit for several epochs before their
+  // features align) has not stopped improving, it has not started.
+  double plateau_margin = 0.05;
   uint64_t seed = 1;          // parameter initialisation and shuffling
   torch::Device device = torch::kCPU;
   bool quiet = false;         // no progress bar
@@ -39,6 +44,8 @@ struct TrainResult {
   std::vector<EpochRecord> epochs;
   int64_t best_epoch = 0;
   double best_val_accuracy = 0;
+  double chance_accuracy = 0;  // majority-class share of the validation split
+  bool left_plateau = false;   // best_val_accuracy > chance_accuracy + plateau_margin
   double seconds = 0;
 };
 

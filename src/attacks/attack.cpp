@@ -57,6 +57,7 @@ nlohmann::ordered_json attack_options_to_json(const AttackOptions& o) {
           {"top_k", o.top_k},
           {"text_removal", text_removal_name(o.text_removal)},
           {"batch_size", o.batch_size},
+          {"share_encodings", o.share_encodings},
           {"reference_min_side", o.reference_min_side},
           {"max_combinations", o.max_combinations},
           {"random_trials", o.random_trials},
@@ -94,6 +95,7 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
   get("top_k", o.top_k);
   get("text_removal", removal);
   get("batch_size", o.batch_size);
+  get("share_encodings", o.share_encodings);
   get("reference_min_side", o.reference_min_side);
   get("max_combinations", o.max_combinations);
   get("random_trials", o.random_trials);

@@ -114,13 +114,48 @@ std::vector<CandidateEval> SearchContext::evaluate(const std::vector<DecouplingS
     std::vector<DecouplingSet> chunk(sets.begin() + static_cast<std::ptrdiff_t>(begin),
                                      sets.begin() + static_cast<std::ptrdiff_t>(end));
     count_forward(static_cast<int64_t>(chunk.size()));
-    Inputs xs = space_.apply(chunk, options_.text_removal);
-    auto logits = model_.logits(xs);
-    auto fusion = uses_fusion() ? model_.fusion(xs) : torch::Tensor();
-    auto evals = score(logits, fusion);
+    auto evals = evaluate_chunk(chunk);
     note_successes(chunk, evals);
     out.insert(out.end(), evals.begin(), evals.end());
     if (truncated) throw QueryLimitReached();
+  }
+  return out;
+}
+
+std::vector<CandidateEval> SearchContext::evaluate_chunk(const std::vector<DecouplingSet>& chunk) {
+  if (!options_.share_encodings) {
+    Inputs xs = space_.apply(chunk, options_.text_removal);
+    return score(model_.logits(xs), uses_fusion() ? model_.fusion(xs) : torch::Tensor());
+  }
+  // Rows that leave a modality clean share its one encoding: group the rows by
+  // the modalities they touch (a bit mask) and make one forward pass per group.
+  const size_t modalities = space_.specs().size();
+  std::vector<uint64_t> masks(chunk.size(), 0);
+  std::vector<uint64_t> groups;  // in order of first appearance
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    for (const auto& e : chunk[i].elements) masks[i] |= uint64_t{1} << e.modality;
+    if (std::find(groups.begin(), groups.end(), masks[i]) == groups.end()) groups.push_back(masks[i]);
+  }
+  std::vector<CandidateEval> out(chunk.size());
+  for (const uint64_t mask : groups) {
+    std::vector<size_t> rows;
+    std::vector<DecouplingSet> sets;
+    for (size_t i = 0; i < chunk.size(); ++i)
+      if (masks[i] == mask) {
+        rows.push_back(i);
+        sets.push_back(chunk[i]);
+      }
+    Inputs xs = space_.apply(sets, options_.text_removal);
+    std::vector<bool> shared(modalities, false);
+    for (size_t m = 0; m < modalities; ++m)
+      if (!(mask >> m & 1U)) {
+        shared[m] = true;
+        xs[m] = space_.sample()[m];
+      }
+    const auto n = static_cast<int64_t>(sets.size());
+    auto evals = score(model_.logits_shared(xs, shared, n),
+                       uses_fusion() ? model_.fusion_shared(xs, shared, n) : torch::Tensor());
+    for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = evals[k];
   }
   return out;
 }

@@ -13,4 +13,32 @@ torch::Tensor Classifier::logits_from_embeddings(const Inputs& /*inputs_with_emb
   throw Error("model '" + name() + "' does not expose token embeddings");
 }
 
+namespace {
+
+Inputs repeat_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
+  if (shared.size() != inputs.size())
+    throw Error("shared-modality query: " + std::to_string(shared.size()) + " flags for " +
+                std::to_string(inputs.size()) + " modalities");
+  Inputs full = inputs;
+  for (size_t m = 0; m < inputs.size(); ++m) {
+    if (!shared[m]) continue;
+    std::vector<int64_t> shape(static_cast<size_t>(inputs[m].dim()), -1);
+    shape.at(0) = rows;
+    full[m] = inputs[m].expand(shape).contiguous();
+  }
+  return full;
+}
+
+}  // namespace
+
+torch::Tensor Classifier::logits_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                        int64_t rows) {
+  return logits(repeat_shared(inputs, shared, rows));
+}
+
+torch::Tensor Classifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                        int64_t rows) {
+  return fusion(repeat_shared(inputs, shared, rows));
+}
+
 }  // namespace muroan

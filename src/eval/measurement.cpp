@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
 #include "eval/jsonl.h"
+#include "eval/result_files.h"
 #include "muroan/error.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
@@ -18,8 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string shard_name(const std::string& stem, const std::string& ext, const MeasurementOptions& o) {
-  if (o.shard_count <= 1) return stem + ext;
-  return stem + ".shard-" + std::to_string(o.shard_index) + "-of-" + std::to_string(o.shard_count) + ext;
+  return shard_file_name(stem, ext, o.shard_index, o.shard_count);
 }
 
 nlohmann::ordered_json run_json(const std::string& model, const std::vector<ModalitySpec>& specs,
@@ -30,17 +29,6 @@ nlohmann::ordered_json run_json(const std::string& model, const std::vector<Moda
           {"modalities", names},    {"method", attack.method},
           {"options", attack_options_to_json(attack)},
           {"shard_index", o.shard_index}, {"shard_count", o.shard_count}};
-}
-
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(tmp.string(), "cannot open for writing");
-    out << text;
-    if (!out) throw InputError(tmp.string(), "write failed");
-  }
-  fs::rename(tmp, path);
 }
 
 }  // namespace
@@ -120,7 +108,7 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     } else {
       std::ofstream(jsonl_path, std::ios::trunc);
     }
-    write_file_atomically(run_path, run.dump(2) + "\n");
+    write_file_atomically(run_path.string(), run.dump(2) + "\n");
     jsonl.open(jsonl_path, std::ios::binary | std::ios::app);
     if (!jsonl) throw InputError(jsonl_path.string(), "cannot open for appending");
   }
@@ -180,12 +168,11 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
   }
 
   result.summary = summarize(result.records, model_name, attack);
-  if (!summary_path.empty()) write_file_atomically(summary_path, summary_to_json(result.summary).dump(2) + "\n");
+  if (!summary_path.empty()) write_file_atomically(summary_path.string(), summary_to_json(result.summary).dump(2) + "\n");
   char line[128];
   std::snprintf(line, sizeof line, "ASR %lld/%lld", static_cast<long long>(result.summary.successes),
                 static_cast<long long>(result.summary.correct));
   bar.finish(line);
-  if (!o.quiet) std::cout << format_summary_table(result.summary) << std::flush;
   return result;
 }
 

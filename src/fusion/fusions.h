@@ -183,7 +183,7 @@ class TransformerFusionImpl : public FusionImpl {
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr};
+  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr}, pooled_proj_{nullptr};
   torch::Tensor cls_;        // [1, 1, hidden]
   torch::Tensor row_pos_;    // [grid_h, hidden]
   torch::Tensor col_pos_;    // [grid_w, hidden]

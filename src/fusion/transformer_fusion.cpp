@@ -1,6 +1,10 @@
 // Single-stream transformer (VisualBERT, Li et al. 2019 / ViLT, Kim et al. 2021):
-// [CLS], the image grid cells and the text tokens form one sequence; pads are
-// masked out as keys and z is the [CLS] output.
+// [CLS], a whole-image token, the image grid cells and the text tokens form one
+// sequence; pads are masked out as keys and z is the [CLS] output. The
+// whole-image token (the pooled image features, as VisualBERT adds a whole-image
+// region) lets the model match the caption against what the image shows before
+// it has learnt which cells matter: without it, training on fashion-match sat at
+// chance for 10 epochs (measured, docs/zoo_accuracy.md).
 #include "fusions.h"
 
 namespace muroan {
@@ -15,6 +19,7 @@ TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config)
   const int64_t d = config.hidden;
   image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/d));
   text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/d));
+  pooled_proj_ = register_module("pooled_proj", torch::nn::Linear(config.image_dim, /*out=*/d));
   cls_ = register_parameter("cls", torch::randn({1, 1, d}) * kEmbeddingStd);
   row_pos_ = register_parameter("row_pos", torch::randn({config.grid_h, d}) * kEmbeddingStd);
   col_pos_ = register_parameter("col_pos", torch::randn({config.grid_w, d}) * kEmbeddingStd);
@@ -41,9 +46,10 @@ torch::Tensor TransformerFusionImpl::forward(const ImageFeatures& image, const T
                grid_pos + type_emb_[kImageType];
   auto words = text_proj_->forward(zero_pads(text.tokens, text.mask)) +
                text_pos_.slice(0, 0, len) + type_emb_[kTextType];
-  auto x = torch::cat({cls_.expand({batch, 1, -1}), cells, words}, /*dim=*/1);
+  auto whole = (pooled_proj_->forward(image.pooled) + type_emb_[kImageType]).unsqueeze(1);
+  auto x = torch::cat({cls_.expand({batch, 1, -1}), whole, cells, words}, /*dim=*/1);
 
-  auto always = torch::ones({batch, 1 + h * w}, text.mask.options().dtype(torch::kBool));
+  auto always = torch::ones({batch, 2 + h * w}, text.mask.options().dtype(torch::kBool));
   auto key_mask = torch::cat({always, text.mask.to(torch::kBool)}, /*dim=*/1);
   for (const auto& layer : *layers_) {
     x = layer->as<EncoderLayer>()->forward(x, key_mask);

@@ -27,6 +27,18 @@ torch::Tensor BuiltinClassifier::fusion(const Inputs& inputs) {
   return net_->fuse(inputs[0], inputs[1]);
 }
 
+torch::Tensor BuiltinClassifier::logits_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                               int64_t rows) {
+  TORCH_CHECK(inputs.size() == 2 && shared.size() == 2, "built-in model: expected 2 inputs");
+  return net_->head(net_->fuse_shared(inputs[0], shared[0], inputs[1], shared[1], rows));
+}
+
+torch::Tensor BuiltinClassifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                               int64_t rows) {
+  TORCH_CHECK(inputs.size() == 2 && shared.size() == 2, "built-in model: expected 2 inputs");
+  return net_->fuse_shared(inputs[0], shared[0], inputs[1], shared[1], rows);
+}
+
 torch::Tensor BuiltinClassifier::embed_tokens(size_t modality, const torch::Tensor& ids) {
   TORCH_CHECK(modality == 1, "built-in model: modality ", modality, " holds no tokens");
   return net_->embed_tokens(ids);

@@ -144,6 +144,24 @@ torch::Tensor MultimodalNetImpl::fuse(const torch::Tensor& image, const torch::T
   return fusion_->forward(image_encoder_->forward(image), text_encoder_->forward(tokens));
 }
 
+torch::Tensor MultimodalNetImpl::fuse_shared(const torch::Tensor& image, bool image_shared,
+                                             const torch::Tensor& tokens, bool tokens_shared,
+                                             int64_t rows) {
+  ImageFeatures img = image_encoder_->forward(image);
+  TextFeatures text = text_encoder_->forward(tokens);
+  // expand() views the one row `rows` times without copying.
+  if (image_shared) {
+    img.grid = img.grid.expand({rows, -1, -1, -1});
+    img.pooled = img.pooled.expand({rows, -1});
+  }
+  if (tokens_shared) {
+    text.tokens = text.tokens.expand({rows, -1, -1});
+    text.mask = text.mask.expand({rows, -1});
+    text.pooled = text.pooled.expand({rows, -1});
+  }
+  return fusion_->forward(img, text);
+}
+
 torch::Tensor MultimodalNetImpl::head(const torch::Tensor& z) {
   return fusion_->outputs_logits() ? z : head_->forward(z);
 }

@@ -55,6 +55,8 @@ TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOpt
   std::vector<torch::Tensor> best_state = snapshot(*net);
   result.best_val_accuracy = -1;
   int64_t since_best = 0;
+  result.chance_accuracy =
+      data.val.labels.to(torch::kLong).bincount().max().item<double>() / static_cast<double>(data.val.size());
   ProgressBar total_bar("train " + data.task + "/" + net->config().fusion, opt.epochs * steps_per_epoch, true);
 
   for (int64_t epoch = 1; epoch <= opt.epochs; ++epoch) {
@@ -94,7 +96,8 @@ TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOpt
       result.best_epoch = epoch;
       best_state = snapshot(*net);
       since_best = 0;
-    } else if (++since_best >= opt.patience) {
+      result.left_plateau = rec.val_accuracy > result.chance_accuracy + opt.plateau_margin;
+    } else if (result.left_plateau && ++since_best >= opt.patience) {
       if (!opt.quiet) std::fprintf(stderr, "early stop: no better validation accuracy for %lld epochs\n",
                                    static_cast<long long>(opt.patience));
       break;
