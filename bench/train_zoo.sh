@@ -2,19 +2,21 @@
 # Trains every model of the zoo on the built-in tasks and writes the accuracy
 # table docs/zoo_accuracy.md from the checkpoints' records.
 #   bench/train_zoo.sh [tasks...]     (default: fashion-match shapes-vqa)
-# Environment: EPOCHS (default 10), LR (5e-4), PATIENCE (10: no early stopping
-# within 10 epochs), SEED (1), OUT (runs/zoo), MUROAN (build/apps/muroan/muroan)
+# Environment: EPOCHS (default 12), LR (5e-4), PATIENCE (3) -- muroan train's
+# defaults --, SEED (1), OUT (runs/zoo), MUROAN (build/apps/muroan/muroan),
+# FUSIONS (default: every model of `muroan models`; split the list to run two
+# trainings side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MUROAN=${MUROAN:-build/apps/muroan/muroan}
-EPOCHS=${EPOCHS:-10}
+EPOCHS=${EPOCHS:-12}
 LR=${LR:-5e-4}
-PATIENCE=${PATIENCE:-10}
+PATIENCE=${PATIENCE:-3}
 SEED=${SEED:-1}
 OUT=${OUT:-runs/zoo}
 tasks=("$@")
 ((${#tasks[@]})) || tasks=(fashion-match shapes-vqa)
-fusions=$("$MUROAN" models | awk '{print $1}')
+fusions=${FUSIONS:-$("$MUROAN" models | awk '{print $1}')}
 for task in "${tasks[@]}"; do
   for fusion in $fusions; do
     dir="$OUT/$task/$fusion"

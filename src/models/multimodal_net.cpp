@@ -1,6 +1,7 @@
 #include "muroan/multimodal_net.h"
 
 #include <nlohmann/json.hpp>
+#include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
@@ -12,8 +13,22 @@ namespace {
 
 constexpr int64_t kConvBlocks = 3;  // each halves the spatial size
 
+// He initialisation (fan-in, ReLU gain) with zero bias. LibTorch's default
+// (uniform, variance 1/(3 fan_in)) shrinks the activation variance about 6x per
+// ReLU layer, so after three conv blocks and the projection the image features
+// were ~100x smaller than the text features, and fusions that multiply or
+// compare the two sat at chance for up to 10 epochs on fashion-match (measured,
+// docs/zoo_accuracy.md).
+template <typename Layer>
+Layer he_init(Layer layer) {
+  torch::NoGradGuard no_grad;
+  torch::nn::init::kaiming_normal_(layer->weight, /*a=*/0.0, torch::kFanIn, torch::kReLU);
+  torch::nn::init::zeros_(layer->bias);
+  return layer;
+}
+
 void push_conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out) {
-  seq->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1)));
+  seq->push_back(he_init(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1))));
   seq->push_back(torch::nn::ReLU());
   seq->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(/*kernel_size=*/2)));
 }
@@ -80,7 +95,7 @@ ImageEncoderImpl::ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_c
   push_conv_block(body, 32, dim);
   static_assert(kConvBlocks == 3, "the grid size assumes three pooling blocks");
   body_ = register_module("body", body);
-  project_ = register_module("project", torch::nn::Linear(dim * grid_cells, dim));
+  project_ = register_module("project", he_init(torch::nn::Linear(dim * grid_cells, dim)));
 }
 
 ImageFeatures ImageEncoderImpl::forward(const torch::Tensor& image) {
