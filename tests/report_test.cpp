@@ -207,6 +207,34 @@ TEST_F(ReportTest, ReportsASingleAttackFolder) {
   EXPECT_TRUE(contains(refused.err, "is an analysis")) << refused.err;
 }
 
+// --defenses trains each fusion once per defense; every model appears in the
+// summary and the report under "<fusion>+<defense>", and a second run reuses them.
+TEST(AnalyzeDefenses, TrainsAndReportsEachDefendedModel) {
+  const fs::path root = fs::temp_directory_path() / ("muroan_analyze_defenses_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  const std::vector<std::string> args = {
+      "analyze", "--task", "fashion-match", "--fusions", "concat", "--defenses", "none,ablation", "--methods",
+      "greedy", "--samples", "4", "--epochs", "1", "--train-size", "64", "--val-size", "32", "--test-size", "32",
+      "--device", "cpu", "--quiet", "--out", (root / "a").string(), "--cache-dir", (root / "cache").string()};
+  const CliRun first = run(args);
+  ASSERT_EQ(first.code, 0) << first.err;
+  const auto j = nlohmann::json::parse(read_file(root / "a" / "summary.json"));
+  ASSERT_EQ(j["models"].size(), 2U);
+  EXPECT_EQ(j["models"][1]["fusion"], "concat+ablation");
+  EXPECT_EQ(j["models"][1]["defense"], "ablation");
+  const auto ck = nlohmann::json::parse(read_file(root / "a" / "checkpoints" / "concat+ablation" / "checkpoint.json"));
+  EXPECT_EQ(ck["training"]["defense"]["name"], "ablation");
+  EXPECT_EQ(ck["model"]["fusion"], "concat");
+  EXPECT_TRUE(contains(read_file(root / "a" / "report.html"), "concat+ablation"));
+  const CliRun second = run(args);
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_TRUE(contains(second.out, "concat+ablation: reusing")) << second.out;
+  const CliRun bad = run({"analyze", "--defenses", "none,armor", "--out", (root / "b").string()});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_TRUE(contains(bad.err, "armor")) << bad.err;
+  fs::remove_all(root);
+}
+
 // Records of a results.jsonl without their timing; the clean confidence is
 // rounded (the clean pass of a shard batches other rows, which moves the last
 // bits of a convolution).

@@ -24,6 +24,7 @@
 #include "muroan/attack.h"
 #include "muroan/checkpoint.h"
 #include "muroan/device.h"
+#include "muroan/defense.h"
 #include "muroan/error.h"
 #include "muroan/fusion.h"
 #include "muroan/measurement.h"
@@ -71,7 +72,8 @@ AttackOptions attack_options(const AnalyzeCommand& o, const std::string& method)
 }
 
 // Whether OUT/checkpoints/<fusion> was trained with these settings.
-bool checkpoint_matches(const fs::path& dir, const AnalyzeCommand& o, const std::string& fusion) {
+bool checkpoint_matches(const fs::path& dir, const AnalyzeCommand& o, const std::string& fusion,
+                        const std::string& defense) {
   std::ifstream in(dir / "checkpoint.json");
   if (!in || !fs::exists(dir / "weights.pt")) return false;
   try {
@@ -81,7 +83,8 @@ bool checkpoint_matches(const fs::path& dir, const AnalyzeCommand& o, const std:
     return j.at("task") == o.task && j.at("model").at("fusion") == fusion && t.at("seed") == o.seed &&
            t.at("train_size") == o.train_size && t.at("val_size") == o.val_size && t.at("test_size") == o.test_size &&
            tr.at("epochs_max") == o.epochs && tr.at("batch_size") == o.batch_size &&
-           tr.at("learning_rate") == o.learning_rate && tr.at("patience") == o.patience && tr.at("seed") == o.seed;
+           tr.at("learning_rate") == o.learning_rate && tr.at("patience") == o.patience && tr.at("seed") == o.seed &&
+           tr.at("defense").at("name") == defense;
   } catch (const nlohmann::json::exception&) {
     return false;  // unreadable: train again
   }
@@ -105,7 +108,8 @@ bool can_resume(const fs::path& dir, const std::string& model, const AttackOptio
 
 std::string command_line(const AnalyzeCommand& o, const std::string& out) {
   std::ostringstream s;
-  s << "muroan analyze --task " << o.task << " --fusions " << o.fusions << " --methods " << o.methods << " --samples "
+  s << "muroan analyze --task " << o.task << " --fusions " << o.fusions << " --defenses " << o.defenses
+    << " --methods " << o.methods << " --samples "
     << o.samples << " --epochs " << o.epochs << " --seed " << o.seed;
   const AnalyzeCommand d;
   if (o.batch_size != d.batch_size) s << " --batch-size " << o.batch_size;
@@ -139,6 +143,18 @@ int run_analyze(const AnalyzeCommand& o) {
   if (split_list(o.task).size() != 1) throw UsageError("--task: give one task");
   const auto fusions = parse_names("--fusions", o.fusions, fusion_names);
   const auto methods = parse_names("--methods", o.methods, method_names);
+  std::vector<std::string> defense_names;
+  for (const auto kind : {DefenseKind::kNone, DefenseKind::kPgdAt, DefenseKind::kAblation, DefenseKind::kDecouplingAt})
+    defense_names.push_back(defense_name(kind));
+  const auto defenses = parse_names("--defenses", o.defenses, defense_names);
+  // A model of the analysis: a fusion trained with a defense, named
+  // "<fusion>" without one and "<fusion>+<defense>" with one.
+  struct Variant {
+    std::string name, fusion, defense;
+  };
+  std::vector<Variant> variants;
+  for (const auto& f : fusions)
+    for (const auto& d : defenses) variants.push_back({d == "none" ? f : f + "+" + d, f, d});
   if (o.samples < 0) throw UsageError("--samples must be >= 0 (0: the whole test split)");
   if (o.epochs <= 0) throw UsageError("--epochs must be positive");
   if (o.batch_size <= 0) throw UsageError("--batch-size must be positive");
@@ -155,19 +171,21 @@ int run_analyze(const AnalyzeCommand& o) {
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   nlohmann::ordered_json runs = nlohmann::ordered_json::array();
   double training_seconds = 0, attack_seconds = 0;
-  const size_t total_runs = fusions.size() * methods.size();
+  const size_t total_runs = variants.size() * methods.size();
   size_t run_number = 0;
   std::string worst_line;
   double worst_asr = -1;
 
-  for (const auto& fusion : fusions) {
+  for (const auto& variant : variants) {
+    const std::string& fusion = variant.name;  // the model's name in every file and table
     const fs::path ck_dir = root / "checkpoints" / fusion;
-    const bool reuse = !o.retrain && checkpoint_matches(ck_dir, o, fusion);
+    const bool reuse = !o.retrain && checkpoint_matches(ck_dir, o, variant.fusion, variant.defense);
     if (!reuse) {
       fs::remove_all(root / "runs" / fusion);  // results of another model must not be resumed
       TrainCommand t;
       t.task = o.task;
-      t.fusion = fusion;
+      t.fusion = variant.fusion;
+      t.defense = variant.defense;
       t.epochs = o.epochs;
       t.batch_size = o.batch_size;
       t.learning_rate = o.learning_rate;
@@ -190,6 +208,7 @@ int run_analyze(const AnalyzeCommand& o) {
                   ck_dir.string().c_str(), tr.value("test_accuracy", 0.0), format_duration(train_secs).c_str());
     training_seconds += train_secs;  // the time the results shown cost, reused or not
     models.push_back({{"fusion", fusion},
+                      {"defense", variant.defense},
                       {"checkpoint", fs::path("checkpoints") / fusion},
                       {"reused", reuse},
                       {"test_accuracy", tr.value("test_accuracy", 0.0)},
@@ -257,7 +276,10 @@ int run_analyze(const AnalyzeCommand& o) {
   j["format"] = kAnalysisFormat;
   j["command"] = command_line(o, out);
   j["task"] = o.task;
-  j["fusions"] = fusions;
+  nlohmann::ordered_json variant_names = nlohmann::ordered_json::array();
+  for (const auto& v : variants) variant_names.push_back(v.name);
+  j["fusions"] = variant_names;
+  j["defenses"] = defenses;
   j["methods"] = methods;
   j["samples"] = o.samples;
   j["seed"] = o.seed;
@@ -311,6 +333,10 @@ void register_analyze(CLI::App& app, Action& action) {
       "analyze", "Train the fusion zoo on a task, attack every model, write a result folder and report.html");
   cmd->add_option("--task", o->task, "Built-in task (muroan tasks)")->capture_default_str();
   cmd->add_option("--fusions", o->fusions, "Comma-separated fusions (muroan models)")->capture_default_str();
+  cmd->add_option("--defenses", o->defenses,
+                  "Comma-separated defenses to train each fusion with (none, pgd-at, ablation, decoupling-at; "
+                  "their default settings, see muroan train --help)")
+      ->capture_default_str();
   cmd->add_option("--methods", o->methods, "Comma-separated attacks (see muroan attack --help)")->capture_default_str();
   cmd->add_option("--samples", o->samples, "Test samples attacked per model, the first N (0: all)")->capture_default_str();
   cmd->add_option("--out", o->out, "Result folder (default runs/analyze-<task>)");

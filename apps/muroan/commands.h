@@ -163,6 +163,7 @@ struct AnalyzeCommand {
   std::string task = "fashion-match";
   std::string fusions = kAnalyzeFusions;  // comma-separated
   std::string methods = kAnalyzeMethods;  // comma-separated
+  std::string defenses = "none";          // comma-separated; each fusion is trained with each
   int64_t samples = 100;                  // the first N test samples per run
   std::string out;                        // default runs/analyze-<task>
   // Training (as `muroan train`); a checkpoint under OUT/checkpoints/<fusion>
