@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
@@ -60,6 +61,16 @@ TEST(Cli, RefusesUnknownTaskFusionAndFlags) {
   expect_one_line_error(run({"train", "--device", "tpu"}), "--device");
   expect_one_line_error(run({"frobnicate"}), "frobnicate");
   expect_one_line_error(run({"eval", "--checkpoint", "/nonexistent/dir"}), "/nonexistent/dir");
+}
+
+TEST(Cli, ThreadsBeforeOrAfterTheCommand) {
+  const int before = at::get_num_threads();
+  ASSERT_EQ(run({"--threads", "2", "tasks"}).code, 0);
+  EXPECT_EQ(at::get_num_threads(), 2);
+  ASSERT_EQ(run({"models", "--threads", "1"}).code, 0);
+  EXPECT_EQ(at::get_num_threads(), 1);
+  expect_one_line_error(run({"tasks", "--threads", "-3"}), "--threads");
+  at::set_num_threads(before);
 }
 
 TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {

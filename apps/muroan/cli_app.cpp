@@ -1,6 +1,7 @@
 #include "cli_app.h"
 
 #include <CLI/CLI.hpp>
+#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <cstdio>
@@ -29,6 +30,13 @@ int run_cli(int argc, char** argv) {
                "muroan"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("muroan ") + MUROAN_VERSION);
+  // LibTorch picks its own number of CPU threads (one on some machines, e.g.
+  // where it cannot count physical cores); --threads sets it, before or after
+  // the command's name.
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads for LibTorch's operations (0: LibTorch's choice)")
+      ->check(CLI::NonNegativeNumber);
+  app.fallthrough();  // subcommands inherit it when made after this line
   Action action;
   for (Registrar reg : kCommands) reg(app, action);
   // CLI11 reports an unknown first word as "a subcommand is required"; name it.
@@ -56,6 +64,7 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "error: %s (see muroan --help)\n", e.what());
     return kExitUsage;
   }
+  if (threads > 0) at::set_num_threads(threads);
   try {
     return action ? action() : kExitUsage;
   } catch (const UsageError& e) {

@@ -48,7 +48,6 @@ std::vector<std::string> resolve_modalities(const std::string& list, const std::
 
 struct Shard {
   int64_t index = 0, count = 1;
-  bool from_mpi = false;
 };
 
 int64_t env_int(const char* name) {
@@ -78,7 +77,6 @@ Shard resolve_shard(const std::string& flag) {
     if (r >= 0 && n >= 1 && r < n) {
       s.index = r;
       s.count = n;
-      s.from_mpi = true;
       return s;
     }
   }

@@ -123,13 +123,13 @@ std::vector<CandidateEval> SearchContext::evaluate(const std::vector<DecouplingS
 }
 
 std::vector<CandidateEval> SearchContext::evaluate_chunk(const std::vector<DecouplingSet>& chunk) {
-  if (!options_.share_encodings) {
+  const size_t modalities = space_.specs().size();
+  if (!options_.share_encodings || modalities > 64) {  // 64: the bits of a group mask
     Inputs xs = space_.apply(chunk, options_.text_removal);
     return score(model_.logits(xs), uses_fusion() ? model_.fusion(xs) : torch::Tensor());
   }
   // Rows that leave a modality clean share its one encoding: group the rows by
   // the modalities they touch (a bit mask) and make one forward pass per group.
-  const size_t modalities = space_.specs().size();
   std::vector<uint64_t> masks(chunk.size(), 0);
   std::vector<uint64_t> groups;  // in order of first appearance
   for (size_t i = 0; i < chunk.size(); ++i) {
