@@ -27,7 +27,7 @@ for task in sorted(os.listdir(root)):
     by = {(r["fusion"], r["method"]): r for r in rows}
     print(f"## {task}\n")
     print(f"Samples attacked per run: first {summary.get('samples', '?')} test samples.\n")
-    head = "| fusion | clean acc (attacked samples) | " + " | ".join(f"{m} ASR / median rate" for m in methods) + " |"
+    head = "| fusion | clean acc (attacked samples) | " + " | ".join(f"{m} ASR / median / p90 rate" for m in methods) + " |"
     print(head)
     print("| --- | ---: | " + " | ".join("---:" for _ in methods) + " |")
     for f in fusions:
@@ -40,9 +40,27 @@ for task in sorted(os.listdir(root)):
                 continue
             acc = f"{float(r['clean_accuracy']):.3f}"
             med = f"{100 * float(r['rate_median']):.2f}%" if r["rate_median"] else "n/a"
-            cells.append(f"{100 * float(r['asr']):.0f}% / {med}")
+            p90 = f"{100 * float(r['rate_p90']):.2f}%" if r["rate_p90"] else "n/a"
+            cells.append(f"{100 * float(r['asr']):.0f}% / {med} / {p90}")
         print(f"| {f} | {acc} | " + " | ".join(cells) + " |")
     print()
+    # The target of the attack issue: greedy and saliency reach at least the
+    # reference's ASR with a median decoupling rate at most half of its.
+    if "reference" in methods:
+        for m in ("greedy", "saliency"):
+            if m not in methods:
+                continue
+            met, asr_only, neither = [], [], []
+            for f in fusions:
+                a, ref = by.get((f, m)), by.get((f, "reference"))
+                if not a or not ref or not ref["rate_median"] or not a["rate_median"]:
+                    continue
+                asr_ok = float(a["asr"]) >= float(ref["asr"])
+                half = float(a["rate_median"]) <= 0.5 * float(ref["rate_median"])
+                (met if asr_ok and half else asr_only if asr_ok else neither).append(f)
+            print(f"{m} versus reference: ASR at least the reference's and median rate at most half "
+                  f"of it: {', '.join(met) or 'none'}; ASR at least the reference's, median not halved: "
+                  f"{', '.join(asr_only) or 'none'}; lower ASR: {', '.join(neither) or 'none'}.\n")
     curve_csv = os.path.join(root, task, "tables", "asr_vs_budget.csv")
     if os.path.exists(curve_csv):
         curve = [r for r in csv.DictReader(open(curve_csv)) if r["method"] == "strongest"]

@@ -15,7 +15,7 @@
 #   MUROAN=build/apps/muroan/muroan  OUT=runs/defense-experiment  DOC=docs/defenses.md
 #   DEVICE=auto  SEED=1  EPOCHS=8  TRAIN_SIZE=0 (task default)  VAL_SIZE=0  TEST_SIZE=0
 #   FUSIONS="concat sum product gmu tensor lowrank bilinear film xattn transformer late"
-#   DEFENSES="none pgd-at ablation ablation-keep decoupling-at"
+#   DEFENSES="none pgd-at pgd-at-image ablation ablation-keep decoupling-at"   (pgd-at-image: text eps 0)
 #   EPS=0.0313725 (8/255)  TEXT_EPS=0.1  AT_STEPS=5      pgd-at (and PGD attack eps)
 #   ABLATION_RATE=0.2                                      ablation
 #   KEEP=180,all                                           ablation-keep and certify --keep
@@ -40,7 +40,7 @@ TRAIN_SIZE=${TRAIN_SIZE:-0}
 VAL_SIZE=${VAL_SIZE:-0}
 TEST_SIZE=${TEST_SIZE:-0}
 FUSIONS=${FUSIONS:-concat sum product gmu tensor lowrank bilinear film xattn transformer late}
-DEFENSES=${DEFENSES:-none pgd-at ablation ablation-keep decoupling-at}
+DEFENSES=${DEFENSES:-none pgd-at pgd-at-image ablation ablation-keep decoupling-at}
 EPS=${EPS:-0.0313725}
 TEXT_EPS=${TEXT_EPS:-0.1}
 AT_STEPS=${AT_STEPS:-5}
@@ -67,6 +67,7 @@ defense_flags() {
   case "$1" in
     none) echo "--defense none" ;;
     pgd-at) echo "--defense pgd-at --defense-eps $EPS --defense-text-eps $TEXT_EPS --defense-steps $AT_STEPS" ;;
+    pgd-at-image) echo "--defense pgd-at --defense-eps $EPS --defense-text-eps 0 --defense-steps $AT_STEPS" ;;
     ablation) echo "--defense ablation --ablation-rate $ABLATION_RATE" ;;
     ablation-keep) echo "--defense ablation --ablation-keep $KEEP" ;;
     decoupling-at) echo "--defense decoupling-at --defense-steps $DAT_STEPS --defense-fraction $DAT_FRACTION --defense-patch $DAT_PATCH" ;;

@@ -48,3 +48,23 @@ for task in tasks:
         print(f"Best unimodal model: {best_uni:.4f}. More than 5 points above it: "
               f"{', '.join(above) or 'none'}; not: {', '.join(below) or 'none'}.")
     print()
+print("""## Notes
+
+* fashion-match needs the interaction of the two modalities: every image comes with a
+  true and a false caption and every caption is true half of the time, so the unimodal
+  models stay at chance, as they must. Late fusion averages unimodal logits, has no
+  interaction, and stays at chance too: that is what the task is built to show.
+* How the recipe was found (all measured with seed 1 on this machine): with LibTorch's
+  default initialisation and Adam 1e-3, only concat, sum and gmu left the initial 50%
+  plateau; product, tensor, lowrank, bilinear, film, xattn and transformer stayed there
+  until early stopping. The image features were about 100x smaller than the text
+  features (the default init shrinks the variance about 6x per ReLU layer). He
+  initialisation of the image encoder, Adam 5e-4 and early stopping that waits while
+  validation accuracy is at chance got every multiplicative and attention fusion off the
+  plateau within 2-5 epochs. The transformer fusion also needed pre-norm layers and a
+  z that includes the whole-image and word outputs besides [CLS]: with post-norm
+  layers and [CLS] alone it stayed at loss 0.693 for 12 epochs.
+* shapes-vqa was trained for 5 epochs only (time); most models were still improving
+  (best epoch = last epoch), so these accuracies are lower bounds of what the
+  architectures reach.
+""")

@@ -391,7 +391,7 @@ TEST(FusionTransformer, ShorterTextAndSmallerGridAreAccepted) {
   auto f = make_fusion("transformer", small_config());
   auto b = make_batch(torch::randn({2, kDim, 2, 3}), torch::randn({2, 4, kDim}),
                       torch::ones({2, 4}, torch::kBool));
-  EXPECT_EQ(f->forward(b.image, b.text).sizes(), (std::vector<int64_t>{2, 16}));
+  EXPECT_EQ(f->forward(b.image, b.text).sizes(), (std::vector<int64_t>{2, 3 * 16}));
   auto too_long = make_batch(torch::randn({2, kDim, kGrid, kGrid}), torch::randn({2, kLen + 1, kDim}),
                              torch::ones({2, kLen + 1}, torch::kBool));
   EXPECT_ANY_THROW(f->forward(too_long.image, too_long.text));

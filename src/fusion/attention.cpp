@@ -66,8 +66,9 @@ EncoderLayerImpl::EncoderLayerImpl(int64_t dim, int64_t heads, int64_t feedforwa
 }
 
 torch::Tensor EncoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& key_mask) {
-  auto h = norm1_->forward(x + attention_->forward(x, x, key_mask));
-  return norm2_->forward(h + ff2_->forward(torch::relu(ff1_->forward(h))));
+  const auto n = norm1_->forward(x);
+  const auto h = x + attention_->forward(n, n, key_mask);
+  return h + ff2_->forward(torch::relu(ff1_->forward(norm2_->forward(h))));
 }
 
 }  // namespace muroan

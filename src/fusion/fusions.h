@@ -41,8 +41,11 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MultiHeadAttention);
 
-// Post-norm transformer encoder layer (as torch.nn.TransformerEncoderLayer with
-// ReLU, norm_first = false and no dropout, so train and eval agree).
+// Pre-norm transformer encoder layer (as torch.nn.TransformerEncoderLayer with
+// ReLU, norm_first = true and no dropout, so train and eval agree). Post-norm
+// layers kept the transformer fusion at chance on fashion-match for 12 epochs
+// (loss 0.693 throughout, Adam 5e-4 without warm-up); pre-norm trains without
+// warm-up.
 class EncoderLayerImpl : public torch::nn::Module {
  public:
   EncoderLayerImpl(int64_t dim, int64_t heads, int64_t feedforward);
@@ -190,6 +193,7 @@ class TransformerFusionImpl : public FusionImpl {
   torch::Tensor text_pos_;   // [max_len, hidden]
   torch::Tensor type_emb_;   // [2, hidden]: 0 image, 1 text
   torch::nn::ModuleList layers_{nullptr};
+  torch::nn::LayerNorm final_norm_{nullptr};  // after the pre-norm layers
 };
 
 // Late fusion: the average of two unimodal linear classifiers; z is logits.

@@ -1,6 +1,7 @@
 // Single-stream transformer (VisualBERT, Li et al. 2019 / ViLT, Kim et al. 2021):
 // [CLS], a whole-image token, the image grid cells and the text tokens form one
-// sequence; pads are masked out as keys and z is the [CLS] output. The
+// sequence; pads are masked out as keys; z joins the [CLS] output with the
+// outputs of the whole-image token and of the words (mean). The
 // whole-image token (the pooled image features, as VisualBERT adds a whole-image
 // region) lets the model match the caption against what the image shows before
 // it has learnt which cells matter: without it, training on fashion-match sat at
@@ -15,7 +16,7 @@ enum TokenType : int64_t { kImageType = 0, kTextType = 1 };
 }  // namespace
 
 TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config)
-    : out_dim_(config.hidden) {
+    : out_dim_(3 * config.hidden) {
   const int64_t d = config.hidden;
   image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/d));
   text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/d));
@@ -29,6 +30,7 @@ TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config)
   for (int64_t i = 0; i < config.layers; ++i) {
     layers_->push_back(EncoderLayer(d, config.heads, /*feedforward=*/2 * d));
   }
+  final_norm_ = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
 }
 
 torch::Tensor TransformerFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
@@ -54,7 +56,12 @@ torch::Tensor TransformerFusionImpl::forward(const ImageFeatures& image, const T
   for (const auto& layer : *layers_) {
     x = layer->as<EncoderLayer>()->forward(x, key_mask);
   }
-  return x.select(/*dim=*/1, /*index=*/0);
+  x = final_norm_->forward(x);
+  // z: the [CLS] output, the whole-image token's output and the mean of the real
+  // words' outputs, so that each modality reaches the head even while attention
+  // is still near uniform (51 of the 56 keys are image tokens).
+  auto word_outputs = x.slice(/*dim=*/1, /*start=*/2 + h * w);
+  return torch::cat({x.select(1, 0), x.select(1, 1), masked_mean(word_outputs, text.mask)}, /*dim=*/1);
 }
 
 }  // namespace muroan
