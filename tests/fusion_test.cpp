@@ -353,7 +353,7 @@ TEST(FusionCatalog, OutDimsWithTheDefaultConfig) {
   const std::map<std::string, int64_t> expected = {
       {"concat", 64}, {"sum", 64},       {"product", 64},     {"gmu", 64},
       {"tensor", 289}, {"lowrank", 64},  {"bilinear", 64},    {"film", 64},
-      {"xattn", 128}, {"transformer", 64}, {"late", 2},       {"image-only", 64},
+      {"xattn", 128}, {"transformer", 192}, {"late", 2},       {"image-only", 64},
       {"text-only", 64}};
   for (const auto& name : catalog_names()) {
     EXPECT_EQ(make_fusion(name, c)->out_dim(), expected.at(name)) << name;

@@ -44,7 +44,7 @@ const std::vector<Entry>& entries() {
       {{"xattn", "cross-modal attention, text tokens attend over image grid cells", true}, true,
        factory<CrossAttentionFusionImpl>()},
       {{"transformer",
-        "single-stream transformer over [CLS], image cells and text tokens (VisualBERT / ViLT)",
+        "single-stream transformer over [CLS], the whole image, its cells and the words (VisualBERT / ViLT)",
         true},
        true, factory<TransformerFusionImpl>()},
       {{"late", "late fusion, average of unimodal logits (baseline, no interaction)", true},
