@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The defense experiment of docs/defenses.md. For each fusion on fashion-match
+# The defense experiment of docs/defenses.md. For each fusion on a task (fashion-match)
 # and each defense: train; then measure clean accuracy, PGD robust accuracy, the
 # decoupling attacks (ASR and median decoupling rate of the strongest one) and
 # certified accuracy by randomized ablation; write the tables into
@@ -14,6 +14,7 @@
 #
 # Environment, with defaults:
 #   MUROAN=build/apps/muroan/muroan  OUT=runs/defense-experiment  DOC=docs/defenses.md
+#   TASK=fashion-match  MARKER=results   (the tables go between <!-- MARKER:begin/end --> of DOC)
 #   DEVICE=auto  SEED=1  EPOCHS=8  TRAIN_SIZE=0 (task default)  VAL_SIZE=0  TEST_SIZE=0
 #   FUSIONS="concat sum product gmu tensor lowrank bilinear film xattn transformer late"
 #   DEFENSES="none pgd-at pgd-at-image ablation ablation-keep decoupling-at"   (pgd-at-image: text eps 0)
@@ -60,7 +61,8 @@ CERT_N=${CERT_N:-1000}
 CERT_N0=${CERT_N0:-64}
 ALPHA=${ALPHA:-0.05}
 RADII=${RADII:-0 1 5 10 20 50 100}
-TASK=fashion-match
+TASK=${TASK:-fashion-match}
+MARKER=${MARKER:-results}
 
 command -v python3 >/dev/null || { echo "error: python3 is needed to write the tables" >&2; exit 1; }
 [ -x "$MUROAN" ] || { echo "error: $MUROAN not found (build first: scripts/setup.sh)" >&2; exit 1; }
@@ -242,7 +244,7 @@ for fusion in present:
     add("")
 text = "\n".join(lines)
 open(os.path.join(out, "table.md"), "w").write(text + "\n")
-begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+begin, end = "<!-- $MARKER:begin -->", "<!-- $MARKER:end -->"
 body = open(doc).read() if os.path.exists(doc) else "# Defenses\n\n" + begin + "\n" + end + "\n"
 if begin in body and end in body:
     body = body[:body.index(begin) + len(begin)] + "\n" + text + "\n" + body[body.index(end):]
