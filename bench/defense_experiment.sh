@@ -152,6 +152,11 @@ def strongest(d, methods, suffix=""):
             best = (key, m, s["asr"], med, p90)
     return (best[1:] if best else None), per
 
+def clean(ck):
+    """Test accuracy, marked when training never left the chance plateau."""
+    t = ck["training"]
+    return f"{t['test_accuracy']:.3f}" + (" (chance)" if t.get("left_plateau") is False else "")
+
 def pct(v):
     return f"{100 * v:.2f}%" if v is not None else "-"
 
@@ -169,7 +174,9 @@ add("")
 add("Columns: *clean* = test accuracy of the model (whole test split); *PGD robust* = share of "
     "the attacked samples still classified correctly under PGD; *decoupling* = the strongest "
     "decoupling attack (highest ASR over correctly classified samples), its ASR and the median "
-    "decoupling rate |S|/N of its successes; *image-only* = the same for the "
+    "decoupling rate |S|/N of its successes; *(chance)*: training never left the chance plateau (validation accuracy at most "
+    "the majority share + 0.05), so the model guesses and its attack numbers mean little; "
+    "*image-only* = the same for the "
     "strongest attack allowed to touch the image only (median and p90 rate); *vote* = accuracy of the smoothed classifier's "
     "majority vote; *cert r* = certified accuracy at radius r (any split over the modalities); "
     "*img r* = certified accuracy when only the image is attacked.")
@@ -182,7 +189,7 @@ def cell(fusion, defense, what):
     if ck is None:
         return None
     if what == "clean":
-        return f"{ck['training']['test_accuracy']:.3f}"
+        return clean(ck)
     if what == "pgd":
         s = load(os.path.join(d, "attack-pgd", "summary.json"))
         return f"{(s['correct'] - s['successes']) / max(1, s['samples']):.3f}" if s else "-"
@@ -221,7 +228,7 @@ for fusion in present:
         ck = load(os.path.join(d, "checkpoint", "checkpoint.json"))
         if ck is None:
             continue
-        row = [defense, f"{ck['training']['test_accuracy']:.3f}"]
+        row = [defense, clean(ck)]
         pgd = load(os.path.join(d, "attack-pgd", "summary.json"))
         row.append(f"{(pgd['correct'] - pgd['successes']) / max(1, pgd['samples']):.3f}" if pgd else "-")
         best, per = strongest(d, attacks)
