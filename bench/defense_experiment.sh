@@ -157,6 +157,11 @@ def clean(ck):
     t = ck["training"]
     return f"{t['test_accuracy']:.3f}" + (" (chance)" if t.get("left_plateau") is False else "")
 
+def pgd_robust(d):
+    """Share of the attacked samples still classified correctly under PGD."""
+    s = load(os.path.join(d, "attack-pgd", "summary.json"))
+    return f"{(s['correct'] - s['successes']) / max(1, s['samples']):.3f}" if s else "-"
+
 def pct(v):
     return f"{100 * v:.2f}%" if v is not None else "-"
 
@@ -174,12 +179,12 @@ add("")
 add("Columns: *clean* = test accuracy of the model (whole test split); *PGD robust* = share of "
     "the attacked samples still classified correctly under PGD; *decoupling* = the strongest "
     "decoupling attack (highest ASR over correctly classified samples), its ASR and the median "
-    "decoupling rate |S|/N of its successes; *(chance)*: training never left the chance plateau (validation accuracy at most "
-    "the majority share + 0.05), so the model guesses and its attack numbers mean little; "
-    "*image-only* = the same for the "
-    "strongest attack allowed to touch the image only (median and p90 rate); *vote* = accuracy of the smoothed classifier's "
-    "majority vote; *cert r* = certified accuracy at radius r (any split over the modalities); "
-    "*img r* = certified accuracy when only the image is attacked.")
+    "decoupling rate |S|/N of its successes; *image-only* = the same for the strongest attack "
+    "allowed to touch the image only (median and p90 rate); *vote* = accuracy of the smoothed "
+    "classifier's majority vote; *cert r* = certified accuracy at radius r (any split over the "
+    "modalities); *img r* = certified accuracy when only the image is attacked. *(chance)*: "
+    "training never left the chance plateau (validation accuracy at most the majority share "
+    "+ 0.05), so the model guesses and its attack numbers mean little.")
 add("")
 
 # One row per fusion, one column per defense, for the numbers the conclusion compares.
@@ -191,8 +196,7 @@ def cell(fusion, defense, what):
     if what == "clean":
         return clean(ck)
     if what == "pgd":
-        s = load(os.path.join(d, "attack-pgd", "summary.json"))
-        return f"{(s['correct'] - s['successes']) / max(1, s['samples']):.3f}" if s else "-"
+        return pgd_robust(d)
     if what == "image-median":
         b, _ = strongest(d, image_attacks, "-image")
         return f"{100 * b[1]:.0f}% @ {pct(b[2])}" if b else "-"
@@ -228,9 +232,7 @@ for fusion in present:
         ck = load(os.path.join(d, "checkpoint", "checkpoint.json"))
         if ck is None:
             continue
-        row = [defense, clean(ck)]
-        pgd = load(os.path.join(d, "attack-pgd", "summary.json"))
-        row.append(f"{(pgd['correct'] - pgd['successes']) / max(1, pgd['samples']):.3f}" if pgd else "-")
+        row = [defense, clean(ck), pgd_robust(d)]
         best, per = strongest(d, attacks)
         row += [best[0], f"{100 * best[1]:.1f}%", pct(best[2])] if best else ["-"] * 3
         image, image_per = strongest(d, image_attacks, "-image")
