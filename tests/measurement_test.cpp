@@ -88,9 +88,12 @@ TEST(Measurement, SkipsMisclassifiedAndSummarises) {
   ASSERT_TRUE(r.summary.rate.has_value());
   EXPECT_DOUBLE_EQ(r.summary.rate->min, 49.0 / testing::kInputPoints);
   const auto s = nlohmann::json::parse(read_file(r.summary_path));
-  EXPECT_EQ(s["format"], "muroan-summary/1");
+  EXPECT_EQ(s["format"], "muroan-summary/2");
   EXPECT_EQ(s["method"], "greedy");
-  EXPECT_EQ(s["asr_vs_budget"].size(), default_budgets().size());
+  EXPECT_EQ(s["found_size_curve"].size(), default_budgets().size());
+  EXPECT_EQ(s["success_criterion"], "flip");  // no oracle
+  EXPECT_TRUE(s["fooled_asr"].is_null());
+  EXPECT_EQ(s["headline"]["metric"], "asr");
   EXPECT_TRUE(s["versions"].contains("libtorch"));
   EXPECT_FALSE(format_summary_table(r.summary).empty());
 }
@@ -281,6 +284,7 @@ SampleRecord record(bool correct, bool success, double rate, int64_t image_point
   r.correct = correct;
   r.attacked = correct;
   r.success = success;
+  r.flipped = success;
   r.modality_names = {"image", "tokens"};
   r.modality_kinds = {ModalityKind::kImage, ModalityKind::kTokens};
   r.points = {image_points, token_points};
@@ -322,8 +326,9 @@ TEST(Summary, StatisticsOfHandMadeRecords) {
   EXPECT_DOUBLE_EQ(s.asr_vs_budget[2].asr, 0.5);   // 2%
   EXPECT_DOUBLE_EQ(s.asr_vs_budget[3].asr, 0.75);  // 5%
   EXPECT_DOUBLE_EQ(s.asr_vs_budget.back().asr, 0.75);
-  EXPECT_DOUBLE_EQ(s.points_share.at("image"), 59.0 / 60.0);
-  EXPECT_DOUBLE_EQ(s.points_share.at("tokens"), 1.0 / 60.0);
+  // The mean over successes of each one's share: (9/10 + 1 + 1) / 3 and (1/10) / 3.
+  EXPECT_DOUBLE_EQ(s.points_share.at("image"), (0.9 + 1.0 + 1.0) / 3.0);
+  EXPECT_DOUBLE_EQ(s.points_share.at("tokens"), 0.1 / 3.0);
   EXPECT_DOUBLE_EQ(*s.fusion_shift_mean, 0.5);
   EXPECT_DOUBLE_EQ(s.queries_per_sample, 100.0);
   EXPECT_DOUBLE_EQ(s.seconds_per_sample, 2.0);

@@ -135,7 +135,9 @@ TEST_F(ReportTest, PageIsSelfContainedAndShowsTheAnswer) {
     const std::string target = (*it)[2];
     EXPECT_TRUE(target.rfind("data:image/png;base64,", 0) == 0 || target.rfind("#", 0) == 0) << target.substr(0, 80);
   }
-  EXPECT_TRUE(contains(html, "of samples flipped by decoupling"));
+  EXPECT_TRUE(contains(html, "of samples fooled") || contains(html, "of samples flipped")) << html.substr(0, 3000);
+  EXPECT_TRUE(contains(html, "95% CI"));
+  EXPECT_TRUE(contains(html, "oracle (fashion-match)"));
   EXPECT_TRUE(contains(html, "<table class=\"overview\""));
   EXPECT_TRUE(contains(html, "<table class=\"runs\""));
   EXPECT_TRUE(contains(html, "<svg class=\"chart\""));
@@ -244,7 +246,10 @@ std::vector<nlohmann::json> comparable_records(const fs::path& jsonl) {
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line);
     j.erase("seconds");
-    j["clean_confidence"] = std::round(j["clean_confidence"].get<double>() * 1e5) / 1e5;
+    // Processes with other thread counts (mpirun binds each rank to a core) sum
+    // in another order: the last bits of probabilities may differ.
+    for (const char* key : {"clean_confidence", "adversarial_confidence", "fusion_shift"})
+      if (j[key].is_number()) j[key] = std::round(j[key].get<double>() * 1e5) / 1e5;
     out.push_back(j);
   }
   return out;

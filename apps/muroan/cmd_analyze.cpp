@@ -31,6 +31,7 @@
 #include "muroan/progress.h"
 #include "muroan/report.h"
 #include "muroan/task.h"
+#include "muroan/task_oracle.h"
 
 namespace muroan::cli {
 namespace {
@@ -68,6 +69,7 @@ AttackOptions attack_options(const AnalyzeCommand& o, const std::string& method)
   a.budget = o.budget;
   a.seed = o.seed;
   a.batch_size = o.attack_batch_size;
+  a.success = parse_success_criterion(o.success);
   return a;
 }
 
@@ -119,6 +121,8 @@ std::string command_line(const AnalyzeCommand& o, const std::string& out) {
   if (o.val_size) s << " --val-size " << o.val_size;
   if (o.test_size) s << " --test-size " << o.test_size;
   if (o.budget != d.budget) s << " --budget " << o.budget;
+  if (o.success != d.success) s << " --success " << o.success;
+  if (o.garment_share != d.garment_share) s << " --garment-share " << o.garment_share;
   if (o.attack_batch_size != d.attack_batch_size) s << " --attack-batch-size " << o.attack_batch_size;
   if (o.gallery != d.gallery) s << " --gallery " << o.gallery;
   if (o.device != d.device) s << " --device " << o.device;
@@ -173,7 +177,7 @@ int run_analyze(const AnalyzeCommand& o) {
   double training_seconds = 0, attack_seconds = 0;
   const size_t total_runs = variants.size() * methods.size();
   size_t run_number = 0;
-  std::string worst_line;
+  std::string worst_line, worst_name;
   double worst_asr = -1;
 
   for (const auto& variant : variants) {
@@ -221,6 +225,9 @@ int run_analyze(const AnalyzeCommand& o) {
     TaskOptions task_options = ck.task_options;
     task_options.cache_dir = o.cache_dir;
     const TaskData data = load_task(ck.task, task_options);
+    OracleOptions oracle_options;
+    oracle_options.garment_share = o.garment_share;
+    const auto oracle = make_task_oracle(ck.task, ck.vocab, oracle_options);
     for (const auto& method : methods) {
       ++run_number;
       const fs::path rel = fs::path("runs") / fusion / method;
@@ -232,6 +239,7 @@ int run_analyze(const AnalyzeCommand& o) {
       m.batch = o.attack_batch_size;
       m.quiet = o.quiet;
       m.resume = can_resume(run_dir, model->name(), a, o.samples);
+      m.oracle = oracle.get();
       const auto run_started = std::chrono::steady_clock::now();
       MeasurementResult r;
       {
@@ -245,21 +253,30 @@ int run_analyze(const AnalyzeCommand& o) {
       attack_seconds += record_secs;
       const auto& s = r.summary;
       char head[256];
-      std::snprintf(head, sizeof head, "[%zu/%zu] %s/%s: ASR %.1f%% (%lld of %lld)", run_number, total_runs,
-                    fusion.c_str(), method.c_str(), 100.0 * s.asr, static_cast<long long>(s.successes),
-                    static_cast<long long>(s.correct));
+      const Interval ci = s.headline_ci();
+      std::snprintf(head, sizeof head, "[%zu/%zu] %s/%s: %s %.1f%% [%.1f-%.1f%%] (%lld of %lld)", run_number,
+                    total_runs, fusion.c_str(), method.c_str(), s.headline_name(), 100.0 * s.headline_asr(),
+                    100.0 * ci.low, 100.0 * ci.high, static_cast<long long>(s.headline_count()),
+                    static_cast<long long>(s.attacked));
       std::string line = head;
-      if (s.rate) {
+      if (s.headline_rate()) {
         char rate[64];
-        std::snprintf(rate, sizeof rate, ", median decoupling %.2f%%", 100.0 * s.rate->median);
+        std::snprintf(rate, sizeof rate, ", median decoupling %.2f%%", 100.0 * s.headline_rate()->median);
         line += rate;
+      }
+      if (s.has_fooled()) {
+        char flips[64];
+        std::snprintf(flips, sizeof flips, "; any flip %.1f%%", 100.0 * s.asr);
+        line += flips;
       }
       line += ", " + format_duration(secs);
       if (r.resumed) line += ", " + std::to_string(r.resumed) + " resumed";
       std::printf("%s -> %s\n", line.c_str(), run_dir.string().c_str());
       std::fflush(stdout);
-      if (s.decoupling && s.asr > worst_asr) {
-        worst_asr = s.asr;
+      for (const auto& w : s.warnings) std::printf("  warning: %s\n", w.c_str());
+      if (s.decoupling && s.headline_asr() > worst_asr) {
+        worst_asr = s.headline_asr();
+        worst_name = s.headline_name();
         worst_line = fusion + " (" + method + ")";
       }
       runs.push_back({{"fusion", fusion},
@@ -295,6 +312,8 @@ int run_analyze(const AnalyzeCommand& o) {
                    {"split attacked", "test"},
                    {"objective", objective_name(common.objective)},
                    {"budget", o.budget},
+                   {"success", o.success},
+                   {"garment_share", o.garment_share},
                    {"granularity", granularity_name(common.granularity)},
                    {"patch", common.patch},
                    {"top_k", common.top_k},
@@ -320,7 +339,8 @@ int run_analyze(const AnalyzeCommand& o) {
   }
   const std::string page = write_report(out);
   if (worst_asr >= 0)
-    std::printf("weakest: %s, ASR %.1f%%; report: %s (%s)\n", worst_line.c_str(), 100.0 * worst_asr, page.c_str(),
+    std::printf("weakest: %s, %s %.1f%%; report: %s (%s)\n", worst_line.c_str(), worst_name.c_str(),
+                100.0 * worst_asr, page.c_str(),
                 format_duration(seconds_since(started)).c_str());
   else
     std::printf("report: %s (%s)\n", page.c_str(), format_duration(seconds_since(started)).c_str());
@@ -348,6 +368,13 @@ void register_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--val-size", o->val_size, "Validation samples (0: default)")->capture_default_str();
   cmd->add_option("--test-size", o->test_size, "Test samples (0: default)")->capture_default_str();
   cmd->add_option("--budget", o->budget, "Largest decoupling rate |S|/N an attack may use, in (0,1]")
+      ->capture_default_str();
+  cmd->add_option("--success", o->success,
+                  "fooled (the decision changed, the task's oracle says the truth did not), flip (any change, "
+                  "as the paper counts) or auto (fooled where the task has an oracle)")
+      ->capture_default_str();
+  cmd->add_option("--garment-share", o->garment_share,
+                  "fashion-match oracle: share of the garment's pixels whose decoupling makes x_S undefined")
       ->capture_default_str();
   cmd->add_option("--attack-batch-size", o->attack_batch_size, "Rows per forward pass of the attacks")
       ->capture_default_str();

@@ -8,6 +8,7 @@
 
 #include "cli_app.h"
 #include "cli_options.h"
+#include "cli_truth.h"
 #include "commands.h"
 #include "muroan/attack.h"
 #include "muroan/device.h"
@@ -92,6 +93,7 @@ int run_attack(const AttackCommand& o) {
   a.method = o.method;
   a.objective = parse_objective(o.objective);
   a.target = o.target;
+  a.success = parse_success_criterion(o.success);
   a.budget = o.budget;
   a.max_queries = o.max_queries;
   a.seed = o.seed;
@@ -110,7 +112,14 @@ int run_attack(const AttackCommand& o) {
   const torch::Device device = resolve_device(o.source.device);
   ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
   a.modalities = resolve_modalities(o.modalities, md.model->modalities());
+  a.protected_tokens = resolve_protected_tokens(o.protect_words, o.protect_tokens, md);
   validate_attack_options(a, *md.model);
+  const auto oracle = oracle_for(md, o.garment_share);
+  if (a.success == SuccessCriterion::kFooled && !oracle)
+    throw UsageError("--success fooled: " + md.model->name() +
+                     " has no oracle for the ground truth of decoupled inputs (only the built-in tasks "
+                     "have one); use --success flip and protect the words that decide the label "
+                     "(--protect-words)");
 
   MeasurementOptions m;
   m.out_dir = o.out.empty() ? "runs/attack-" + o.method : o.out;
@@ -120,6 +129,8 @@ int run_attack(const AttackCommand& o) {
   m.resume = o.resume;
   m.shard_index = shard.index;
   m.shard_count = shard.count;
+  m.oracle = oracle.get();
+  m.attack_labels = resolve_labels(o.attack_labels, md.model->classes());
   const MeasurementResult r =
       run_measurement(*md.model, md.data.inputs, md.data.labels, md.data.ids, md.data.texts, a, m);
   MeasurementSummary summary = r.summary;
@@ -139,9 +150,12 @@ int run_attack(const AttackCommand& o) {
                 static_cast<long long>(shard.count), static_cast<long long>(shard.count));
   }
   if (!o.quiet) std::printf("%s", format_summary_table(summary).c_str());
-  std::printf("%s on %s (%s): ASR %.1f%% over %lld correctly classified samples -> %s\n", o.method.c_str(),
-              md.model->name().c_str(), md.data_source.c_str(), 100.0 * summary.asr,
-              static_cast<long long>(summary.correct), summary_path.c_str());
+  const Interval ci = summary.headline_ci();
+  std::printf("%s on %s (%s): %s %.1f%% [95%% CI %.1f-%.1f%%] over %lld attacked samples -> %s\n",
+              o.method.c_str(), md.model->name().c_str(), md.data_source.c_str(), summary.headline_name(),
+              100.0 * summary.headline_asr(), 100.0 * ci.low, 100.0 * ci.high,
+              static_cast<long long>(summary.attacked), summary_path.c_str());
+  for (const auto& w : summary.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   return kExitOk;
 }
 
@@ -155,6 +169,20 @@ void register_attack(CLI::App& app, Action& action) {
   cmd->add_option("--objective", o->objective, "margin, fusion (1 - cos of the fusion embedding) or targeted")
       ->capture_default_str();
   cmd->add_option("--target", o->target, "Target class index of --objective targeted");
+  cmd->add_option("--success", o->success,
+                  "What counts as a success: fooled (the decision changed and the task's oracle says the "
+                  "truth of x_S did not), flip (any decision change, as the paper counts), or auto "
+                  "(fooled where the task has an oracle, else flip)")
+      ->capture_default_str();
+  cmd->add_option("--protect-words", o->protect_words,
+                  "Words no attack may decouple, e.g. not,no,never (needs the model's vocabulary)");
+  cmd->add_option("--protect-tokens", o->protect_tokens, "Token ids no attack may decouple, e.g. 5,9");
+  cmd->add_option("--attack-labels", o->attack_labels,
+                  "Attack only samples of these labels (class names or indices; default: every correctly "
+                  "classified sample)");
+  cmd->add_option("--garment-share", o->garment_share,
+                  "fashion-match oracle: share of the garment's pixels whose decoupling makes x_S undefined")
+      ->capture_default_str();
   cmd->add_option("--budget", o->budget, "Largest decoupling rate |S|/N allowed, in (0,1]")->capture_default_str();
   cmd->add_option("--modalities", o->modalities, "Modalities the attack may touch, e.g. image,text (default all)");
   cmd->add_option("--max-queries", o->max_queries, "Forward rows per sample (0: unlimited)")->capture_default_str();

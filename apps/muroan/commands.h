@@ -90,6 +90,11 @@ struct AttackCommand {
   std::string method = "greedy";
   std::string objective = "margin";
   int64_t target = -1;
+  std::string success = "auto";  // auto (fooled where the task has an oracle), flip or fooled
+  std::string protect_words;     // comma-separated words no attack may decouple
+  std::string protect_tokens;    // comma-separated token ids no attack may decouple
+  std::string attack_labels;     // comma-separated labels (class indices or names); empty: all
+  double garment_share = 0.2;    // fashion-match oracle: share of the garment that makes x_S undefined
   double budget = 1.0;
   std::string modalities;  // comma-separated names; "image" and "text" also name every modality of that kind
   int64_t max_queries = 0;
@@ -175,6 +180,8 @@ struct AnalyzeCommand {
   int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
   // Attacks (as `muroan attack`).
   double budget = 1.0;
+  std::string success = "auto";  // as `muroan attack --success`
+  double garment_share = 0.2;    // as `muroan attack --garment-share`
   int64_t attack_batch_size = 256;
   int64_t gallery = 3;  // successful samples per run kept for the report's gallery
   uint64_t seed = 1;

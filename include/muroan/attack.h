@@ -27,6 +27,7 @@
 #include "muroan/classifier.h"
 #include "muroan/decoupling.h"
 #include "muroan/inputs.h"
+#include "muroan/oracle.h"
 
 namespace muroan {
 
@@ -39,6 +40,17 @@ enum class Objective {
 const char* objective_name(Objective o);
 // "margin", "fusion" or "targeted"; throws UsageError otherwise.
 Objective parse_objective(const std::string& name);
+
+// What counts as a success (oracle.h). Whatever the criterion, the judge
+// classifies every decision change when it is given the sample's truth.
+enum class SuccessCriterion {
+  kAuto,    // fooled when the sample's truth is known (built-in tasks), else flip
+  kFlip,    // any decision change, as the paper counts
+  kFooled,  // a decision change whose x_S keeps the sample's truth; needs an oracle
+};
+const char* success_criterion_name(SuccessCriterion c);
+// "auto", "flip" or "fooled"; throws UsageError otherwise.
+SuccessCriterion parse_success_criterion(const std::string& name);
 
 // The candidate elements of image modalities for greedy, saliency and random.
 enum class Granularity {
@@ -54,6 +66,8 @@ struct AttackOptions {
   std::string method = "greedy";         // reference | greedy | saliency | random | drop | pgd
   Objective objective = Objective::kMargin;
   int64_t target = -1;                   // target class of the targeted objective
+  SuccessCriterion success = SuccessCriterion::kAuto;
+  std::vector<int64_t> protected_tokens; // token ids no attack may decouple (e.g. the id of "not")
   double budget = 1.0;                   // max |S| / N in (0, 1]; 1.0: no budget
   std::vector<std::string> modalities;   // modality names the attack may touch; empty: all
   int64_t max_queries = 0;               // forward rows per sample; 0: unlimited
@@ -88,7 +102,12 @@ void validate_attack_options(const AttackOptions& options, const Classifier& mod
 
 // One sample's outcome, as judged by Attack::attack.
 struct AttackResult {
-  bool success = false;
+  bool success = false;               // the criterion's verdict (see `criterion`)
+  bool flipped = false;               // the decision changed (or hit the target), whatever the truth
+  SuccessCriterion criterion = SuccessCriterion::kFlip;  // the one applied: flip or fooled
+  SuccessClass success_class = SuccessClass::kNone;      // of a decision change, when the truth is known
+  std::optional<int64_t> truth_label; // the oracle's label of x_S (nullopt: undefined or no oracle)
+  std::string truth_reason;           // why the truth of x_S differs from the label, if it does
   bool decoupling = true;             // false for pgd: no set, no rate
   int64_t clean_prediction = -1;
   double clean_confidence = 0.0;      // softmax probability of the prediction
@@ -130,10 +149,13 @@ class Attack {
 
   // Attacks one sample (one row per modality, any device). `stream` makes the
   // method's randomness depend on the sample (e.g. its index) and not on the
-  // samples before it, so that a resumed run draws the same numbers.
-  // Throws UsageError for options the model cannot serve; Error for a sample
-  // that does not fit the model.
-  AttackResult attack(Classifier& model, const Inputs& sample, uint64_t stream = 0);
+  // samples before it, so that a resumed run draws the same numbers. `truth`
+  // (optional, from the task's oracle) classifies decision changes and, under
+  // the fooled criterion, is what the search must keep.
+  // Throws UsageError for options the model cannot serve (the fooled
+  // criterion without a truth); Error for a sample that does not fit the model.
+  AttackResult attack(Classifier& model, const Inputs& sample, uint64_t stream = 0,
+                      const SampleTruth* truth = nullptr);
 
  protected:
   // The method's search. Evaluate candidates through `ctx` (batched, counted).

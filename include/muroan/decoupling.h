@@ -100,6 +100,10 @@ class InputSpace {
   int64_t total_points() const;
   // Real (non-pad) positions of token modality m, in order.
   const std::vector<int64_t>& token_positions(size_t m) const { return token_positions_.at(m); }
+  // The id at `position` of token modality m (throws std::out_of_range outside the row).
+  int64_t token_id(size_t m, int64_t position) const {
+    return token_ids_.at(m).at(static_cast<size_t>(position));
+  }
 
   // Throws Error naming the element when `set` does not fit this sample: an
   // unknown modality, a region outside the image or empty, a token position

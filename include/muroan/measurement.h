@@ -28,10 +28,11 @@
 #include "muroan/classifier.h"
 #include "muroan/decoupling.h"
 #include "muroan/inputs.h"
+#include "muroan/oracle.h"
 
 namespace muroan {
 
-constexpr const char* kSummaryFormat = "muroan-summary/1";
+constexpr const char* kSummaryFormat = "muroan-summary/2";
 constexpr const char* kRunFormat = "muroan-run/1";
 
 struct MeasurementOptions {
@@ -44,6 +45,13 @@ struct MeasurementOptions {
   std::string model_name;       // default: model.name()
   int64_t shard_index = 0;      // this process takes samples i with i % shard_count == shard_index
   int64_t shard_count = 1;
+  // The task's ground truth of decoupled inputs (task_oracle.h); not owned, may
+  // be null (then only decision changes are measured). With it, every decision
+  // change is classified, and the auto / fooled criterion searches for fooled sets.
+  const TruthOracle* oracle = nullptr;
+  // Attack only samples whose label is in this list (empty: every correctly
+  // classified sample); the others are recorded with attacked = false.
+  std::vector<int64_t> attack_labels;
 };
 
 // One line of results.jsonl.
@@ -56,7 +64,12 @@ struct SampleRecord {
   double clean_confidence = 0.0;
   bool correct = false;         // clean_prediction == label
   bool attacked = false;        // only correctly classified samples are attacked
-  bool success = false;
+  bool success = false;         // by the run's criterion (flip or fooled)
+  bool flipped = false;         // the decision changed (the paper's success)
+  SuccessCriterion criterion = SuccessCriterion::kFlip;  // flip or fooled
+  std::optional<SuccessClass> success_class;  // nullopt: no oracle judged this sample
+  std::optional<int64_t> truth_label;         // the oracle's label of x_S; nullopt: undefined / none
+  std::string truth_reason;
   bool decoupling = true;       // false for pgd
   int64_t adversarial_prediction = -1;
   double adversarial_confidence = 0.0;
@@ -83,7 +96,9 @@ SampleRecord make_record(int64_t index, const std::string& id, const std::string
 
 // The JSONL object of a record, keys in this order:
 //   id, index, label, text?, clean_prediction, clean_confidence, correct, attacked,
-//   success, adversarial_prediction, adversarial_confidence,
+//   success, flipped, criterion, success_class (null without an oracle; "none"
+//   when the decision did not change), truth_label (null: undefined or no
+//   oracle), truth_reason?, adversarial_prediction, adversarial_confidence,
 //   points {name: n}, input_points {name: N_m}, decoupled_points, total_points,
 //   decoupling_rate (null if n/a), set (decoupling_set_to_json; null if n/a),
 //   fusion_shift (null if n/a), linf (null if n/a), forward_passes,
@@ -102,13 +117,27 @@ struct RateStats {
   double mean = 0, median = 0, p90 = 0, min = 0, max = 0;
 };
 
+// The distribution of the sizes found: NOT the ASR at a budget (an attack
+// searching under that budget can do better or, for greedy paths, differently);
+// ASR at a budget comes from a run with AttackOptions::budget.
 struct BudgetPoint {
   double budget = 0;
   double asr = 0;  // share of correctly classified samples with a success of rate <= budget
 };
 
-// The budgets of the ASR-versus-budget curve.
+// The budgets of the found-size curve.
 const std::vector<double>& default_budgets();
+
+// A 95% confidence interval of a proportion.
+struct Interval {
+  double low = 0, high = 0;
+};
+// Wilson score interval of k successes in n trials (z = 1.96); [0,1] for n = 0.
+Interval wilson_interval(int64_t k, int64_t n, double z = 1.959963984540054);
+
+// A model whose clean accuracy is within this many points of the majority
+// class share has barely learnt the task: its ASR says little. Reported.
+constexpr double kNearChanceMargin = 0.05;
 
 struct MeasurementSummary {
   std::string model;
@@ -117,26 +146,49 @@ struct MeasurementSummary {
   int64_t samples = 0;     // records summarised
   int64_t correct = 0;     // correctly classified
   int64_t attacked = 0;
-  int64_t successes = 0;
+  int64_t successes = 0;   // by the criterion
+  int64_t flips = 0;       // decision changes
+  std::string criterion = "flip";  // the criterion applied: "flip" or "fooled"
+  std::string oracle;      // the oracle's name; empty: none (then fooled counts are absent)
   double clean_accuracy = 0;
-  double asr = 0;          // successes / correct
+  double majority_share = 0;  // share of the most frequent label among the samples
+  double asr = 0;          // flips / attacked: any decision change, the paper's ASR
+                           // (attacked = correctly classified, unless attack_labels restricts it)
+  Interval asr_ci;
+  std::optional<int64_t> fooled;           // flips classified fooled (with an oracle)
+  std::optional<double> fooled_asr;        // fooled / attacked
+  std::optional<Interval> fooled_asr_ci;
+  std::map<std::string, int64_t> success_classes;  // fooled, truth-changed, undefined (with an oracle)
   bool decoupling = true;  // false for pgd: no rates, no curve
-  std::optional<RateStats> rate;  // decoupling rate of successes
-  std::vector<BudgetPoint> asr_vs_budget;
-  std::map<std::string, double> points_share;  // share of decoupled points per modality (successes)
+  std::optional<RateStats> rate;         // decoupling rate of flips
+  std::optional<RateStats> fooled_rate;  // decoupling rate of fooled successes
+  std::vector<BudgetPoint> asr_vs_budget;  // found-size curve of the headline successes (see BudgetPoint)
+  // Mean over the headline successes of each sample's share of decoupled points per modality.
+  std::map<std::string, double> points_share;
   std::optional<double> fusion_shift_mean;     // over successes
   std::optional<double> linf_mean;             // pgd, over successes
   double queries_per_sample = 0;   // forward rows per attacked sample
   double backward_per_sample = 0;
   double seconds_per_sample = 0;
   std::vector<std::string> notes;  // distinct notes of the records, with counts
+  std::vector<std::string> warnings;  // e.g. a clean accuracy near the majority class share
+
+  // The number that means "the model was fooled": fooled ASR where an oracle
+  // judged, else the ASR of any flip; and what it is called.
+  bool has_fooled() const { return fooled_asr.has_value(); }
+  double headline_asr() const { return fooled_asr ? *fooled_asr : asr; }
+  Interval headline_ci() const { return fooled_asr_ci ? *fooled_asr_ci : asr_ci; }
+  int64_t headline_count() const { return fooled ? *fooled : flips; }
+  const std::optional<RateStats>& headline_rate() const { return fooled_asr ? fooled_rate : rate; }
+  const char* headline_name() const { return fooled_asr ? "fooled ASR" : "ASR (any flip)"; }
 };
 
 // Summary statistics of records (which may be merged from several runs or
 // shards). Median: mean of the middle two for an even count; p90: linear
 // interpolation between order statistics (position 0.9 (n-1)).
+// `oracle`: the name of the oracle that judged the records (empty: none).
 MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std::string& model,
-                             const AttackOptions& options);
+                             const AttackOptions& options, const std::string& oracle = "");
 // The summary JSON: format, model, method, options, seed, samples, correct,
 // attacked, successes, clean_accuracy, asr, decoupling_rate {count, mean, median,
 // p90, min, max} (null if none), asr_vs_budget [{budget, asr}], points_share,

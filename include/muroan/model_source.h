@@ -10,11 +10,13 @@
 
 #include <torch/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "muroan/classifier.h"
 #include "muroan/sample_data.h"
+#include "muroan/vocabulary.h"
 
 namespace muroan {
 
@@ -22,6 +24,10 @@ struct ModelAndData {
   std::unique_ptr<Classifier> model;
   SampleData data;          // inputs on the CPU
   std::string data_source;  // for people: "fashion-match test split", or the samples.jsonl path
+  std::string task;         // a checkpoint's built-in task (its oracle: task_oracle.h); empty for a manifest
+  Vocabulary vocab;         // a checkpoint's vocabulary (empty for a manifest)
+  std::map<std::string, int64_t> word_ids;  // word -> token id, where known (checkpoint, manifest "vocab")
+  std::vector<int64_t> protected_tokens;    // the manifest's protected_tokens
 };
 
 // Whether `path` names a manifest (a .json file) rather than a checkpoint directory.

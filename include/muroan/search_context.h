@@ -28,14 +28,19 @@ class QueryLimitReached : public std::runtime_error {
 struct CandidateEval {
   double loss = 0.0;        // the objective; lower is closer to success
   int64_t prediction = -1;
-  bool success = false;     // the decision criterion (untargeted change or target hit)
+  bool success = false;     // the success criterion (a change or target hit; under
+                            // the fooled criterion also keeping the truth)
+  bool admissible = true;   // false: the oracle rejects x_S; the row was not queried
+                            // (loss +inf, prediction -1), and no superset is tried by greedy
 };
 
 class SearchContext {
  public:
   // Queries the clean sample once (counted). `sample` must be on model.device().
+  // `truth` (may be null): the sample's oracle; with it and a criterion other
+  // than flip, the search looks for fooled sets only.
   SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options,
-                uint64_t stream);
+                uint64_t stream, const SampleTruth* truth = nullptr);
 
   Classifier& model() { return model_; }
   const AttackOptions& options() const { return options_; }
@@ -46,12 +51,20 @@ class SearchContext {
   int64_t clean_prediction() const { return clean_prediction_; }
   const torch::Tensor& clean_logits() const { return clean_logits_; }  // [1,K]
   const torch::Tensor& clean_fusion() const { return clean_fusion_; }
+  // Whether sets must keep the sample's truth (fooled criterion with an oracle).
+  bool judges_truth() const { return fooled_; }
+  // Whether the oracle keeps the truth of x_S (always true without judges_truth()).
+  bool admissible(const DecouplingSet& set) const;
+  // Whether token `position` of modality m holds a protected token id.
+  bool is_protected(size_t m, int64_t position) const;
   // Largest |S| the budget allows.
   int64_t point_budget() const { return point_budget_; }
   bool within_budget(const DecouplingSet& set) const;
 
   // x_S for every set (rows), evaluated in forward passes of at most
-  // options.batch_size rows; every row counts as one query.
+  // options.batch_size rows; every row counts as one query. Under
+  // judges_truth(), rows the oracle rejects are answered without a query
+  // (admissible false).
   std::vector<CandidateEval> evaluate(const std::vector<DecouplingSet>& sets);
   // The same for ready inputs (no set; e.g. pgd).
   std::vector<CandidateEval> evaluate_inputs(const Inputs& batch);
@@ -71,7 +84,7 @@ class SearchContext {
   std::mt19937_64& rng() { return rng_; }
 
   // Candidate elements of the allowed modalities: image regions at the options'
-  // granularity, and every real token position.
+  // granularity, and every real token position that is not protected.
   std::vector<DecouplingElement> image_candidates() const;
   std::vector<DecouplingElement> token_candidates() const;
   // Image candidates, then token candidates.
@@ -102,6 +115,7 @@ class SearchContext {
 
  private:
   std::vector<CandidateEval> score(const torch::Tensor& logits, const torch::Tensor& fusion) const;
+  std::vector<CandidateEval> evaluate_queried(const std::vector<DecouplingSet>& sets);
   // One forward chunk (already counted), modalities that a group of rows
   // leaves clean shared when options.share_encodings.
   std::vector<CandidateEval> evaluate_chunk(const std::vector<DecouplingSet>& chunk);
@@ -109,6 +123,8 @@ class SearchContext {
 
   Classifier& model_;
   AttackOptions options_;
+  const SampleTruth* truth_ = nullptr;
+  bool fooled_ = false;
   InputSpace space_;
   std::vector<bool> allowed_;
   int64_t clean_prediction_ = -1;

@@ -18,6 +18,7 @@
 
 #include <torch/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,12 @@ struct Manifest {
   std::vector<ModalitySpec> inputs;   // field "inputs", in forward's argument order
   std::vector<std::string> classes;   // field "classes"
   std::string fusion_method;          // field "fusion_method"; empty: none
+  // field "vocab" (optional): a JSON file, a list of words by id or an object
+  // word -> id, so that words can be named (protected_tokens, --protect-words)
+  std::map<std::string, int64_t> word_ids;
+  // field "protected_tokens" (optional): token ids or words (with "vocab") that
+  // no attack may decouple, e.g. the negations that decide a caption's truth
+  std::vector<int64_t> protected_tokens;
 };
 
 // Reads manifest.json; throws InputError naming the file and the field (e.g.

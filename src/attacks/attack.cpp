@@ -28,6 +28,22 @@ Objective parse_objective(const std::string& name) {
   throw UsageError("objective: expected margin, fusion or targeted, got '" + name + "'");
 }
 
+const char* success_criterion_name(SuccessCriterion c) {
+  switch (c) {
+    case SuccessCriterion::kAuto: return "auto";
+    case SuccessCriterion::kFlip: return "flip";
+    case SuccessCriterion::kFooled: return "fooled";
+  }
+  return "?";
+}
+
+SuccessCriterion parse_success_criterion(const std::string& name) {
+  if (name == "auto") return SuccessCriterion::kAuto;
+  if (name == "flip") return SuccessCriterion::kFlip;
+  if (name == "fooled") return SuccessCriterion::kFooled;
+  throw UsageError("success: expected auto, flip or fooled, got '" + name + "'");
+}
+
 const char* granularity_name(Granularity g) {
   switch (g) {
     case Granularity::kPixel: return "pixel";
@@ -48,6 +64,8 @@ nlohmann::ordered_json attack_options_to_json(const AttackOptions& o) {
   return {{"method", o.method},
           {"objective", objective_name(o.objective)},
           {"target", o.target},
+          {"success", success_criterion_name(o.success)},
+          {"protected_tokens", o.protected_tokens},
           {"budget", o.budget},
           {"modalities", o.modalities},
           {"max_queries", o.max_queries},
@@ -82,10 +100,12 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
     }
   };
   std::string objective = objective_name(o.objective), granularity = granularity_name(o.granularity),
-              removal = text_removal_name(o.text_removal);
+              removal = text_removal_name(o.text_removal), success = success_criterion_name(o.success);
   get("method", o.method);
   get("objective", objective);
   get("target", o.target);
+  get("success", success);
+  get("protected_tokens", o.protected_tokens);
   get("budget", o.budget);
   get("modalities", o.modalities);
   get("max_queries", o.max_queries);
@@ -108,6 +128,7 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
   o.objective = parse_objective(objective);
   o.granularity = parse_granularity(granularity);
   o.text_removal = parse_text_removal(removal);
+  o.success = parse_success_criterion(success);
   return o;
 }
 
@@ -124,6 +145,8 @@ void validate_attack_options(const AttackOptions& o) {
   };
   require(o.budget > 0.0 && o.budget <= 1.0, "budget must be in (0, 1], got " + std::to_string(o.budget));
   require(o.max_queries >= 0, "max_queries must be >= 0 (0: unlimited)");
+  for (int64_t id : o.protected_tokens)
+    require(id >= 0, "protected_tokens: token ids are >= 0, got " + std::to_string(id));
   require(o.patch >= 1, "patch must be >= 1");
   require(o.top_k >= 1, "top_k must be >= 1");
   require(o.batch_size >= 1, "batch_size must be >= 1");
@@ -180,13 +203,18 @@ double fusion_shift(Classifier& model, const Inputs& clean, const Inputs& advers
 
 }  // namespace
 
-AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t stream) {
+AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t stream,
+                            const SampleTruth* truth) {
   validate_attack_options(options_, model);
+  if (options_.success == SuccessCriterion::kFooled && truth == nullptr)
+    throw UsageError("success criterion 'fooled' needs the ground truth of decoupled inputs, and model '" +
+                     model.name() + "' has no oracle (use success 'flip', with protected tokens)");
   const auto start = std::chrono::steady_clock::now();
   const Inputs x = to_device(sample, model.device());
-  SearchContext ctx(model, x, options_, stream);
+  SearchContext ctx(model, x, options_, stream, is_decoupling() ? truth : nullptr);
 
   AttackResult r;
+  r.criterion = ctx.judges_truth() ? SuccessCriterion::kFooled : SuccessCriterion::kFlip;
   r.decoupling = is_decoupling();
   r.text_removal = options_.text_removal;
   r.clean_prediction = ctx.clean_prediction();
@@ -218,11 +246,16 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
     r.set = p.set;
     r.points = space.count(p.set);
     r.decoupling_rate = r.points.rate();
-    for (const auto& e : p.set.elements)
+    for (const auto& e : p.set.elements) {
       if (!ctx.allowed(e.modality)) {
         violation = true;
         why = "the set touches modality '" + specs[e.modality].name + "', which the options exclude";
+      } else if (e.is_token() && ctx.is_protected(e.modality, e.position)) {
+        violation = true;
+        why = "the set removes protected token " + std::to_string(space.token_id(e.modality, e.position)) +
+              " at position " + std::to_string(e.position);
       }
+    }
     if (r.points.decoupled_points() > ctx.point_budget()) {
       violation = true;
       why = "the set has " + std::to_string(r.points.decoupled_points()) + " points, over the budget of " +
@@ -256,9 +289,17 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
   r.adversarial_prediction = logits.argmax(1).item<int64_t>();
   r.adversarial_confidence = confidence(logits, r.adversarial_prediction);
   if (model.has_fusion()) r.fusion_shift = fusion_shift(model, x, adv);
-  r.success = !violation && !(options_.objective == Objective::kTargeted &&
+  r.flipped = !violation && !(options_.objective == Objective::kTargeted &&
                               options_.target == r.clean_prediction) &&
               ctx.is_success(r.adversarial_prediction);
+  r.success = r.flipped;
+  if (truth != nullptr && r.decoupling) {
+    const TruthVerdict verdict = truth->judge(p.set, options_.text_removal);
+    r.truth_label = verdict.label;
+    r.truth_reason = verdict.reason;
+    if (r.flipped) r.success_class = classify_success(verdict, truth->label());
+    if (ctx.judges_truth()) r.success = r.success_class == SuccessClass::kFooled;
+  }
   r.note = violation ? "not a success: " + why : p.note;
   r.adversarial = std::move(adv);
   r.forward_passes = ctx.forward_passes();

@@ -24,7 +24,9 @@ class DropAttack : public Attack {
       if (specs[m].is_image())
         s.add(DecouplingElement::pixels(m, {0, 0, specs[m].width(), specs[m].height()}));
       else
-        for (int64_t pos : ctx.space().token_positions(m)) s.add(DecouplingElement::token(m, pos));
+        for (int64_t pos : ctx.space().token_positions(m))
+          if (!ctx.is_protected(m, pos)) s.add(DecouplingElement::token(m, pos));
+      if (s.empty()) continue;  // only protected tokens
       whole.push_back(std::move(s));
     }
     const size_t n = whole.size();

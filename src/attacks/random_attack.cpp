@@ -1,7 +1,8 @@
 // Random decoupling (baseline): the candidates (as greedy's) in a random order
 // drawn from the sample's seeded stream; the prefixes of that order, growing up
 // to the budget, are evaluated in batches and the smallest successful prefix
-// wins. random_trials orders are tried. No pruning: it is the contrast to the
+// wins (under the fooled criterion, elements that would lose the sample's truth
+// are passed over). random_trials orders are tried. No pruning: it is the contrast to the
 // searching attacks under the same budget.
 #include <algorithm>
 
@@ -31,6 +32,9 @@ class RandomAttack : public Attack {
       for (size_t i = 0; i <= order.size(); ++i) {
         const bool grow = i < order.size() &&
                           cover.size() + cover.added_by(order[i]) <= ctx.point_budget();
+        // Under the fooled criterion an element that would lose the truth is
+        // passed over (no query), as greedy passes it over.
+        if (grow && ctx.judges_truth() && !ctx.admissible(prefix.with(order[i]))) continue;
         if (grow) {
           cover.add(order[i]);
           prefix.add(order[i]);

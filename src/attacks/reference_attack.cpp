@@ -43,7 +43,7 @@ class ReferenceAttack : public Attack {
       const auto evals = ctx.evaluate(singletons(level));
       frontier.clear();
       for (size_t i = 0; i < level.size(); ++i) {
-        if (evals[i].prediction == clean) continue;
+        if (!evals[i].admissible || evals[i].prediction == clean) continue;
         candidates.push_back(level[i]);
         alone.push_back(evals[i]);
         if (std::max(level[i].region.w, level[i].region.h) > options().reference_min_side)
@@ -56,7 +56,7 @@ class ReferenceAttack : public Attack {
     if (!tokens.empty()) {
       const auto evals = ctx.evaluate(singletons(tokens));
       for (size_t i = 0; i < tokens.size(); ++i)
-        if (evals[i].prediction != clean) {
+        if (evals[i].admissible && evals[i].prediction != clean) {
           candidates.push_back(tokens[i]);
           alone.push_back(evals[i]);
         }
@@ -72,18 +72,22 @@ class ReferenceAttack : public Attack {
     };
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
 
-    // 3. Combinations by increasing size, lexicographic within a size.
+    // 3. Combinations by increasing size, lexicographic within a size. Those
+    // over the budget are skipped without a query but still walked: the walk
+    // is capped too, so a tight budget cannot turn it into 2^n steps.
     const size_t n = order.size();
-    int64_t tried = 0;
+    int64_t tried = 0, walked = 0;
     const int64_t limit = options().max_combinations;
+    const int64_t walk_limit = kWalkPerCombination * limit;
     const size_t batch = static_cast<size_t>(options().batch_size);
     DecouplingSet last;
-    for (size_t k = 1; k <= n && tried < limit; ++k) {
+    for (size_t k = 1; k <= n && tried < limit && walked < walk_limit; ++k) {
       std::vector<size_t> pick(k);
       for (size_t i = 0; i < k; ++i) pick[i] = i;
       std::vector<DecouplingSet> pending;
       bool more = true;
-      while (more && tried < limit) {
+      while (more && tried < limit && walked < walk_limit) {
+        ++walked;
         DecouplingSet s;
         for (size_t i : pick) s.add(candidates[order[i]]);
         if (ctx.within_budget(s)) {
@@ -91,13 +95,13 @@ class ReferenceAttack : public Attack {
           last = s;
           if (k == 1) {
             // Known from the candidate's own evaluation: no new query.
-            if (ctx.is_success(alone[order[pick[0]]].prediction)) return {s, {}, ""};
+            if (alone[order[pick[0]]].success) return {s, {}, ""};
           } else {
             pending.push_back(std::move(s));
           }
         }
         more = next_combination(pick, n);
-        const bool last_of_size = !more || tried >= limit;
+        const bool last_of_size = !more || tried >= limit || walked >= walk_limit;
         if (pending.size() >= batch || (last_of_size && !pending.empty())) {
           const auto evals = ctx.evaluate(pending);
           for (size_t i = 0; i < evals.size(); ++i)
@@ -110,10 +114,14 @@ class ReferenceAttack : public Attack {
     p.set = last;  // the last combination tried, for the record
     if (n == 0) p.note = "no quadrant or token changes the decision alone";
     else if (tried >= limit) p.note = "max_combinations reached";
+    else if (walked >= walk_limit) p.note = "combination walk limit reached (most combinations exceed the budget)";
     return p;
   }
 
  private:
+  // Combinations walked (queried or skipped as over the budget) per allowed query.
+  static constexpr int64_t kWalkPerCombination = 100;
+
   static std::vector<DecouplingSet> singletons(const std::vector<DecouplingElement>& elements) {
     std::vector<DecouplingSet> sets(elements.size());
     for (size_t i = 0; i < elements.size(); ++i) sets[i].add(elements[i]);

@@ -23,9 +23,11 @@ uint64_t mix_seed(uint64_t seed, uint64_t stream) {
 }  // namespace
 
 SearchContext::SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options,
-                             uint64_t stream)
+                             uint64_t stream, const SampleTruth* truth)
     : model_(model),
       options_(options),
+      truth_(truth),
+      fooled_(truth != nullptr && options.success != SuccessCriterion::kFlip),
       space_(model.modalities(), sample),
       rng_(mix_seed(options.seed, stream)) {
   const auto& specs = space_.specs();
@@ -46,6 +48,19 @@ SearchContext::SearchContext(Classifier& model, const Inputs& sample, const Atta
 
 bool SearchContext::within_budget(const DecouplingSet& set) const {
   return space_.count(set).decoupled_points() <= point_budget_;
+}
+
+bool SearchContext::admissible(const DecouplingSet& set) const {
+  if (!fooled_) return true;
+  const TruthVerdict v = truth_->judge(set, options_.text_removal);
+  return v.label && *v.label == truth_->label();
+}
+
+bool SearchContext::is_protected(size_t m, int64_t position) const {
+  if (options_.protected_tokens.empty() || !space_.specs().at(m).is_tokens()) return false;
+  const int64_t id = space_.token_id(m, position);
+  return std::find(options_.protected_tokens.begin(), options_.protected_tokens.end(), id) !=
+         options_.protected_tokens.end();
 }
 
 bool SearchContext::is_success(int64_t prediction) const {
@@ -96,6 +111,25 @@ std::vector<CandidateEval> SearchContext::score(const torch::Tensor& logits,
 }
 
 std::vector<CandidateEval> SearchContext::evaluate(const std::vector<DecouplingSet>& sets) {
+  if (!fooled_) return evaluate_queried(sets);
+  std::vector<CandidateEval> out(sets.size());
+  std::vector<size_t> asked;
+  std::vector<DecouplingSet> ask;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    if (admissible(sets[i])) {
+      asked.push_back(i);
+      ask.push_back(sets[i]);
+    } else {
+      out[i].loss = std::numeric_limits<double>::infinity();
+      out[i].admissible = false;
+    }
+  }
+  const auto evals = evaluate_queried(ask);
+  for (size_t k = 0; k < asked.size(); ++k) out[asked[k]] = evals[k];
+  return out;
+}
+
+std::vector<CandidateEval> SearchContext::evaluate_queried(const std::vector<DecouplingSet>& sets) {
   std::vector<CandidateEval> out;
   out.reserve(sets.size());
   const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options_.batch_size));
@@ -242,7 +276,8 @@ std::vector<DecouplingElement> SearchContext::token_candidates() const {
   const auto& specs = space_.specs();
   for (size_t m = 0; m < specs.size(); ++m) {
     if (!allowed(m) || !specs[m].is_tokens()) continue;
-    for (int64_t pos : space_.token_positions(m)) out.push_back(DecouplingElement::token(m, pos));
+    for (int64_t pos : space_.token_positions(m))
+      if (!is_protected(m, pos)) out.push_back(DecouplingElement::token(m, pos));
   }
   return out;
 }
@@ -259,7 +294,9 @@ size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals,
     }
     const auto& b = evals[best];
     bool better;
-    if (e.success != best_success)
+    if (e.admissible != b.admissible)
+      better = e.admissible;
+    else if (e.success != best_success)
       better = e.success;
     else if (e.success && added[i] != added[best])
       better = added[i] < added[best];
@@ -300,6 +337,7 @@ SearchContext::Outcome SearchContext::grow_greedy(DecouplingSet set,
     if (rows.empty()) break;
     const auto evals = evaluate(rows);
     const size_t b = pick_best(evals, added);
+    if (!evals[b].admissible) break;  // every way to grow loses the truth
     set.add(pool[index[b]]);
     cover.add(pool[index[b]]);
     used[index[b]] = true;

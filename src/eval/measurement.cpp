@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,6 +29,8 @@ nlohmann::ordered_json run_json(const std::string& model, const std::vector<Moda
   return {{"format", kRunFormat},   {"model", model},
           {"modalities", names},    {"method", attack.method},
           {"options", attack_options_to_json(attack)},
+          {"oracle", o.oracle ? nlohmann::ordered_json(o.oracle->name()) : nlohmann::ordered_json(nullptr)},
+          {"attack_labels", o.attack_labels},
           {"shard_index", o.shard_index}, {"shard_count", o.shard_count}};
 }
 
@@ -54,6 +57,10 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     throw UsageError("measurement: shard index " + std::to_string(o.shard_index) + " of " +
                      std::to_string(o.shard_count) + " shards");
   validate_attack_options(attack, model);
+  if (attack.success == SuccessCriterion::kFooled && o.oracle == nullptr)
+    throw UsageError("success criterion 'fooled' needs an oracle (the ground truth of decoupled inputs), and "
+                     "model '" + model.name() + "' has none; use 'flip', and protect the tokens that decide the "
+                     "label");
   auto method = make_attack(attack);
   const auto& specs = model.modalities();
   const std::string model_name = o.model_name.empty() ? model.name() : o.model_name;
@@ -141,8 +148,22 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
       const std::string text = texts.empty() ? "" : texts[static_cast<size_t>(i)];
       SampleRecord r;
       const int64_t pred = preds.data_ptr<int64_t>()[k];
-      if (pred == label_of[i]) {
-        const AttackResult a = method->attack(model, slice_rows(samples, i, i + 1), static_cast<uint64_t>(i));
+      const bool selected = o.attack_labels.empty() ||
+                            std::find(o.attack_labels.begin(), o.attack_labels.end(), label_of[i]) !=
+                                o.attack_labels.end();
+      if (pred == label_of[i] && selected) {
+        const Inputs row = slice_rows(samples, i, i + 1);
+        std::unique_ptr<SampleTruth> truth;
+        if (o.oracle != nullptr) truth = o.oracle->prepare(row, label_of[i]);
+        const AttackResult a = method->attack(model, row, static_cast<uint64_t>(i), truth.get());
+        // The attacked set and `correct` come from the clean pass above; the
+        // attack's own clean query must agree with it.
+        if (a.clean_prediction != pred)
+          throw Error("model '" + model_name + "' answered sample '" + id_of(i) + "' with class " +
+                      std::to_string(pred) + " in the batched clean pass and " +
+                      std::to_string(a.clean_prediction) +
+                      " alone: it is nondeterministic or depends on the rest of the batch, and its "
+                      "attack results would not mean what they say");
         r = make_record(i, id_of(i), text, label_of[i], a, specs);
       } else {
         r.index = i;
@@ -152,6 +173,8 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
         r.clean_prediction = pred;
         r.clean_confidence = conf.data_ptr<double>()[k];
         r.decoupling = method->is_decoupling();
+        r.correct = pred == label_of[i];
+        if (r.correct) r.note = "not attacked: label not in attack_labels";
       }
       if (!o.record_seconds) r.seconds = 0.0;
       correct += r.correct ? 1 : 0;
@@ -167,11 +190,12 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     }
   }
 
-  result.summary = summarize(result.records, model_name, attack);
+  result.summary = summarize(result.records, model_name, attack, o.oracle ? o.oracle->name() : "");
   if (!summary_path.empty()) write_file_atomically(summary_path.string(), summary_to_json(result.summary).dump(2) + "\n");
   char line[128];
-  std::snprintf(line, sizeof line, "ASR %lld/%lld", static_cast<long long>(result.summary.successes),
-                static_cast<long long>(result.summary.correct));
+  std::snprintf(line, sizeof line, "%s %lld/%lld", result.summary.has_fooled() ? "fooled" : "ASR",
+                static_cast<long long>(result.summary.headline_count()),
+                static_cast<long long>(result.summary.attacked));
   bar.finish(line);
   return result;
 }

@@ -22,6 +22,13 @@ SampleRecord make_record(int64_t index, const std::string& id, const std::string
   r.correct = result.clean_prediction == label;
   r.attacked = true;
   r.success = result.success;
+  r.flipped = result.flipped;
+  r.criterion = result.criterion;
+  if (result.criterion == SuccessCriterion::kFooled || result.success_class != SuccessClass::kNone ||
+      result.truth_label || !result.truth_reason.empty())
+    r.success_class = result.success_class;
+  r.truth_label = result.truth_label;
+  r.truth_reason = result.truth_reason;
   r.decoupling = result.decoupling;
   r.adversarial_prediction = result.adversarial_prediction;
   r.adversarial_confidence = result.adversarial_confidence;
@@ -77,6 +84,14 @@ nlohmann::ordered_json record_to_json(const SampleRecord& r) {
   j["correct"] = r.correct;
   j["attacked"] = r.attacked;
   j["success"] = r.success;
+  if (r.attacked) {
+    j["flipped"] = r.flipped;
+    j["criterion"] = success_criterion_name(r.criterion);
+    j["success_class"] = r.success_class ? nlohmann::ordered_json(success_class_name(*r.success_class))
+                                         : nlohmann::ordered_json(nullptr);
+    j["truth_label"] = optional_json(r.truth_label);
+    if (!r.truth_reason.empty()) j["truth_reason"] = r.truth_reason;
+  }
   if (r.attacked) {
     j["adversarial_prediction"] = r.adversarial_prediction;
     j["adversarial_confidence"] = r.adversarial_confidence;
@@ -148,6 +163,35 @@ SampleRecord record_from_json(const nlohmann::ordered_json& j) {
   r.correct = get_bool("correct");
   r.attacked = get_bool("attacked");
   r.success = get_bool("success");
+  r.flipped = r.success;  // files without the field: the criterion was a flip
+  if (r.attacked && j.contains("flipped")) {
+    r.flipped = get_bool("flipped");
+    const auto& c = need("criterion");
+    if (!c.is_string()) fail("criterion", "not a string");
+    try {
+      r.criterion = parse_success_criterion(c.get<std::string>());
+    } catch (const Error& e) {
+      fail("criterion", e.what());
+    }
+    const auto& k = need("success_class");
+    if (!k.is_null()) {
+      if (!k.is_string()) fail("success_class", "not a string or null");
+      try {
+        r.success_class = parse_success_class(k.get<std::string>());
+      } catch (const Error& e) {
+        fail("success_class", e.what());
+      }
+    }
+    const auto& t = need("truth_label");
+    if (!t.is_null()) {
+      if (!t.is_number_integer()) fail("truth_label", "not an integer or null");
+      r.truth_label = t.get<int64_t>();
+    }
+    if (j.contains("truth_reason")) {
+      if (!j["truth_reason"].is_string()) fail("truth_reason", "not a string");
+      r.truth_reason = j["truth_reason"].get<std::string>();
+    }
+  }
   if (r.attacked) {
     r.adversarial_prediction = get_int("adversarial_prediction");
     r.adversarial_confidence = get_opt_double("adversarial_confidence").value_or(0.0);

@@ -83,7 +83,8 @@ std::optional<MeasurementSummary> merge_shards(const std::string& dir_name, int6
   std::string jsonl;
   for (const auto& r : records) jsonl += record_to_json(r).dump() + "\n";
   MeasurementSummary summary =
-      summarize(records, run.at("model").get<std::string>(), attack_options_from_json(run.at("options")));
+      summarize(records, run.at("model").get<std::string>(), attack_options_from_json(run.at("options")),
+                run.contains("oracle") && run["oracle"].is_string() ? run["oracle"].get<std::string>() : "");
   // results before run.json: a reader that finds run.json finds its results.
   write_file_atomically((dir / "results.jsonl").string(), jsonl, writer_tag);
   write_file_atomically((dir / "run.json").string(), run.dump(2) + "\n", writer_tag);

@@ -127,6 +127,53 @@ Manifest load_manifest(const std::string& path) {
       throw InputError(io::field_where(path, "fusion_method"),
                        "empty (name the exported method, or leave the field out)");
   }
+
+  if (j.contains("vocab") && !j["vocab"].is_null()) {
+    const std::string file = io::string_field(j, "vocab", path);
+    const fs::path vp(file);
+    const std::string vocab_path = vp.is_absolute() ? file : (fs::path(path).parent_path() / vp).string();
+    const nlohmann::json v = read_json_file(vocab_path);
+    if (v.is_array()) {
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (!v[i].is_string())
+          throw InputError(vocab_path + ": [" + std::to_string(i) + "]",
+                           "expected a word (string), got " + io::json_type_text(v[i]));
+        m.word_ids.emplace(v[i].get<std::string>(), static_cast<int64_t>(i));
+      }
+    } else if (v.is_object()) {
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!it->is_number_integer() || it->get<int64_t>() < 0)
+          throw InputError(vocab_path + ": field '" + it.key() + "'",
+                           "expected a token id (integer >= 0), got " + io::json_type_text(*it));
+        m.word_ids.emplace(it.key(), it->get<int64_t>());
+      }
+    } else {
+      throw InputError(vocab_path, "expected a list of words by id or an object word -> id, got " +
+                                       io::json_type_text(v));
+    }
+  }
+  if (j.contains("protected_tokens") && !j["protected_tokens"].is_null()) {
+    const auto& p = j["protected_tokens"];
+    if (!p.is_array())
+      throw InputError(io::field_where(path, "protected_tokens"),
+                       "expected an array of token ids or words, got " + io::json_type_text(p));
+    for (size_t i = 0; i < p.size(); ++i) {
+      const std::string where = path + ": field 'protected_tokens[" + std::to_string(i) + "]'";
+      if (p[i].is_number_integer() && p[i].get<int64_t>() >= 0) {
+        m.protected_tokens.push_back(p[i].get<int64_t>());
+      } else if (p[i].is_string()) {
+        const auto it = m.word_ids.find(p[i].get<std::string>());
+        if (it == m.word_ids.end())
+          throw InputError(where, m.word_ids.empty()
+                                      ? "'" + p[i].get<std::string>() + "' is a word, and the manifest has no "
+                                        "\"vocab\" to map it to a token id; give the id"
+                                      : "'" + p[i].get<std::string>() + "' is not in the manifest's vocab");
+        m.protected_tokens.push_back(it->second);
+      } else {
+        throw InputError(where, "expected a token id (integer >= 0) or a word, got " + io::json_type_text(p[i]));
+      }
+    }
+  }
   return m;
 }
 

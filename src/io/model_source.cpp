@@ -30,6 +30,9 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
         data.empty() ? (fs::path(model_path).parent_path() / kDefaultSamples).string() : data;
     out.data = load_samples(samples, model->modalities(), model->classes());
     out.data_source = samples;
+    const Manifest manifest = load_manifest(model_path);
+    out.word_ids = manifest.word_ids;
+    out.protected_tokens = manifest.protected_tokens;
     out.model = std::move(model);
     return out;
   }
@@ -42,6 +45,9 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
   TaskData task = load_task(ck.task, options);
   out.data = split == "train" ? std::move(task.train) : split == "val" ? std::move(task.val) : std::move(task.test);
   out.data_source = ck.task + " " + split + " split";
+  out.task = ck.task;
+  out.vocab = ck.vocab;
+  for (int64_t id = 0; id < ck.vocab.size(); ++id) out.word_ids.emplace(ck.vocab.word(id), id);
   out.model = make_classifier(ck, device);
   return out;
 }

@@ -52,6 +52,8 @@ h3{font-size:15px;margin:18px 0 6px}
 .answer{background:#fff;border:1px solid #ddd;border-radius:8px;padding:14px 18px}
 .headline{font-size:24px;line-height:1.25;margin:0 0 6px;font-weight:600}
 .headline b{color:#c62828}
+.headline .ci{font-size:15px;font-weight:400;color:#555}
+.warning{background:#fff3e0;border-left:4px solid #ef6c00;padding:6px 10px}
 .answer p{margin:4px 0}
 .figs{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;margin-top:10px}
 .figs>div{flex:0 0 auto}
@@ -149,6 +151,15 @@ std::string modality_mix_sentence(const RunView& r) {
   return s + ".";
 }
 
+// Whether an oracle judged the runs (then the headline metric is fooled ASR).
+bool has_oracle(const ReportData& d) {
+  for (const auto& r : d.runs)
+    if (r.summary.has_fooled()) return true;
+  return false;
+}
+std::string headline_word(const ReportData& d) { return has_oracle(d) ? "Fooled ASR" : "ASR"; }
+std::string success_word(const ReportData& d) { return has_oracle(d) ? "fooled" : "flipped"; }
+
 std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) {
   std::ostringstream s;
   const RunView* worst = report::worst_run(d);
@@ -157,33 +168,48 @@ std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) 
     return s.str();
   }
   const auto& w = worst->summary;
-  if (w.correct == 0) {
-    s << "<p class=\"headline\">No sample was classified correctly, so there was nothing to attack.</p>";
+  if (w.attacked == 0) {
+    s << "<p class=\"headline\">No sample was attacked (none was classified correctly), so there is nothing to "
+         "report.</p>";
     return s.str();
   }
-  if (w.successes == 0 || !w.rate) {
-    s << "<p class=\"headline\"><b>0%</b> of samples flipped: no decoupling attack changed a decision.</p>"
-      << "<p>Every run kept the decision of every correctly classified sample (" << w.correct << " in the "
-      << "strongest run).</p>";
+  const bool fooled = w.has_fooled();
+  const std::string what = fooled ? "fooled" : "flipped";
+  const Interval ci = w.headline_ci();
+  const auto& rate = w.headline_rate();
+  const std::string ci_text = "95% CI " + format_percent(ci.low) + "&ndash;" + format_percent(ci.high);
+  if (w.headline_count() == 0 || !rate) {
+    s << "<p class=\"headline\"><b>0%</b> of samples " << what << " (" << ci_text << ", " << w.attacked
+      << " attacked): no decoupling attack " << (fooled ? "fooled the model" : "changed a decision") << ".</p>";
   } else {
-    // The paper's terms first ("100% of samples flipped by decoupling 1.16% of the input").
-    s << "<p class=\"headline\"><b>" << format_percent(w.asr) << "</b> of samples flipped by decoupling a median <b>"
-      << format_rate(w.rate->median) << "</b> of the input</p><p>";
-    if (d.analysis)
-      s << (d.fusions.size() > 1 ? "The weakest fusion, <b>" : "The fusion <b>") << escape_html(worst->fusion) << "</b>, is flipped on " << format_percent(w.asr)
-        << " of correctly classified samples (" << w.successes << " of " << w.correct << ") by decoupling a median "
-        << format_rate(w.rate->median) << " of the input (" << escape_html(worst->method) << " attack). ";
-    else
-      s << "<b>" << escape_html(worst->model) << "</b> is flipped on " << format_percent(w.asr)
-        << " of correctly classified samples (" << w.successes << " of " << w.correct
-        << ") by decoupling a median " << format_rate(w.rate->median) << " of the input ("
-        << escape_html(worst->method) << " attack). ";
-    s << "The smallest successful decoupling removes " << format_rate(w.rate->min) << ". " << modality_mix_sentence(*worst)
-      << "</p>";
+    s << "<p class=\"headline\"><b>" << format_percent(w.headline_asr()) << "</b> of samples " << what
+      << " by decoupling a median <b>" << format_rate(rate->median) << "</b> of the input <span class=\"ci\">("
+      << ci_text << ", " << w.headline_count() << " of " << w.attacked << ")</span></p><p>";
+    const std::string who = d.analysis ? std::string(d.fusions.size() > 1 ? "The weakest fusion, <b>" : "The fusion <b>") +
+                                             escape_html(worst->fusion) + "</b>,"
+                                       : "<b>" + escape_html(worst->model) + "</b>";
+    s << who << " is " << what << " on " << format_percent(w.headline_asr()) << " of the attacked (correctly "
+      << "classified) samples by the " << escape_html(worst->method) << " attack. The smallest set removes "
+      << format_rate(rate->min) << ". " << modality_mix_sentence(*worst) << "</p>";
   }
+  if (fooled) {
+    s << "<p class=\"note\"><b>Fooled</b>: the decision changed while the task's oracle (" << escape_html(w.oracle)
+      << ") says the truth of the decoupled input did not; a change that deletes the word deciding the answer is "
+      << "not counted. Any decision change, as the paper counts it: " << format_percent(w.asr) << " ("
+      << w.flips << " of " << w.attacked << "; of these " << w.success_classes.at("truth-changed")
+      << " changed the truth and " << w.success_classes.at("undefined") << " left it undefined).</p>";
+  } else {
+    s << "<p class=\"note\">No oracle knows the truth of this model's decoupled inputs: every decision change "
+         "counts, including one that deletes the very word that decides the answer. Protect such words "
+         "(<code>--protect-words</code>) to exclude them.</p>";
+  }
+  for (const auto& r : d.runs)
+    for (const auto& warning : r.summary.warnings)
+      s << "<p class=\"warning\"><b>Warning</b> (" << escape_html(r.fusion) << ", " << escape_html(r.method)
+        << "): " << escape_html(warning) << "</p>";
   if (d.analysis && ranks.size() > 1) {
-    s << "<p>Which fusion breaks first, at a budget of " << budget_text(report::kReferenceBudget)
-      << " of the input (ASR of the strongest attack per fusion): ";
+    s << "<p>Which fusion breaks first: share of samples " << success_word(d) << " with a set of at most "
+      << budget_text(report::kReferenceBudget) << " of the input (found sizes, strongest attack per fusion): ";
     for (size_t i = 0; i < ranks.size(); ++i)
       s << (i ? ", " : "") << "<b>" << escape_html(ranks[i].fusion) << "</b> "
         << format_percent(ranks[i].asr_at_reference);
@@ -206,10 +232,11 @@ std::string main_chart(const ReportData& d, const std::vector<FusionRank>& ranks
     series.push_back(std::move(cs));
   }
   report::LogChart c;
-  c.title = d.methods.size() > 1 ? "ASR vs decoupling budget (strongest attack per fusion)"
-                                 : "ASR vs decoupling budget (" + (d.methods.empty() ? "" : d.methods[0]) + ")";
-  c.x_label = "decoupling budget |S|/N (log scale)";
-  c.y_label = "attack success rate";
+  c.title = d.methods.size() > 1 ? "Found sizes: samples " + success_word(d) + " within |S|/N (strongest attack per fusion)"
+                                 : "Found sizes: samples " + success_word(d) + " within |S|/N (" +
+                                       (d.methods.empty() ? "" : d.methods[0]) + ")";
+  c.x_label = "decoupling rate |S|/N of the set found without a budget (log scale)";
+  c.y_label = "share of attacked samples";
   c.x_min = x_min;
   c.marker = report::kReferenceBudget;
   c.marker_label = budget_text(report::kReferenceBudget) + " budget";
@@ -222,20 +249,29 @@ std::string main_chart(const ReportData& d, const std::vector<FusionRank>& ranks
 std::string overview_table(const ReportData& d, const std::vector<FusionRank>& ranks) {
   std::ostringstream s;
   s << "<table class=\"overview\"><thead><tr><th>#</th><th>" << (d.analysis ? "Fusion" : "Model")
-    << "</th><th class=\"num\">Clean accuracy</th><th class=\"num\">ASR @ " << budget_text(report::kReferenceBudget)
-    << "</th><th class=\"num\">Worst ASR</th><th>by</th><th class=\"num\">Median rate</th></tr></thead><tbody>";
+    << "</th><th class=\"num\">Clean accuracy</th><th class=\"num\">" << success_word(d) << " within "
+    << budget_text(report::kReferenceBudget) << "</th><th class=\"num\">Worst " << headline_word(d)
+    << "</th><th class=\"num\">95% CI</th><th>by</th><th class=\"num\">Median rate</th></tr></thead><tbody>";
   int rank = 0;
   for (const auto& f : ranks) {
     s << "<tr><td>" << ++rank << "</td><td class=\"name\">" << swatch(f.color_index) << escape_html(f.fusion) << "</td>"
       << num_cell(format_percent(f.clean_accuracy)) << num_cell(f.worst ? format_percent(f.asr_at_reference) : "&ndash;")
-      << num_cell(f.worst ? format_percent(f.worst->summary.asr) : "&ndash;") << "<td>"
-      << (f.worst ? escape_html(f.worst->method) : "") << "</td>"
-      << num_cell(f.worst && f.worst->summary.rate ? format_rate(f.worst->summary.rate->median) : "&ndash;")
+      << num_cell(f.worst ? format_percent(f.worst->summary.headline_asr()) : "&ndash;")
+      << num_cell(f.worst ? format_percent(f.worst->summary.headline_ci().low) + "&ndash;" +
+                                format_percent(f.worst->summary.headline_ci().high)
+                          : "&ndash;")
+      << "<td>" << (f.worst ? escape_html(f.worst->method) : "") << "</td>"
+      << num_cell(f.worst && f.worst->summary.headline_rate() ? format_rate(f.worst->summary.headline_rate()->median)
+                                                              : "&ndash;")
       << "</tr>";
   }
   s << "</tbody></table><p class=\"note\">Clean accuracy: " << (d.models.empty() ? "on the attacked samples" : "on the test split")
-    << ". ASR: share of correctly classified samples whose decision changes. Rate: decoupled points |S| / N, "
-    << "N = pixels + words of the sample.</p>";
+    << ". " << headline_word(d) << ": share of the attacked (correctly classified) samples "
+    << (has_oracle(d) ? "whose decision changes while the oracle says their truth does not"
+                      : "whose decision changes (no oracle: any change)")
+    << "; 95% Wilson interval. Within " << budget_text(report::kReferenceBudget)
+    << ": the share whose set, found without a budget, is at most that large (a run under that budget, "
+    << "<code>--budget</code>, measures the ASR at it). Rate: decoupled points |S| / N, N = pixels + words.</p>";
   return s.str();
 }
 
@@ -256,7 +292,9 @@ std::string fusion_tables(const ReportData& d, const std::vector<FusionRank>& ra
       s << any->summary.correct << " of the " << any->summary.samples
         << " attacked samples are correctly classified (clean accuracy " << format_percent(any->summary.clean_accuracy)
         << ").";
-    s << "</p><table class=\"runs\"><thead><tr><th>Attack</th><th class=\"num\">ASR</th><th class=\"num\">Flipped</th>"
+    s << "</p><table class=\"runs\"><thead><tr><th>Attack</th><th class=\"num\">" << headline_word(d)
+      << "</th><th class=\"num\">95% CI</th><th class=\"num\">Count</th><th class=\"num\">Any flip</th>"
+      << (has_oracle(d) ? "<th class=\"num\">Truth changed / undefined</th>" : "")
       << "<th class=\"num\">Median rate</th><th class=\"num\">Mean rate</th><th class=\"num\">p90 rate</th>"
       << "<th class=\"num\">Smallest</th>";
     for (const auto& m : modalities) s << "<th class=\"num\">Points: " << escape_html(m) << "</th>";
@@ -265,11 +303,18 @@ std::string fusion_tables(const ReportData& d, const std::vector<FusionRank>& ra
     for (const auto& r : d.runs) {
       if (r.fusion != f.fusion) continue;
       const auto& m = r.summary;
-      s << "<tr><td>" << escape_html(r.method) << "</td>" << num_cell(format_percent(m.asr))
-        << num_cell(std::to_string(m.successes) + " / " + std::to_string(m.correct));
-      if (m.rate)
-        s << num_cell(format_rate(m.rate->median)) << num_cell(format_rate(m.rate->mean))
-          << num_cell(format_rate(m.rate->p90)) << num_cell(format_rate(m.rate->min));
+      const auto& rate = m.headline_rate();
+      s << "<tr><td>" << escape_html(r.method) << "</td>" << num_cell(format_percent(m.headline_asr()))
+        << num_cell(format_percent(m.headline_ci().low) + "&ndash;" + format_percent(m.headline_ci().high))
+        << num_cell(std::to_string(m.headline_count()) + " / " + std::to_string(m.attacked))
+        << num_cell(format_percent(m.asr));
+      if (has_oracle(d))
+        s << num_cell(m.success_classes.empty() ? "&ndash;"
+                                                : std::to_string(m.success_classes.at("truth-changed")) + " / " +
+                                                      std::to_string(m.success_classes.at("undefined")));
+      if (rate)
+        s << num_cell(format_rate(rate->median)) << num_cell(format_rate(rate->mean))
+          << num_cell(format_rate(rate->p90)) << num_cell(format_rate(rate->min));
       else
         s << num_cell("&ndash;") << num_cell("&ndash;") << num_cell("&ndash;") << num_cell("&ndash;");
       for (const auto& name : modalities) {
@@ -282,7 +327,9 @@ std::string fusion_tables(const ReportData& d, const std::vector<FusionRank>& ra
     }
     s << "</tbody></table></section>";
   }
-  s << "<p class=\"note\">Points: share of the decoupled points that lie in each modality (over successes). "
+  s << "<p class=\"note\">Rates and points are over the " << (has_oracle(d) ? "fooled " : "") << "successes. "
+    << "Any flip: the paper's ASR, every decision change. Points: mean over successes of each sample's share of "
+    << "decoupled points per modality. "
     << "Fusion shift: mean 1 &minus; cos between the fusion embeddings of x and x<sub>S</sub> (over successes).</p>";
   return s.str();
 }

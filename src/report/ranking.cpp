@@ -6,9 +6,12 @@ namespace muroan::report {
 namespace {
 
 bool worse(const RunView& a, const RunView& b) {
-  if (a.summary.asr != b.summary.asr) return a.summary.asr > b.summary.asr;
-  const double ma = a.summary.rate ? a.summary.rate->median : 2.0;
-  const double mb = b.summary.rate ? b.summary.rate->median : 2.0;
+  if (a.summary.headline_asr() != b.summary.headline_asr())
+    return a.summary.headline_asr() > b.summary.headline_asr();
+  const auto& ra = a.summary.headline_rate();
+  const auto& rb = b.summary.headline_rate();
+  const double ma = ra ? ra->median : 2.0;
+  const double mb = rb ? rb->median : 2.0;
   return ma < mb;
 }
 
@@ -51,7 +54,8 @@ std::vector<FusionRank> rank_fusions(const ReportData& data) {
   }
   std::stable_sort(out.begin(), out.end(), [](const FusionRank& a, const FusionRank& b) {
     if (a.asr_at_reference != b.asr_at_reference) return a.asr_at_reference > b.asr_at_reference;
-    const double wa = a.worst ? a.worst->summary.asr : -1, wb = b.worst ? b.worst->summary.asr : -1;
+    const double wa = a.worst ? a.worst->summary.headline_asr() : -1,
+                 wb = b.worst ? b.worst->summary.headline_asr() : -1;
     return wa > wb;
   });
   return out;

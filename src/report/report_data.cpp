@@ -61,10 +61,13 @@ RunView load_run(const fs::path& root, const std::string& rel_dir, const std::st
   }
   if (!fs::exists(results_path)) throw InputError(results_path.string(), "missing");
   const auto records = read_records(results_path.string());
-  v.summary = summarize(records, v.model, options);
+  v.summary = summarize(records, v.model, options,
+                        run.contains("oracle") && run["oracle"].is_string() ? run["oracle"].get<std::string>() : "");
   for (const auto& r : records) {
     v.attack_seconds += r.seconds;
-    if (r.success && r.decoupling_rate) v.success_rates.push_back(*r.decoupling_rate);
+    // The headline successes: fooled where an oracle judged, else any flip.
+    const bool counted = v.summary.has_fooled() ? r.success_class == SuccessClass::kFooled : r.flipped;
+    if (r.attacked && counted && r.decoupling_rate) v.success_rates.push_back(*r.decoupling_rate);
   }
   std::sort(v.success_rates.begin(), v.success_rates.end());
 
@@ -145,10 +148,10 @@ ReportData load_single_run(const fs::path& root) {
 }  // namespace
 
 double RunView::asr_at(double budget) const {
-  if (summary.correct <= 0) return 0.0;
+  if (summary.attacked <= 0) return 0.0;
   const auto within = std::upper_bound(success_rates.begin(), success_rates.end(), budget + 1e-12) -
                       success_rates.begin();
-  return static_cast<double>(within) / static_cast<double>(summary.correct);
+  return static_cast<double>(within) / static_cast<double>(summary.attacked);
 }
 
 const RunView* ReportData::find_run(const std::string& fusion, const std::string& method) const {

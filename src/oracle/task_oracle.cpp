@@ -1,0 +1,14 @@
+#include "muroan/task_oracle.h"
+
+#include "oracle/oracles.h"
+
+namespace muroan {
+
+std::unique_ptr<TruthOracle> make_task_oracle(const std::string& task, const Vocabulary& vocab,
+                                              const OracleOptions& options) {
+  if (task == "fashion-match") return oracle::make_fashion_oracle(vocab, options.garment_share);
+  if (task == "shapes-vqa") return oracle::make_shapes_oracle(vocab);
+  return nullptr;
+}
+
+}  // namespace muroan
