@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 """Bring your own model to MUROAN: train a small image+text PyTorch model, export it.
 
-    muroan export-data --task fashion-match --split train --samples 3000 --out data/train
-    muroan export-data --task fashion-match --split test --samples 500 --out data/test
+    muroan export-data --task fashion-match --split train --samples 12000 --out data/train
+    muroan export-data --task fashion-match --split test --samples 1000 --out data/test
     python3 examples/export_pytorch.py --train data/train --test data/test --out byom
     muroan info --manifest byom/manifest.json --data byom/samples.jsonl
 
 What it writes follows MUROAN's TorchScript contract (DESIGN.md section 5):
   byom/model.pt        torch.jit.script(model): forward(image, tokens) -> logits [B,K],
                        and the exported method fusion(image, tokens) -> z [B,D]
-  byom/manifest.json   the model file, its inputs, classes and fusion method
+  byom/manifest.json   the model file, its inputs, classes, fusion method, and its
+                       vocabulary (byom/vocab.json, words by id), so that words can
+                       be protected from attacks (muroan attack --protect-words not,no)
   byom/samples.jsonl   the test samples (+ byom/images/*.png), to measure it on
 
-Needs only PyTorch (Debian: python3-torch) and takes a few seconds on a CPU. It
-shows the contract, not a good model: fashion-match pairs every garment with a
-true and a false (often negated) caption, so nothing beats 50% before the model
-has learnt both the garments and the negation; MUROAN's built-in concat model
-needs about 12000 samples and 5 epochs for that, far more than this example.
+Needs only PyTorch (Debian: python3-torch). fashion-match pairs every garment
+with a true and a false (often negated) caption, so a model is at 50% until it
+has learnt both the garments and the negation. With 12000 training samples and 6
+epochs this one reaches about 0.9 test accuracy in a few minutes on 2 CPU cores
+(README); with a few hundred samples it stays near 0.5, and MUROAN warns that a
+model at chance is not worth attacking.
 """
 import argparse
 import json
@@ -76,23 +79,28 @@ def load_samples(folder, max_len, pad_id):
 
 
 class MatchNet(nn.Module):
-    """A CNN sees each quadrant of the image, a position-wise embedding reads the
-    caption, and their concatenation z (the fusion embedding) feeds the head."""
+    """A CNN summarises the image (u), a bag of word embeddings summarises the
+    caption (v), and z = [u, v, u * v] is the fusion embedding that feeds the
+    head. The product lets the model compare the garment with the class the
+    caption names; the negation's embedding in v flips the answer."""
 
-    def __init__(self, channels: int, vocab_size: int, max_len: int, pad_id: int, num_classes: int):
+    def __init__(self, channels: int, vocab_size: int, pad_id: int, num_classes: int):
         super().__init__()
         self.image = nn.Sequential(
-            nn.Conv2d(channels, 16, 5, stride=2, padding=2), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
-            nn.AdaptiveMaxPool2d(2), nn.Flatten(),  # one 32-d vector per quadrant
-            nn.Linear(32 * 4, 64), nn.ReLU())
-        self.embed = nn.Embedding(vocab_size, 16, padding_idx=pad_id)
-        self.text = nn.Sequential(nn.Flatten(), nn.Linear(max_len * 16, 64), nn.ReLU())
-        self.head = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, num_classes))
+            nn.Conv2d(channels, 32, 3, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.Conv2d(64, 64, 3, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.Linear(64, 64))
+        self.embed = nn.Embedding(vocab_size, 64, padding_idx=pad_id)
+        self.pad_id = pad_id
+        self.head = nn.Sequential(nn.Linear(3 * 64, 64), nn.ReLU(), nn.Linear(64, num_classes))
 
     @torch.jit.export
     def fusion(self, image: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.image(image), self.text(self.embed(tokens))], dim=1)
+        u = self.image(image)
+        v = self.embed(tokens).sum(1)  # the pad embedding is zero
+        return torch.cat([u, v, u * v], dim=1)
 
     def forward(self, image: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         return self.head(self.fusion(image, tokens))
@@ -108,7 +116,7 @@ def main():
     parser.add_argument("--train", required=True, help="folder written by muroan export-data --split train")
     parser.add_argument("--test", required=True, help="folder written by muroan export-data --split test")
     parser.add_argument("--out", required=True, help="folder for model.pt, manifest.json, samples.jsonl, images/")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
@@ -120,11 +128,11 @@ def main():
     train = load_samples(args.train, max_len, pad_id)
     test = load_samples(args.test, max_len, pad_id)
 
-    model = MatchNet(image_spec["shape"][0], vocab_size, max_len, pad_id, len(task["classes"]))
-    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    model = MatchNet(image_spec["shape"][0], vocab_size, pad_id, len(task["classes"]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     for epoch in range(args.epochs):
         model.train()
-        for batch in torch.randperm(len(train[2])).split(32):
+        for batch in torch.randperm(len(train[2])).split(64):
             images, tokens, labels = (t[batch] for t in train)
             loss = nn.functional.cross_entropy(model(images, tokens), labels)
             optimizer.zero_grad()
@@ -145,7 +153,10 @@ def main():
         ],
         "classes": task["classes"],
         "fusion_method": "fusion",
+        "vocab": "vocab.json",
     }
+    with open(os.path.join(args.out, "vocab.json"), "w") as f:
+        json.dump(task["vocabulary"], f)
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
     shutil.copy(os.path.join(args.test, "samples.jsonl"), args.out)

@@ -131,6 +131,152 @@ TEST(Measurement, SameSeedGivesByteIdenticalJsonl) {
   EXPECT_NE(read_file(x.jsonl_path), read_file(z.jsonl_path));
 }
 
+// With record_seconds off (--no-timing) every method writes byte-identical
+// results.jsonl and summary.json for one seed.
+TEST(Measurement, EveryMethodIsByteIdenticalWithoutTiming) {
+  const Data d = make_data();
+  for (const auto& info : attack_catalog()) {
+    SCOPED_TRACE(info.name);
+    AttackOptions a;
+    a.method = info.name;
+    const auto x = run(d, a, quiet_options(fresh_dir("no-timing-a-" + info.name)));
+    const auto y = run(d, a, quiet_options(fresh_dir("no-timing-b-" + info.name)));
+    EXPECT_EQ(read_file(x.jsonl_path), read_file(y.jsonl_path));
+    EXPECT_EQ(read_file(x.summary_path), read_file(y.summary_path));
+    EXPECT_NE(read_file(x.jsonl_path).find("\"seconds\":0.0"), std::string::npos);
+    EXPECT_EQ(read_file(x.jsonl_path).find("\"seconds\":0.0") , read_file(x.jsonl_path).find("\"seconds\":"));
+  }
+}
+
+// A model whose logits are NaN when every word is removed, or always.
+class NanModel : public TinyModel {
+ public:
+  explicit NanModel(bool always) : TinyModel(Rule::kOr), always_(always) {}
+  torch::Tensor logits(const Inputs& in) override {
+    auto out = TinyModel::logits(in);
+    const auto no_words = (in[1] != 0).sum(1) == 0;
+    auto nan_rows = always_ ? torch::ones_like(no_words) : no_words;
+    return torch::where(nan_rows.unsqueeze(1), torch::full_like(out, std::nan("")), out);
+  }
+  torch::Tensor logits_shared(const Inputs& in, const std::vector<bool>& shared, int64_t rows) override {
+    return Classifier::logits_shared(in, shared, rows);
+  }
+
+ private:
+  bool always_;
+};
+
+TEST(ModelSanity, NonFiniteLogitsAreAnErrorNeverASuccess) {
+  const Data d = make_data();
+  AttackOptions a;
+  a.method = "drop";  // removes every word: the NaN rows
+  a.modalities = {"tokens"};
+  NanModel words_nan(false);
+  try {
+    run_measurement(words_nan, d.inputs, d.labels, d.ids, d.texts, a, quiet_options(fresh_dir("nan-drop")));
+    FAIL() << "NaN logits were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite logits"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sample 's0'"), std::string::npos) << e.what();
+  }
+  NanModel always_nan(true);
+  a.method = "greedy";
+  EXPECT_THROW(run_measurement(always_nan, d.inputs, d.labels, d.ids, d.texts, a, quiet_options(fresh_dir("nan"))),
+               Error);
+}
+
+// Answers the first query of each sample one way and later ones another: a
+// nondeterministic (or batch-dependent) model.
+class FlakyModel : public TinyModel {
+ public:
+  FlakyModel() : TinyModel(Rule::kAnd) {}
+  torch::Tensor logits(const Inputs& in) override {
+    auto out = TinyModel::logits(in);
+    // The batched clean pass has several rows, the attack's own clean query one.
+    if (in[0].size(0) == 1 && ++single_ % 2 == 1) return out.flip({1});
+    return out;
+  }
+  torch::Tensor logits_shared(const Inputs& in, const std::vector<bool>& shared, int64_t rows) override {
+    return Classifier::logits_shared(in, shared, rows);
+  }
+
+ private:
+  int64_t single_ = 0;
+};
+
+TEST(ModelSanity, ANondeterministicModelIsRefusedOrMeasuredWithAWarning) {
+  const Data d = make_data();
+  AttackOptions a;
+  FlakyModel flaky;
+  try {
+    run_measurement(flaky, d.inputs, d.labels, d.ids, d.texts, a, quiet_options(fresh_dir("flaky")));
+    FAIL() << "a nondeterministic model was measured silently";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nondeterministic"), std::string::npos) << e.what();
+  }
+  auto o = quiet_options(fresh_dir("flaky-allowed"));
+  o.allow_nondeterministic = true;
+  FlakyModel flaky2;
+  const auto r = run_measurement(flaky2, d.inputs, d.labels, d.ids, d.texts, a, o);
+  int64_t left = 0;
+  for (const auto& rec : r.records) {
+    EXPECT_FALSE(rec.success && !rec.correct);
+    left += rec.note == kNondeterministicNote ? 1 : 0;
+  }
+  EXPECT_GT(left, 0);
+  EXPECT_LE(r.summary.asr, 1.0);
+  EXPECT_TRUE(std::any_of(r.summary.warnings.begin(), r.summary.warnings.end(), [](const std::string& w) {
+    return w.find("nondeterministic") != std::string::npos;
+  }));
+}
+
+TEST(Summary, RefusesRecordsThatContradictThemselves) {
+  SampleRecord r;
+  r.id = "x";
+  r.attacked = true;
+  r.correct = false;  // attacked although misclassified
+  r.success = r.flipped = true;
+  EXPECT_THROW(summarize({r}, "m", AttackOptions{}), Error);
+  r.correct = true;
+  r.flipped = false;  // a success without a decision change
+  EXPECT_THROW(summarize({r}, "m", AttackOptions{}), Error);
+  r.attacked = false;
+  r.flipped = true;
+  EXPECT_THROW(summarize({r}, "m", AttackOptions{}), Error);
+}
+
+TEST(Summary, WilsonIntervalsAndTheNearChanceWarning) {
+  const Interval all = wilson_interval(10, 10);
+  EXPECT_NEAR(all.low, 0.7225, 1e-3);  // 10/10: [0.722, 1]
+  EXPECT_DOUBLE_EQ(all.high, 1.0);
+  const Interval half = wilson_interval(50, 100);
+  EXPECT_NEAR(half.low, 0.4038, 1e-3);
+  EXPECT_NEAR(half.high, 0.5962, 1e-3);
+  EXPECT_EQ(wilson_interval(0, 0).low, 0.0);
+  EXPECT_EQ(wilson_interval(0, 0).high, 1.0);
+  // Ten samples of label 1, five predicted correctly: accuracy 0.5 against a
+  // majority share of 1.0 is not near chance; with labels half 0 it is.
+  std::vector<SampleRecord> records(10);
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].id = std::to_string(i);
+    records[i].label = static_cast<int64_t>(i % 2);
+    records[i].correct = i < 5;
+  }
+  const auto s = summarize(records, "m", AttackOptions{});
+  EXPECT_DOUBLE_EQ(s.majority_share, 0.5);
+  ASSERT_FALSE(s.warnings.empty());
+  EXPECT_NE(s.warnings[0].find("majority class share"), std::string::npos) << s.warnings[0];
+}
+
+TEST(Measurement, AttackLabelsRestrictTheAttackedSamples) {
+  const Data d = make_data();
+  auto o = quiet_options(fresh_dir("attack-labels"));
+  o.attack_labels = {0};  // every correctly classified sample has label 1
+  const auto r = run(d, AttackOptions{}, o);
+  EXPECT_EQ(r.summary.attacked, 0);
+  EXPECT_EQ(r.summary.correct, kSamples - 1);
+}
+
 TEST(Measurement, ResumeAfterATruncatedLineGivesTheSameFile) {
   const Data d = make_data();
   AttackOptions a;

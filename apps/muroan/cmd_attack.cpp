@@ -130,6 +130,8 @@ int run_attack(const AttackCommand& o) {
   m.shard_index = shard.index;
   m.shard_count = shard.count;
   m.oracle = oracle.get();
+  m.record_seconds = o.timing;
+  m.allow_nondeterministic = o.allow_nondeterministic;
   m.attack_labels = resolve_labels(o.attack_labels, md.model->classes());
   const MeasurementResult r =
       run_measurement(*md.model, md.data.inputs, md.data.labels, md.data.ids, md.data.texts, a, m);
@@ -203,6 +205,11 @@ void register_attack(CLI::App& app, Action& action) {
   cmd->add_option("--out", o->out, "Result directory (default runs/attack-<method>)");
   cmd->add_flag("!--no-resume", o->resume, "Start over instead of resuming results.jsonl");
   cmd->add_flag("--quiet", o->quiet, "No progress bar and no table");
+  cmd->add_flag("!--no-timing", o->timing,
+                "Write 0 seconds in every record: the same command and seed give byte-identical files");
+  cmd->add_flag("--allow-nondeterministic", o->allow_nondeterministic,
+                "Measure a model whose clean predictions differ between queries, leaving such samples "
+                "unattacked (the summary warns)");
   cmd->callback([&action, o] { action = [o] { return run_attack(*o); }; });
 }
 

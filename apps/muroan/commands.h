@@ -112,6 +112,8 @@ struct AttackCommand {
   std::string out;        // default runs/attack-<method>
   bool resume = true;
   bool quiet = false;
+  bool timing = true;     // false: 0 seconds in every record (byte-identical files for one seed)
+  bool allow_nondeterministic = false;
   std::string shard;      // "i/N"; empty: from mpirun's environment, else no sharding
 };
 // Under mpirun (or with --shard) each process attacks every N-th sample and

@@ -61,4 +61,9 @@ class Classifier {
   virtual torch::Device device() const = 0;
 };
 
+// Throws Error naming the model when `output` (logits or a fusion embedding,
+// `what`) holds NaN or Inf: a misbehaving model is an error, never a result
+// (a NaN argmax would count as a decision change).
+void require_finite(const torch::Tensor& output, const Classifier& model, const char* what);
+
 }  // namespace muroan

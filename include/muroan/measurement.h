@@ -34,6 +34,9 @@ namespace muroan {
 
 constexpr const char* kSummaryFormat = "muroan-summary/2";
 constexpr const char* kRunFormat = "muroan-run/1";
+constexpr const char* kNondeterministicNote =
+    "not attacked: the model's clean prediction differed between two queries (nondeterministic or "
+    "batch-dependent model)";
 
 struct MeasurementOptions {
   std::string out_dir;          // where the files go; empty: nothing is written
@@ -42,6 +45,11 @@ struct MeasurementOptions {
   bool quiet = false;           // no progress bar
   bool resume = true;           // continue results.jsonl made with the same run.json; else start over
   bool record_seconds = true;   // false writes 0 seconds, for byte-identical files
+  // A model whose clean prediction of a sample differs between the batched
+  // clean pass and the attack's own query is nondeterministic or depends on the
+  // rest of the batch: an error, unless this is set; then such samples are
+  // recorded unattacked with kNondeterministicNote and the summary warns.
+  bool allow_nondeterministic = false;
   std::string model_name;       // default: model.name()
   int64_t shard_index = 0;      // this process takes samples i with i % shard_count == shard_index
   int64_t shard_count = 1;

@@ -198,6 +198,8 @@ double confidence(const torch::Tensor& logits, int64_t cls) {
 double fusion_shift(Classifier& model, const Inputs& clean, const Inputs& adversarial) {
   auto z0 = model.fusion(clean).to(torch::kDouble);
   auto z1 = model.fusion(adversarial).to(torch::kDouble);
+  require_finite(z0, model, "fusion embeddings");
+  require_finite(z1, model, "fusion embeddings");
   return 1.0 - torch::cosine_similarity(z1, z0, 1, 1e-8)[0].item<double>();
 }
 
@@ -286,6 +288,7 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
     }
   }
   const auto logits = model.logits(adv);
+  require_finite(logits, model, "logits");
   r.adversarial_prediction = logits.argmax(1).item<int64_t>();
   r.adversarial_confidence = confidence(logits, r.adversarial_prediction);
   if (model.has_fusion()) r.fusion_shift = fusion_shift(model, x, adv);

@@ -76,7 +76,11 @@ class SaliencyAttack : public Attack {
           used[i] = true;
           continue;
         }
-        if (cover.size() + a <= ctx.point_budget()) live.push_back(i);
+        if (cover.size() + a > ctx.point_budget()) continue;
+        // Under the fooled criterion a candidate that loses the truth is not
+        // ranked at all (the oracle needs no query).
+        if (ctx.judges_truth() && !ctx.admissible(set.with(pool[i]))) continue;
+        live.push_back(i);
       }
       if (live.empty()) break;
 
@@ -133,6 +137,10 @@ class SaliencyAttack : public Attack {
           added.push_back(cover.added_by(pool[i]));
         }
       const size_t b = SearchContext::pick_best(evals, added);
+      if (!evals[b].admissible) {  // every exactly evaluated way to grow loses the truth
+        p.note = "every candidate left would lose the sample's truth";
+        break;
+      }
       set.add(pool[chosen[b]]);
       cover.add(pool[chosen[b]]);
       used[chosen[b]] = true;

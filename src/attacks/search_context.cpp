@@ -42,8 +42,12 @@ SearchContext::SearchContext(Classifier& model, const Inputs& sample, const Atta
   torch::NoGradGuard no_grad;
   count_forward(1);
   clean_logits_ = model_.logits(space_.sample());
+  require_finite(clean_logits_, model_, "logits");
   clean_prediction_ = clean_logits_.argmax(1).item<int64_t>();
-  if (uses_fusion()) clean_fusion_ = model_.fusion(space_.sample());
+  if (uses_fusion()) {
+    clean_fusion_ = model_.fusion(space_.sample());
+    require_finite(clean_fusion_, model_, "fusion embeddings");
+  }
 }
 
 bool SearchContext::within_budget(const DecouplingSet& set) const {
@@ -97,6 +101,8 @@ torch::Tensor SearchContext::loss(const torch::Tensor& logits, const torch::Tens
 
 std::vector<CandidateEval> SearchContext::score(const torch::Tensor& logits,
                                                 const torch::Tensor& fusion) const {
+  require_finite(logits, model_, "logits");
+  if (fusion.defined()) require_finite(fusion, model_, "fusion embeddings");
   auto loss_host = loss(logits, fusion).to(torch::kCPU).to(torch::kDouble).contiguous();
   auto pred_host = logits.argmax(1).to(torch::kCPU).contiguous();
   const double* pl = loss_host.data_ptr<double>();

@@ -41,4 +41,14 @@ torch::Tensor Classifier::fusion_shared(const Inputs& inputs, const std::vector<
   return fusion(repeat_shared(inputs, shared, rows));
 }
 
+void require_finite(const torch::Tensor& output, const Classifier& model, const char* what) {
+  if (!output.defined() || output.numel() == 0) return;
+  const auto bad_rows = (~torch::isfinite(output.detach())).reshape({output.size(0), -1}).any(1);
+  const int64_t bad = bad_rows.sum().item<int64_t>();
+  if (bad == 0) return;
+  throw Error("model '" + model.name() + "' returned non-finite " + what + " (NaN or Inf) in " +
+              std::to_string(bad) + " of " + std::to_string(output.size(0)) +
+              " rows: a misbehaving model cannot be measured (no decision change is counted from it)");
+}
+
 }  // namespace muroan

@@ -31,6 +31,7 @@ nlohmann::ordered_json run_json(const std::string& model, const std::vector<Moda
           {"options", attack_options_to_json(attack)},
           {"oracle", o.oracle ? nlohmann::ordered_json(o.oracle->name()) : nlohmann::ordered_json(nullptr)},
           {"attack_labels", o.attack_labels},
+          {"allow_nondeterministic", o.allow_nondeterministic},
           {"shard_index", o.shard_index}, {"shard_count", o.shard_count}};
 }
 
@@ -138,7 +139,9 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     {
       torch::NoGradGuard no_grad;
       const Inputs rows = to_device(select_rows(samples, torch::tensor(chunk, torch::kLong)), device);
-      const auto probs = torch::softmax(model.logits(rows).to(torch::kDouble), 1);
+      const auto logits = model.logits(rows);
+      require_finite(logits, model, "logits");
+      const auto probs = torch::softmax(logits.to(torch::kDouble), 1);
       auto [c, p] = probs.max(1);
       preds = p.to(torch::kCPU).contiguous();
       conf = c.to(torch::kCPU).contiguous();
@@ -155,16 +158,36 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
         const Inputs row = slice_rows(samples, i, i + 1);
         std::unique_ptr<SampleTruth> truth;
         if (o.oracle != nullptr) truth = o.oracle->prepare(row, label_of[i]);
-        const AttackResult a = method->attack(model, row, static_cast<uint64_t>(i), truth.get());
+        AttackResult a;
+        try {
+          a = method->attack(model, row, static_cast<uint64_t>(i), truth.get());
+        } catch (const UsageError&) {
+          throw;
+        } catch (const Error& e) {
+          throw Error("sample '" + id_of(i) + "' (index " + std::to_string(i) + "): " + e.what());
+        }
         // The attacked set and `correct` come from the clean pass above; the
         // attack's own clean query must agree with it.
-        if (a.clean_prediction != pred)
+        if (a.clean_prediction != pred && !o.allow_nondeterministic)
           throw Error("model '" + model_name + "' answered sample '" + id_of(i) + "' with class " +
                       std::to_string(pred) + " in the batched clean pass and " +
                       std::to_string(a.clean_prediction) +
                       " alone: it is nondeterministic or depends on the rest of the batch, and its "
-                      "attack results would not mean what they say");
-        r = make_record(i, id_of(i), text, label_of[i], a, specs);
+                      "attack results would not mean what they say (allow_nondeterministic measures it "
+                      "anyway, leaving such samples unattacked)");
+        if (a.clean_prediction != pred) {
+          r.index = i;
+          r.id = id_of(i);
+          r.text = text;
+          r.label = label_of[i];
+          r.clean_prediction = pred;
+          r.clean_confidence = conf.data_ptr<double>()[k];
+          r.correct = true;
+          r.decoupling = method->is_decoupling();
+          r.note = kNondeterministicNote;
+        } else {
+          r = make_record(i, id_of(i), text, label_of[i], a, specs);
+        }
       } else {
         r.index = i;
         r.id = id_of(i);

@@ -179,6 +179,10 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
                   100 * s.clean_accuracy, 100 * kNearChanceMargin, 100 * s.majority_share);
     s.warnings.push_back(buf);
   }
+  if (notes.count(kNondeterministicNote))
+    s.warnings.push_back(std::to_string(notes[kNondeterministicNote]) +
+                         " samples left unattacked: the model answered them differently in two queries (it is "
+                         "nondeterministic or depends on the rest of the batch); its numbers are unreliable");
   if (s.attacked > 0 && s.attacked < kFewSamples) {
     s.warnings.push_back("only " + std::to_string(s.attacked) + " attacked samples: the ASR's 95% "
                          "interval is wide (see asr_ci)");

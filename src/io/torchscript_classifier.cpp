@@ -58,8 +58,13 @@ Inputs probe_inputs(const std::vector<ModalitySpec>& specs, int64_t rows, const 
   return inputs;
 }
 
+// Copies: a model that writes into its input tensors must not change the
+// sample, the candidates or the attack's later queries.
 std::vector<torch::jit::IValue> to_ivalues(const Inputs& inputs) {
-  return std::vector<torch::jit::IValue>(inputs.begin(), inputs.end());
+  std::vector<torch::jit::IValue> out;
+  out.reserve(inputs.size());
+  for (const auto& t : inputs) out.emplace_back(t.clone());
+  return out;
 }
 
 // What is wrong with a method's output, or "" when it is a floating tensor

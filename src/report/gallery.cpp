@@ -118,6 +118,9 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
   j["clean"] = decision(r.clean_prediction, r.clean_confidence, classes);
   j["adversarial"] = decision(r.adversarial_prediction, r.adversarial_confidence, classes);
   j["decoupling_rate"] = *r.decoupling_rate;
+  j["success_class"] = r.success_class ? nlohmann::ordered_json(success_class_name(*r.success_class))
+                                       : nlohmann::ordered_json(nullptr);
+  if (!r.truth_reason.empty()) j["truth_reason"] = r.truth_reason;
   j["decoupled_points"] = r.decoupled_points;
   j["total_points"] = r.total_points;
   j["images"] = std::move(images);

@@ -88,8 +88,12 @@ std::string render_gallery_item(const nlohmann::ordered_json& item, const std::s
     << "</p><p class=\"meta\">" << escape_html(method) << " &middot; decoupled " << rate << " ("
     << static_cast<long long>(number(item, "decoupled_points")) << " of "
     << static_cast<long long>(number(item, "total_points")) << " points) &middot; sample "
-    << escape_html(str(item, "id")) << ", label " << escape_html(str(item.value("label", nlohmann::ordered_json::object()), "name"))
-    << "</p></figcaption></figure>";
+    << escape_html(str(item, "id")) << ", label " << escape_html(str(item.value("label", nlohmann::ordered_json::object()), "name"));
+  const auto cls = item.value("success_class", nlohmann::ordered_json());
+  if (cls.is_string())
+    s << " &middot; <b>" << escape_html(cls.get<std::string>()) << "</b>"
+      << (item.contains("truth_reason") ? ": " + escape_html(str(item, "truth_reason")) : std::string());
+  s << "</p></figcaption></figure>";
   return s.str();
 }
 

@@ -4,6 +4,8 @@
   tiny.pt  forward(image [B,1,8,8], tokens [B,6]) -> logits [B,3]; exported
            fusion(image, tokens) -> [B,4] and bad_fusion -> [B,2,2]; 20 token ids
   flat.pt  the same weights, but forward returns [B] (a wrong logits shape)
+  mutating.pt  the same weights and answers, but forward zeroes its input
+           tensors after use (a model MUROAN must not let corrupt its samples)
 
 Weights are seeded, so the files only change with PyTorch's format.
 """
@@ -37,14 +39,25 @@ class Flat(Tiny):
         return self.head(self.fusion(image, tokens)).sum(1)
 
 
+class Mutating(Tiny):
+    def forward(self, image: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        out = self.head(self.fusion(image, tokens))
+        image.zero_()
+        tokens.zero_()
+        return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     torch.manual_seed(0)
     tiny = Tiny().eval()
     flat = Flat().eval()
     flat.load_state_dict(tiny.state_dict())
+    mutating = Mutating().eval()
+    mutating.load_state_dict(tiny.state_dict())
     torch.jit.script(tiny).save(os.path.join(here, "tiny.pt"))
     torch.jit.script(flat).save(os.path.join(here, "flat.pt"))
+    torch.jit.script(mutating).save(os.path.join(here, "mutating.pt"))
 
 
 if __name__ == "__main__":
