@@ -61,7 +61,7 @@ for task in sorted(os.listdir(root)):
             print(f"{m} versus reference: ASR at least the reference's and median rate at most half "
                   f"of it: {', '.join(met) or 'none'}; ASR at least the reference's, median not halved: "
                   f"{', '.join(asr_only) or 'none'}; lower ASR: {', '.join(neither) or 'none'}.\n")
-    curve_csv = os.path.join(root, task, "tables", "asr_vs_budget.csv")
+    curve_csv = os.path.join(root, task, "tables", "found_sizes.csv")
     if os.path.exists(curve_csv):
         curve = [r for r in csv.DictReader(open(curve_csv)) if r["method"] == "strongest"]
         budgets = sorted({float(r["budget"]) for r in curve})

@@ -466,12 +466,12 @@ TEST(Summary, StatisticsOfHandMadeRecords) {
   EXPECT_NEAR(s.rate->p90, 0.02 + 0.8 * 0.02, 1e-12);  // position 0.9 * 2 = 1.8
   EXPECT_DOUBLE_EQ(s.rate->min, 0.01);
   EXPECT_DOUBLE_EQ(s.rate->max, 0.04);
-  ASSERT_EQ(s.asr_vs_budget.size(), default_budgets().size());
-  EXPECT_DOUBLE_EQ(s.asr_vs_budget[0].asr, 0.0);   // 0.5%
-  EXPECT_DOUBLE_EQ(s.asr_vs_budget[1].asr, 0.25);  // 1%
-  EXPECT_DOUBLE_EQ(s.asr_vs_budget[2].asr, 0.5);   // 2%
-  EXPECT_DOUBLE_EQ(s.asr_vs_budget[3].asr, 0.75);  // 5%
-  EXPECT_DOUBLE_EQ(s.asr_vs_budget.back().asr, 0.75);
+  ASSERT_EQ(s.found_size_curve.size(), default_budgets().size());
+  EXPECT_DOUBLE_EQ(s.found_size_curve[0].share, 0.0);   // 0.5%
+  EXPECT_DOUBLE_EQ(s.found_size_curve[1].share, 0.25);  // 1%
+  EXPECT_DOUBLE_EQ(s.found_size_curve[2].share, 0.5);   // 2%
+  EXPECT_DOUBLE_EQ(s.found_size_curve[3].share, 0.75);  // 5%
+  EXPECT_DOUBLE_EQ(s.found_size_curve.back().share, 0.75);
   // The mean over successes of each one's share: (9/10 + 1 + 1) / 3 and (1/10) / 3.
   EXPECT_DOUBLE_EQ(s.points_share.at("image"), (0.9 + 1.0 + 1.0) / 3.0);
   EXPECT_DOUBLE_EQ(s.points_share.at("tokens"), 0.1 / 3.0);

@@ -87,7 +87,7 @@ TEST_F(ReportTest, AnalyzeWritesEveryFile) {
   EXPECT_TRUE(contains(analyze_.out, "report.html")) << analyze_.out;
   EXPECT_TRUE(analyze_.err.empty()) << "--quiet prints no progress: " << analyze_.err;
   for (const char* f : {"summary.json", "report.html", "tables/overview.csv", "tables/runs.csv",
-                        "tables/asr_vs_budget.csv", "tables/timings.csv"})
+                        "tables/found_sizes.csv", "tables/timings.csv"})
     EXPECT_TRUE(fs::exists(out_ / f)) << f;
   for (const char* fusion : {"concat", "gmu"}) {
     EXPECT_TRUE(fs::exists(out_ / "checkpoints" / fusion / "checkpoint.json")) << fusion;

@@ -5,7 +5,7 @@
 //   OUT/summary.json                      everything: settings, seed, versions, timings, per run summaries
 //   OUT/checkpoints/<fusion>/             checkpoint.json + weights.pt (reused when the settings match)
 //   OUT/runs/<fusion>/<method>/           run.json, results.jsonl (per sample), summary.json, gallery.json
-//   OUT/tables/*.csv                      overview, runs, asr_vs_budget, timings
+//   OUT/tables/*.csv                      overview, runs, found_size_curve, timings
 //   OUT/report.html                       one self-contained page (muroan report OUT renders it again)
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>

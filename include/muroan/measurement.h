@@ -128,9 +128,9 @@ struct RateStats {
 // The distribution of the sizes found: NOT the ASR at a budget (an attack
 // searching under that budget can do better or, for greedy paths, differently);
 // ASR at a budget comes from a run with AttackOptions::budget.
-struct BudgetPoint {
+struct FoundSizePoint {
   double budget = 0;
-  double asr = 0;  // share of correctly classified samples with a success of rate <= budget
+  double share = 0;  // share of attacked samples with a headline success of rate <= budget
 };
 
 // The budgets of the found-size curve.
@@ -170,7 +170,7 @@ struct MeasurementSummary {
   bool decoupling = true;  // false for pgd: no rates, no curve
   std::optional<RateStats> rate;         // decoupling rate of flips
   std::optional<RateStats> fooled_rate;  // decoupling rate of fooled successes
-  std::vector<BudgetPoint> asr_vs_budget;  // found-size curve of the headline successes (see BudgetPoint)
+  std::vector<FoundSizePoint> found_size_curve;  // found-size curve of the headline successes (see FoundSizePoint)
   // Mean over the headline successes of each sample's share of decoupled points per modality.
   std::map<std::string, double> points_share;
   std::optional<double> fusion_shift_mean;     // over successes
@@ -199,7 +199,7 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
                              const AttackOptions& options, const std::string& oracle = "");
 // The summary JSON: format, model, method, options, seed, samples, correct,
 // attacked, successes, clean_accuracy, asr, decoupling_rate {count, mean, median,
-// p90, min, max} (null if none), asr_vs_budget [{budget, asr}], points_share,
+// p90, min, max} (null if none), found_size_curve [{budget, asr}], points_share,
 // fusion_shift_mean, linf_mean, queries_per_sample, backward_per_sample,
 // seconds_per_sample, notes, versions {muroan, torch}.
 nlohmann::ordered_json summary_to_json(const MeasurementSummary& summary);

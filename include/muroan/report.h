@@ -54,7 +54,7 @@ int64_t write_gallery(const std::string& run_dir, Classifier& model, const Sampl
                       const std::vector<std::string>& vocabulary, int64_t max_items = kGalleryItemsPerRun);
 
 // Renders DIR/report.html and DIR/tables/*.csv (overview.csv, runs.csv,
-// asr_vs_budget.csv, timings.csv) from the result folder DIR; returns the path
+// found_sizes.csv, timings.csv) from the result folder DIR; returns the path
 // of report.html. Deterministic: the same files give the same bytes. Throws
 // InputError naming the file when DIR is not a result folder or a file is
 // malformed.

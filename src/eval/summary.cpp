@@ -166,7 +166,7 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
     for (double b : default_budgets()) {
       const auto within = std::count_if(headline_rates.begin(), headline_rates.end(),
                                         [b](double r) { return r <= b + 1e-12; });
-      s.asr_vs_budget.push_back({b, ratio(static_cast<double>(within), static_cast<double>(s.attacked))});
+      s.found_size_curve.push_back({b, ratio(static_cast<double>(within), static_cast<double>(s.attacked))});
     }
     for (const auto& name : order)
       s.points_share[name] = ratio(share_sum[name], static_cast<double>(share_n));
@@ -234,7 +234,7 @@ nlohmann::ordered_json summary_to_json(const MeasurementSummary& s) {
   j["fooled_decoupling_rate"] = rate_json(s.fooled_rate);
   if (s.decoupling) {
     nlohmann::ordered_json curve = nlohmann::ordered_json::array();
-    for (const auto& p : s.asr_vs_budget) curve.push_back({{"budget", p.budget}, {"share", p.asr}});
+    for (const auto& p : s.found_size_curve) curve.push_back({{"budget", p.budget}, {"share", p.share}});
     j["found_size_curve"] = std::move(curve);
     nlohmann::ordered_json share = nlohmann::ordered_json::object();
     for (const auto& [name, v] : s.points_share) share[name] = v;
@@ -259,7 +259,7 @@ std::string format_summary_table(const MeasurementSummary& s) {
   char buf[256];
   auto row = [&out](const char* label, const std::string& value) {
     char head[32];
-    std::snprintf(head, sizeof head, "  %-14s", label);
+    std::snprintf(head, sizeof head, "  %-16s", label);
     out << head << value << "\n";
   };
   row("model", s.model);
@@ -289,6 +289,11 @@ std::string format_summary_table(const MeasurementSummary& s) {
   } else if (s.decoupling) {
     row("  decoupling", "no success");
   }
+  if (!s.options.protected_tokens.empty()) {
+    std::string ids;
+    for (int64_t id : s.options.protected_tokens) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    row("protected", "token ids " + ids + " (never decoupled)");
+  }
   if (!s.success_classes.empty()) {
     std::snprintf(buf, sizeof buf, "fooled %lld, truth-changed %lld, undefined %lld (search: %s)",
                   static_cast<long long>(s.success_classes.at("fooled")),
@@ -299,10 +304,10 @@ std::string format_summary_table(const MeasurementSummary& s) {
   } else if (s.decoupling) {
     row("truth", "no oracle: every decision change counts, including ones that change the truth");
   }
-  if (!s.asr_vs_budget.empty()) {
+  if (!s.found_size_curve.empty()) {
     std::string curve;
-    for (const auto& p : s.asr_vs_budget)
-      curve += (curve.empty() ? "" : "  ") + percent(p.budget) + ": " + percent(p.asr);
+    for (const auto& p : s.found_size_curve)
+      curve += (curve.empty() ? "" : "  ") + percent(p.budget) + ": " + percent(p.share);
     row("found sizes", curve + "  (share of samples, sizes found without a budget)");
   }
   if (!s.points_share.empty()) {

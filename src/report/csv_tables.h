@@ -8,13 +8,13 @@
 
 namespace muroan::report {
 
-// Budgets of tables/asr_vs_budget.csv.
+// Budgets of tables/found_sizes.csv.
 const std::vector<double>& csv_budgets();
 // Modality names of the runs, in first-seen order (columns of the share of points).
 std::vector<std::string> modality_names(const ReportData& data);
 
 // Writes DIR/tables/overview.csv (one row per fusion, most vulnerable first),
-// runs.csv (one row per fusion x method), asr_vs_budget.csv (fusion, method,
+// runs.csv (one row per fusion x method), found_sizes.csv (fusion, method,
 // budget, asr; method "strongest" is the pointwise maximum over the fusion's
 // methods) and timings.csv (step, fusion, method, seconds, reused).
 void write_csv_tables(const ReportData& data, const std::string& dir);
