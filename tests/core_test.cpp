@@ -1,13 +1,67 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "file_limit.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/inputs.h"
 #include "muroan/modality.h"
 #include "muroan/vocabulary.h"
 
 namespace muroan {
 namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string scratch(const std::string& name) {
+  const auto dir = std::filesystem::path(MUROAN_BINARY_DIR) / "test-output" / "core";
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / name).string();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + ".tmp");
+  return path;
+}
+
+TEST(Files, AFailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
+  const std::string path = scratch("atomic.json");
+  write_file_atomically(path, "{\"good\": true}\n");
+  {
+    testing_util::FileSizeLimit limit(8);  // the disk fills after 8 bytes
+    try {
+      write_file_atomically(path, std::string(100, 'x'));
+      FAIL() << "a short write was not noticed";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("File too large"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("unchanged"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(slurp(path), "{\"good\": true}\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  write_file_atomically(path, "new\n");
+  EXPECT_EQ(slurp(path), "new\n");
+}
+
+TEST(Files, AppendFileWritesWholeLinesAndReportsFailures) {
+  const std::string path = scratch("append.jsonl");
+  {
+    AppendFile f(path);
+    f.write_line("one");
+    f.write_line("two");
+    testing_util::FileSizeLimit limit(10);
+    EXPECT_THROW(f.write_line("three is past the limit"), InputError);
+  }
+  EXPECT_EQ(slurp(path).substr(0, 8), "one\ntwo\n");  // finished lines are kept
+  EXPECT_THROW(AppendFile("/nonexistent-dir/x.jsonl"), InputError);
+}
 
 TEST(Vocabulary, EncodePadsAndDecodeSkipsPads) {
   Vocabulary v({"is", "there", "a", "bag"});

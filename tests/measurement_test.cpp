@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "file_limit.h"
 #include "muroan/error.h"
 #include "muroan/measurement.h"
 #include "tiny_models.h"
@@ -275,6 +276,31 @@ TEST(Measurement, AttackLabelsRestrictTheAttackedSamples) {
   const auto r = run(d, AttackOptions{}, o);
   EXPECT_EQ(r.summary.attacked, 0);
   EXPECT_EQ(r.summary.correct, kSamples - 1);
+}
+
+// The disk is full when a run resumes: run.json is not replaced by an empty
+// file, no finished record is lost, and the next run resumes them.
+TEST(Measurement, AFullDiskWhileResumingLosesNoFinishedRecord) {
+  const Data d = make_data();
+  const AttackOptions a;
+  const auto whole = run(d, a, quiet_options(fresh_dir("disk-whole")));
+  const fs::path dir = fresh_dir("disk-full");
+  auto o = quiet_options(dir);
+  o.limit = 3;
+  run(d, a, o);
+  const std::string run_json = read_file(dir / "run.json");
+  const std::string records = read_file(dir / "results.jsonl");
+  o.limit = 0;
+  {
+    testing_util::FileSizeLimit full(16);
+    EXPECT_THROW(run(d, a, o), InputError);
+  }
+  EXPECT_EQ(read_file(dir / "run.json"), run_json);
+  EXPECT_EQ(read_file(dir / "results.jsonl"), records);
+  EXPECT_FALSE(fs::exists(dir / "run.json.tmp"));
+  const auto r = run(d, a, o);
+  EXPECT_EQ(r.resumed, 3);
+  EXPECT_EQ(read_file(r.jsonl_path), read_file(whole.jsonl_path));
 }
 
 TEST(Measurement, ResumeAfterATruncatedLineGivesTheSameFile) {

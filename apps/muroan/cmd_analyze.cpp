@@ -20,6 +20,7 @@
 
 #include "cli_app.h"
 #include "commands.h"
+#include "muroan/files.h"
 #include "muroan/version.h"
 #include "muroan/attack.h"
 #include "muroan/checkpoint.h"
@@ -329,13 +330,7 @@ int run_analyze(const AnalyzeCommand& o) {
                   {"attack_seconds", attack_seconds},
                   {"total_seconds", seconds_since(started)}};
   {
-    const fs::path path = root / "summary.json";
-    std::ofstream f(path.string() + ".tmp", std::ios::binary | std::ios::trunc);
-    if (!f) throw InputError(path.string() + ".tmp", "cannot open for writing");
-    f << j.dump(2) << "\n";
-    f.close();
-    if (!f) throw InputError(path.string() + ".tmp", "write failed");
-    fs::rename(path.string() + ".tmp", path);
+    write_file_atomically((root / "summary.json").string(), j.dump(2) + "\n");
   }
   const std::string page = write_report(out);
   if (worst_asr >= 0)

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "defenses/defenses.h"
+#include "muroan/files.h"
 #include "muroan/certify.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
@@ -64,16 +65,6 @@ std::vector<int64_t> count_votes(Classifier& model, const Inputs& sample, const 
     done += rows;
   }
   return counts;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw InputError(tmp, "cannot write");
-  }
-  std::filesystem::rename(tmp, path);
 }
 
 }  // namespace
@@ -132,13 +123,13 @@ CertifyResult run_certification(Classifier& model, const Inputs& inputs, const t
   const std::string name = o.model_name.empty() ? model.name() : o.model_name;
 
   CertifyResult result;
-  std::ofstream jsonl;
+  AppendFile jsonl;
   if (!o.out_dir.empty()) {
     std::filesystem::create_directories(o.out_dir);
     result.jsonl_path = (std::filesystem::path(o.out_dir) / "certify.jsonl").string();
     result.summary_path = (std::filesystem::path(o.out_dir) / "certify_summary.json").string();
-    jsonl.open(result.jsonl_path, std::ios::binary | std::ios::trunc);
-    if (!jsonl) throw InputError(result.jsonl_path, "cannot write");
+    write_file_atomically(result.jsonl_path, "");  // a new run starts an empty file
+    jsonl = AppendFile(result.jsonl_path);
   }
   const auto host_labels = labels.to(torch::kCPU).to(torch::kLong).contiguous();
   ProgressBar bar("certify " + name, count, o.quiet);
@@ -147,18 +138,16 @@ CertifyResult run_certification(Classifier& model, const Inputs& inputs, const t
     CertifyRecord r = certify_sample(model, slice_rows(inputs, i, i + 1), host_labels[i].item<int64_t>(), i, o);
     r.id = ids.empty() ? std::to_string(i) : ids[static_cast<size_t>(i)];
     correct += r.correct ? 1 : 0;
-    if (jsonl.is_open()) {
-      jsonl << certify_record_to_json(r).dump() << '\n';
-      jsonl.flush();
-    }
+    if (jsonl.is_open()) jsonl.write_line(certify_record_to_json(r).dump());
     result.records.push_back(std::move(r));
     char status[64];
     std::snprintf(status, sizeof status, "certified correct %.3f", static_cast<double>(correct) / static_cast<double>(i + 1));
     bar.update(i + 1, status);
   }
+  if (jsonl.is_open()) jsonl.close();
   result.summary = summarize_certification(result.records, name, o);
   bar.finish(std::to_string(count) + " samples");
-  if (!o.out_dir.empty()) write_file(result.summary_path, certify_summary_to_json(result.summary).dump(2) + "\n");
+  if (!o.out_dir.empty()) write_file_atomically(result.summary_path, certify_summary_to_json(result.summary).dump(2) + "\n");
   return result;
 }
 

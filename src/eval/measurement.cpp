@@ -9,6 +9,7 @@
 
 #include "eval/jsonl.h"
 #include "eval/result_files.h"
+#include "muroan/files.h"
 #include "muroan/error.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
@@ -75,7 +76,7 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
 
   // Files, and what an earlier run already did.
   MeasurementResult result;
-  std::ofstream jsonl;
+  AppendFile jsonl;
   fs::path summary_path;
   if (!o.out_dir.empty()) {
     const fs::path dir(o.out_dir);
@@ -114,11 +115,10 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
       result.records = std::move(content.records);
       result.resumed = static_cast<int64_t>(result.records.size());
     } else {
-      std::ofstream(jsonl_path, std::ios::trunc);
+      write_file_atomically(jsonl_path.string(), "");
     }
     write_file_atomically(run_path.string(), run.dump(2) + "\n");
-    jsonl.open(jsonl_path, std::ios::binary | std::ios::app);
-    if (!jsonl) throw InputError(jsonl_path.string(), "cannot open for appending");
+    jsonl = AppendFile(jsonl_path.string());
   }
 
   // The clean pass, batched over samples; then the attacks, one sample at a time
@@ -202,17 +202,14 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
       if (!o.record_seconds) r.seconds = 0.0;
       correct += r.correct ? 1 : 0;
       successes += r.success ? 1 : 0;
-      if (jsonl.is_open()) {
-        jsonl << record_to_json(r).dump() << '\n';
-        jsonl.flush();
-        if (!jsonl) throw InputError(result.jsonl_path, "write failed");
-      }
+      if (jsonl.is_open()) jsonl.write_line(record_to_json(r).dump());
       result.records.push_back(std::move(r));
       bar.update(static_cast<int64_t>(result.records.size()),
                  "ASR " + std::to_string(successes) + "/" + std::to_string(correct));
     }
   }
 
+  if (jsonl.is_open()) jsonl.close();  // every record on the disk before the summary
   result.summary = summarize(result.records, model_name, attack, o.oracle ? o.oracle->name() : "");
   if (!summary_path.empty()) write_file_atomically(summary_path.string(), summary_to_json(result.summary).dump(2) + "\n");
   char line[128];

@@ -13,15 +13,4 @@ std::string shard_file_name(const std::string& stem, const std::string& ext, int
   return stem + ".shard-" + std::to_string(shard_index) + "-of-" + std::to_string(shard_count) + ext;
 }
 
-void write_file_atomically(const std::string& path, const std::string& text, const std::string& tag) {
-  const std::string tmp = path + (tag.empty() ? "" : "." + tag) + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(tmp, "cannot open for writing");
-    out << text;
-    if (!out) throw InputError(tmp, "write failed");
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 }  // namespace muroan

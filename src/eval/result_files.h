@@ -5,15 +5,14 @@
 #include <cstdint>
 #include <string>
 
+#include "muroan/files.h"
+
 namespace muroan {
 
 // "results" + ".jsonl" -> "results.jsonl", or "results.shard-1-of-4.jsonl".
 std::string shard_file_name(const std::string& stem, const std::string& ext, int64_t shard_index,
                             int64_t shard_count);
 
-// Writes through a temporary file named after `tag` and renames it into place,
-// so readers never see half a file (and concurrent writers of the same text
-// never disturb each other).
-void write_file_atomically(const std::string& path, const std::string& text, const std::string& tag = "");
+// Whole files are written with write_file_atomically (muroan/files.h).
 
 }  // namespace muroan

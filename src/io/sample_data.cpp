@@ -1,4 +1,5 @@
 // samples.jsonl of the bring-your-own-model contract: reading and writing.
+#include "muroan/files.h"
 #include "muroan/sample_data.h"
 
 #include <nlohmann/json.hpp>
@@ -75,19 +76,6 @@ std::string safe_file_stem(const std::string& id) {
   for (char& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
   return s.empty() || s[0] == '.' ? "_" + s : s;
-}
-
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw InputError(tmp.string(), "cannot open for writing");
-    out << text;
-    if (!out.flush()) throw InputError(tmp.string(), "write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw InputError(path.string(), "cannot write: " + ec.message());
 }
 
 }  // namespace
@@ -197,7 +185,7 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
     sample["label"] = data.labels[i].item<int64_t>();
     jsonl += sample.dump() + "\n";
   }
-  write_file_atomically(root / kSamplesFile, jsonl);
+  write_file_atomically((root / kSamplesFile).string(), jsonl);
 }
 
 }  // namespace muroan

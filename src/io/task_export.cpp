@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "muroan/files.h"
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
 #include "muroan/sample_data.h"
@@ -48,9 +49,7 @@ int64_t export_task_split(const TaskData& task, const std::string& split_name, i
       {"vocabulary", task.vocab.words()},
   };
   const std::string path = (fs::path(dir) / kDescriptionFile).string();
-  std::ofstream out(path, std::ios::binary);
-  out << description.dump(2) << "\n";
-  if (!out.flush()) throw InputError(path, "cannot write");
+  write_file_atomically(path, description.dump(2) + "\n");
   return n;
 }
 

@@ -1,3 +1,4 @@
+#include "muroan/files.h"
 #include "muroan/version.h"
 #include "muroan/checkpoint.h"
 
@@ -17,14 +18,7 @@ constexpr const char* kConfigFile = "checkpoint.json";
 constexpr const char* kWeightsFile = "weights.pt";
 
 void write_text_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw InputError(tmp.string(), "cannot open for writing");
-    out << text;
-    if (!out) throw InputError(tmp.string(), "write failed");
-  }
-  fs::rename(tmp, path);
+  write_file_atomically(path.string(), text);
 }
 
 template <typename T>

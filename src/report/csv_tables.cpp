@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "html_text.h"
+#include "muroan/files.h"
 #include "muroan/error.h"
 #include "ranking.h"
 
@@ -14,16 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_text(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(tmp.string(), "cannot open for writing");
-    out << text;
-    if (!out) throw InputError(tmp.string(), "write failed");
-  }
-  fs::rename(tmp, path);
-}
+void write_text(const fs::path& path, const std::string& text) { write_file_atomically(path.string(), text); }
 
 std::string opt(const std::optional<double>& v) { return v ? format_number(*v) : ""; }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "muroan/files.h"
 #include "muroan/decoupling.h"
 #include "muroan/error.h"
 #include "muroan/measurement.h"
@@ -172,14 +173,7 @@ int64_t write_gallery(const std::string& run_dir, Classifier& model, const Sampl
   j["classes"] = model.classes();
   j["items"] = std::move(items);
   const fs::path path = dir / "gallery.json";
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(tmp.string(), "cannot open for writing");
-    out << j.dump(1) << "\n";
-    if (!out) throw InputError(tmp.string(), "write failed");
-  }
-  fs::rename(tmp, path);
+  write_file_atomically(path.string(), j.dump(1) + "\n");
   return static_cast<int64_t>(j["items"].size());
 }
 

@@ -15,6 +15,7 @@
 #include "csv_tables.h"
 #include "gallery_html.h"
 #include "html_text.h"
+#include "muroan/files.h"
 #include "muroan/error.h"
 #include "muroan/report.h"
 #include "ranking.h"
@@ -505,14 +506,7 @@ std::string write_report(const std::string& result_dir) {
   const ReportData data = report::load_report_data(result_dir);
   report::write_csv_tables(data, result_dir);
   const fs::path path = fs::path(result_dir) / "report.html";
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(tmp.string(), "cannot open for writing");
-    out << render(data);
-    if (!out) throw InputError(tmp.string(), "write failed");
-  }
-  fs::rename(tmp, path);
+  write_file_atomically(path.string(), render(data));
   return path.string();
 }
 
