@@ -353,6 +353,35 @@ TEST(Measurement, ResumeRefusesResultsOfOtherOptions) {
   EXPECT_EQ(run(d, a, o).resumed, 0);
 }
 
+// Resume checks the model file's and the data's fingerprints, and says what changed.
+TEST(Measurement, ResumeRefusesAnotherModelFileOrOtherData) {
+  Data d = make_data();
+  const AttackOptions a;
+  const fs::path dir = fresh_dir("fingerprints");
+  auto o = quiet_options(dir);
+  o.model_fingerprint = "0123456789abcdef";
+  run(d, a, o);
+  TinyModel model(Rule::kAnd);
+  EXPECT_EQ(resume_mismatch(model, d.inputs, d.labels, d.ids, a, o), "");
+  auto expect_refused = [&](const Data& data, const MeasurementOptions& opts, const std::string& why) {
+    EXPECT_EQ(resume_mismatch(model, data.inputs, data.labels, data.ids, a, opts), why);
+    try {
+      run(data, a, opts);
+      FAIL() << "resumed: " << why;
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  auto other_model = o;
+  other_model.model_fingerprint = "fedcba9876543210";
+  expect_refused(d, other_model, "the model file changed");
+  Data relabelled = d;
+  relabelled.labels = d.labels.clone();
+  relabelled.labels[0] = 0;
+  expect_refused(relabelled, o, "the samples or labels changed");
+  EXPECT_EQ(run(d, a, o).resumed, kSamples);  // unchanged: everything resumed
+}
+
 TEST(Measurement, ShardsMergeIntoTheFullSummary) {
   const Data d = make_data();
   AttackOptions a;

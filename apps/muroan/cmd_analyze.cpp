@@ -27,6 +27,7 @@
 #include "muroan/device.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/fusion.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
@@ -90,22 +91,6 @@ bool checkpoint_matches(const fs::path& dir, const AnalyzeCommand& o, const std:
            tr.at("defense").at("name") == defense;
   } catch (const nlohmann::json::exception&) {
     return false;  // unreadable: train again
-  }
-}
-
-// Whether an earlier run in `dir` can be resumed: same model and options, and
-// no more records than samples asked for now.
-bool can_resume(const fs::path& dir, const std::string& model, const AttackOptions& a, int64_t samples) {
-  std::ifstream in(dir / "run.json");
-  if (!in || !fs::exists(dir / "results.jsonl")) return false;
-  try {
-    const auto run = nlohmann::ordered_json::parse(in);
-    if (run.value("model", "") != model || run.value("options", nlohmann::ordered_json()) != attack_options_to_json(a) ||
-        run.value("shard_count", 1) != 1)
-      return false;
-    return samples == 0 || static_cast<int64_t>(read_records((dir / "results.jsonl").string()).size()) <= samples;
-  } catch (const std::exception&) {
-    return false;
   }
 }
 
@@ -229,6 +214,8 @@ int run_analyze(const AnalyzeCommand& o) {
     OracleOptions oracle_options;
     oracle_options.garment_share = o.garment_share;
     const auto oracle = make_task_oracle(ck.task, ck.vocab, oracle_options);
+    const std::string model_fingerprint =
+        file_fingerprint({(ck_dir / "checkpoint.json").string(), (ck_dir / "weights.pt").string()});
     for (const auto& method : methods) {
       ++run_number;
       const fs::path rel = fs::path("runs") / fusion / method;
@@ -239,8 +226,12 @@ int run_analyze(const AnalyzeCommand& o) {
       m.limit = o.samples;
       m.batch = o.attack_batch_size;
       m.quiet = o.quiet;
-      m.resume = can_resume(run_dir, model->name(), a, o.samples);
       m.oracle = oracle.get();
+      m.model_fingerprint = model_fingerprint;
+      // The measurement's own resume rule, and no more records than samples asked for now.
+      m.resume = resume_mismatch(*model, data.test.inputs, data.test.labels, data.test.ids, a, m).empty() &&
+                 (o.samples == 0 ||
+                  static_cast<int64_t>(read_records((run_dir / "results.jsonl").string()).size()) <= o.samples);
       const auto run_started = std::chrono::steady_clock::now();
       MeasurementResult r;
       {

@@ -13,6 +13,7 @@
 #include "muroan/attack.h"
 #include "muroan/device.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/measurement.h"
 #include "muroan/model_source.h"
 
@@ -131,10 +132,13 @@ int run_attack(const AttackCommand& o) {
   m.shard_count = shard.count;
   m.oracle = oracle.get();
   m.record_seconds = o.timing;
+  m.model_fingerprint = file_fingerprint(md.model_files);
   m.allow_nondeterministic = o.allow_nondeterministic;
   m.attack_labels = resolve_labels(o.attack_labels, md.model->classes());
   const MeasurementResult r =
       run_measurement(*md.model, md.data.inputs, md.data.labels, md.data.ids, md.data.texts, a, m);
+  if (r.resumed > 0)
+    std::printf("resumed %lld finished records from %s\n", static_cast<long long>(r.resumed), r.jsonl_path.c_str());
   MeasurementSummary summary = r.summary;
   std::string summary_path = r.summary_path;
   if (shard.count > 1) {

@@ -9,7 +9,10 @@
 // left on device"), never a silently short file.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace muroan {
 
@@ -18,6 +21,13 @@ namespace muroan {
 // `path`. On any failure the temporary is removed and `path` keeps its old
 // content. `tag` names the temporary of one of several concurrent writers.
 void write_file_atomically(const std::string& path, const std::string& text, const std::string& tag = "");
+
+// A fingerprint of the contents of `paths` (FNV-1a 64, hex), to tell whether
+// a model or data file changed between two runs. Throws InputError for a file
+// that cannot be read.
+std::string file_fingerprint(const std::vector<std::string>& paths);
+// The same over bytes in memory, e.g. tensors' storage; `seed` chains calls.
+uint64_t fnv1a(const void* data, size_t size, uint64_t seed = 0xcbf29ce484222325ULL);
 
 // A file opened for appending whole lines. Each write_line hands the whole
 // line to the system (a process killed afterwards loses nothing); sync()

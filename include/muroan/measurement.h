@@ -50,6 +50,10 @@ struct MeasurementOptions {
   // rest of the batch: an error, unless this is set; then such samples are
   // recorded unattacked with kNondeterministicNote and the summary warns.
   bool allow_nondeterministic = false;
+  // A fingerprint of the model's files (file_fingerprint in files.h), stored in
+  // run.json: resuming with another model at the same path is refused. Empty:
+  // not checked. The data's fingerprint is computed from the samples themselves.
+  std::string model_fingerprint;
   std::string model_name;       // default: model.name()
   int64_t shard_index = 0;      // this process takes samples i with i % shard_count == shard_index
   int64_t shard_count = 1;
@@ -224,6 +228,14 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                                   const std::vector<std::string>& ids,
                                   const std::vector<std::string>& texts,
                                   const AttackOptions& attack, const MeasurementOptions& options);
+
+// Why run_measurement with these arguments would not resume the results in
+// options.out_dir ("no results yet", or what differs: "the model file
+// changed; options.budget: 1.0 -> 0.05"); empty when it would. The one resume
+// rule, for callers that decide between resuming and starting over.
+std::string resume_mismatch(const Classifier& model, const Inputs& samples, const torch::Tensor& labels,
+                            const std::vector<std::string>& ids, const AttackOptions& attack,
+                            const MeasurementOptions& options);
 
 // Sharded measurements (`mpirun -n N muroan attack`, or `--shard i/N`): every
 // shard process writes run/results/summary .shard-i-of-N files into the same

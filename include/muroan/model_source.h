@@ -28,6 +28,7 @@ struct ModelAndData {
   Vocabulary vocab;         // a checkpoint's vocabulary (empty for a manifest)
   std::map<std::string, int64_t> word_ids;  // word -> token id, where known (checkpoint, manifest "vocab")
   std::vector<int64_t> protected_tokens;    // the manifest's protected_tokens
+  std::vector<std::string> model_files;     // what the model was loaded from (for file_fingerprint)
 };
 
 // Whether `path` names a manifest (a .json file) rather than a checkpoint directory.

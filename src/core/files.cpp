@@ -62,6 +62,42 @@ void write_file_atomically(const std::string& path, const std::string& text, con
   }
 }
 
+uint64_t fnv1a(const void* data, size_t size, uint64_t seed) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint64_t h = seed;
+  for (size_t i = 0; i < size; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string file_fingerprint(const std::vector<std::string>& paths) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  std::vector<char> buf(1 << 16);
+  for (const auto& path : paths) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw InputError(path, "cannot open for reading: " + reason(errno));
+    for (;;) {
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd);
+        throw InputError(path, "read failed: " + reason(err));
+      }
+      if (n == 0) break;
+      h = fnv1a(buf.data(), static_cast<size_t>(n), h);
+    }
+    ::close(fd);
+    const char end = 0;  // file boundaries matter
+    h = fnv1a(&end, 1, h);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 AppendFile::AppendFile(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw InputError(path, "cannot open for appending: " + reason(errno));

@@ -23,8 +23,48 @@ std::string shard_name(const std::string& stem, const std::string& ext, const Me
   return shard_file_name(stem, ext, o.shard_index, o.shard_count);
 }
 
+// A fingerprint of the samples: every tensor's bytes, the labels and the ids.
+std::string data_fingerprint(const Inputs& samples, const torch::Tensor& labels, const std::vector<std::string>& ids) {
+  uint64_t h = fnv1a(nullptr, 0);
+  auto add = [&h](const torch::Tensor& t) {
+    const auto c = t.to(torch::kCPU).contiguous();
+    h = fnv1a(c.data_ptr(), static_cast<size_t>(c.numel()) * c.element_size(), h);
+  };
+  for (const auto& t : samples) add(t);
+  add(labels.to(torch::kLong));
+  for (const auto& id : ids) h = fnv1a(id.data(), id.size() + 1, h);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// What differs between two run.json objects, for people: "the model file
+// changed", "options.budget: 1.0 -> 0.05".
+std::string run_difference(const nlohmann::ordered_json& before, const nlohmann::ordered_json& now) {
+  std::string out;
+  auto add = [&out](const std::string& s) { out += (out.empty() ? "" : "; ") + s; };
+  if (!before.is_object()) return "run.json is missing or not an object";
+  for (auto it = now.begin(); it != now.end(); ++it) {
+    const auto old = before.find(it.key());
+    if (old != before.end() && *old == *it) continue;
+    if (it.key() == "fingerprint" && old != before.end() && old->is_object()) {
+      if (old->value("model", "") != it->value("model", "")) add("the model file changed");
+      if (old->value("data", "") != it->value("data", "")) add("the samples or labels changed");
+    } else if (it.key() == "options" && old != before.end() && old->is_object()) {
+      for (auto o = it->begin(); o != it->end(); ++o)
+        if (!old->contains(o.key()) || (*old)[o.key()] != *o)
+          add("options." + o.key() + ": " + (old->contains(o.key()) ? (*old)[o.key()].dump() : "absent") + " -> " +
+              o->dump());
+    } else {
+      add(it.key() + ": " + (old == before.end() ? "absent" : old->dump()) + " -> " + it->dump());
+    }
+  }
+  return out.empty() ? "run.json differs" : out;
+}
+
 nlohmann::ordered_json run_json(const std::string& model, const std::vector<ModalitySpec>& specs,
-                                const AttackOptions& attack, const MeasurementOptions& o) {
+                                const AttackOptions& attack, const MeasurementOptions& o,
+                                const std::string& data) {
   nlohmann::ordered_json names = nlohmann::ordered_json::array();
   for (const auto& s : specs) names.push_back(s.name);
   return {{"format", kRunFormat},   {"model", model},
@@ -33,10 +73,38 @@ nlohmann::ordered_json run_json(const std::string& model, const std::vector<Moda
           {"oracle", o.oracle ? nlohmann::ordered_json(o.oracle->name()) : nlohmann::ordered_json(nullptr)},
           {"attack_labels", o.attack_labels},
           {"allow_nondeterministic", o.allow_nondeterministic},
+          {"fingerprint", {{"model", o.model_fingerprint}, {"data", data}}},
           {"shard_index", o.shard_index}, {"shard_count", o.shard_count}};
 }
 
+nlohmann::ordered_json read_run_json(const fs::path& run_path) {
+  if (!fs::exists(run_path)) return nullptr;
+  std::ifstream in(run_path);
+  try {
+    return nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::ordered_json::exception&) {
+    throw InputError(run_path.string(), "not valid JSON");
+  }
+}
+
 }  // namespace
+
+std::string resume_mismatch(const Classifier& model, const Inputs& samples, const torch::Tensor& labels,
+                            const std::vector<std::string>& ids, const AttackOptions& attack,
+                            const MeasurementOptions& o) {
+  if (o.out_dir.empty()) return "no output directory";
+  const fs::path dir(o.out_dir);
+  if (!fs::exists(dir / shard_name("results", ".jsonl", o))) return "no results yet";
+  const auto run = run_json(o.model_name.empty() ? model.name() : o.model_name, model.modalities(), attack, o,
+                            data_fingerprint(samples, labels, ids));
+  nlohmann::ordered_json previous;
+  try {
+    previous = read_run_json(dir / shard_name("run", ".json", o));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return previous == run ? "" : run_difference(previous, run);
+}
 
 MeasurementResult run_measurement(Classifier& model, const Inputs& samples, const torch::Tensor& labels,
                                   const std::vector<std::string>& ids,
@@ -86,21 +154,12 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     summary_path = dir / shard_name("summary", ".json", o);
     result.jsonl_path = jsonl_path.string();
     result.summary_path = summary_path.string();
-    const auto run = run_json(model_name, specs, attack, o);
+    const auto run = run_json(model_name, specs, attack, o, data_fingerprint(samples, labels, ids));
     if (o.resume && fs::exists(jsonl_path)) {
-      nlohmann::ordered_json previous;
-      if (fs::exists(run_path)) {
-        std::ifstream in(run_path);
-        try {
-          previous = nlohmann::ordered_json::parse(in);
-        } catch (const nlohmann::ordered_json::exception&) {
-          throw InputError(run_path.string(), "not valid JSON");
-        }
-      }
+      const nlohmann::ordered_json previous = read_run_json(run_path);
       if (previous != run)
-        throw UsageError(jsonl_path.string() + " holds results of another run (" + run_path.string() +
-                         " differs or is missing); use another output directory, or start over "
-                         "without resume");
+        throw UsageError(jsonl_path.string() + " holds results of another run (" + run_difference(previous, run) +
+                         "); use another output directory, or start over without resume");
       auto content = read_jsonl(jsonl_path.string(), /*drop_truncated_tail=*/true);
       if (content.records.size() > todo.size())
         throw UsageError(jsonl_path.string() + " has more records than there are samples to attack");

@@ -32,6 +32,7 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
     out.data_source = samples;
     const Manifest manifest = load_manifest(model_path);
     out.word_ids = manifest.word_ids;
+    out.model_files = {model_path, manifest.model_path};
     out.protected_tokens = manifest.protected_tokens;
     out.model = std::move(model);
     return out;
@@ -46,6 +47,7 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
   out.data = split == "train" ? std::move(task.train) : split == "val" ? std::move(task.val) : std::move(task.test);
   out.data_source = ck.task + " " + split + " split";
   out.task = ck.task;
+  out.model_files = {(fs::path(model_path) / "checkpoint.json").string(), (fs::path(model_path) / "weights.pt").string()};
   out.vocab = ck.vocab;
   for (int64_t id = 0; id < ck.vocab.size(); ++id) out.word_ids.emplace(ck.vocab.word(id), id);
   out.model = make_classifier(ck, device);
