@@ -344,6 +344,17 @@ TEST_F(Samples, LoadsImagesTokensLabelsIdsAndTexts) {
   EXPECT_LE(acc, 1.0);
 }
 
+// Integer ids, as many data sets have them (Hateful Memes: {"id": 42953, ...}).
+TEST_F(Samples, IdsMayBeIntegers) {
+  const auto data = load(write_samples(R"({"id": 42953, "image": "images/a.png", "tokens": [3], "label": 1})"
+                                       "\n" R"({"id": "s2", "image": "images/a.png", "tokens": [4], "label": 0})" "\n"));
+  EXPECT_EQ(data.ids, (std::vector<std::string>{"42953", "s2"}));
+  // "7" and 7 are the same id.
+  const std::string dup = write_samples(R"({"id": 7, "image": "images/a.png", "tokens": [3], "label": 1})"
+                                        "\n" R"({"id": "7", "image": "images/a.png", "tokens": [4], "label": 0})" "\n");
+  expect_error([&] { load(dup); }, {dup + ":2: field 'id': '7' is already the id of line 1"});
+}
+
 TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1], "label": 12})",
                  "field 'label': 12 is outside the 3 classes");
@@ -353,8 +364,10 @@ TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
                  "field 'label': expected an integer, got a string");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1]})", "field 'label': missing");
   expect_refused(R"({"image": "images/a.png", "tokens": [1], "label": 0})", "field 'id': missing");
-  expect_refused(R"({"id": 2, "image": "images/a.png", "tokens": [1], "label": 0})",
-                 "field 'id': expected a string, got an integer");
+  expect_refused(R"({"id": 2.5, "image": "images/a.png", "tokens": [1], "label": 0})",
+                 "field 'id': expected a string or an integer, got a floating-point number");
+  expect_refused(R"({"id": [1], "image": "images/a.png", "tokens": [1], "label": 0})",
+                 "field 'id': expected a string or an integer, got an array");
   expect_refused(R"({"id": "s1", "image": "images/a.png", "tokens": [1], "label": 0})",
                  "field 'id': 's1' is already the id of line 1");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1, 25], "label": 0})",

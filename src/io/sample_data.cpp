@@ -105,7 +105,15 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
     }
     if (!sample.is_object()) throw InputError(where, "expected a JSON object, got " + io::json_type_text(sample));
 
-    const std::string id = io::string_field(sample, "id", where);
+    // Ids are strings or integers (many data sets number their samples).
+    std::string id;
+    if (sample.contains("id") && sample["id"].is_number_integer())
+      id = std::to_string(sample["id"].get<int64_t>());
+    else if (sample.contains("id") && !sample["id"].is_string())
+      throw InputError(io::field_where(where, "id"),
+                       "expected a string or an integer, got " + io::json_type_text(sample["id"]));
+    else
+      id = io::string_field(sample, "id", where);
     if (id.empty()) throw InputError(io::field_where(where, "id"), "empty");
     if (const auto [it, fresh] = line_of_id.emplace(id, line_no); !fresh)
       throw InputError(io::field_where(where, "id"),
