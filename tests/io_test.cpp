@@ -135,6 +135,23 @@ TEST(Png, RefusesWhatIsNotAn8BitGreyOrRgbPng) {
   expect_error([&] { read_png(dir.file("deep.png")); }, {"deep.png: a 16-bit PNG"});
   write_raw_png(dir.file("grey.png"), 4, 3, 8, 0, 1);  // the hand-made writer itself is right
   EXPECT_EQ(read_png(dir.file("grey.png")).sizes(), torch::IntArrayRef({1, 3, 4}));
+  // Sizes are checked from the header, before decoding.
+  expect_error([&] { read_png(dir.file("grey.png"), 8, 8); }, {"grey.png: is 4 x 3 pixels (width x height), expected 8 x 8"});
+}
+
+// Limits before allocation: a header that declares 20000 x 20000 pixels (about
+// 400 MB decoded) is refused from its 33 bytes; a device is not read at all.
+TEST(Png, LimitsComeBeforeAllocation) {
+  TempDir dir;
+  std::string header("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  const uint32_t side = 20000;
+  for (int k = 0; k < 2; ++k)
+    for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<char>((side >> shift) & 0xff));
+  header += std::string("\x08\x00\x00\x00\x00", 5) + std::string(4, '\0');  // 8-bit grey, CRC
+  write_text(dir.file("huge.png"), header);
+  expect_error([&] { read_png(dir.file("huge.png")); }, {"huge.png: declares 20000 x 20000 pixels", "before decoding"});
+  expect_error([&] { read_png("/dev/zero"); }, {"/dev/zero: not a regular file"});
+  expect_error([&] { read_png(dir.path().string()); }, {"a directory"});
 }
 
 // ---- manifest.json -------------------------------------------------------------
@@ -386,7 +403,7 @@ TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
                  "field 'image': " + dir_.file("data/samples.jsonl") + ": not a PNG file");
   expect_refused(R"({"id": "s2", "image": "images/small.png", "tokens": [1], "label": 0})",
                  "field 'image': " + dir_.file("data/images/small.png") +
-                     " is 8x7 grey, the input 'image' expects 8x8 grey");
+                     ": is 8 x 7 pixels (width x height), expected 8 x 8");
   expect_refused(R"({"id": "s2", "image": "images/rgb.png", "tokens": [1], "label": 0})",
                  "field 'image': " + dir_.file("data/images/rgb.png") + " is 8x8 RGB, the input 'image' expects 8x8 grey");
   expect_refused(R"({"id": "s2", "image": 5, "tokens": [1], "label": 0})", "field 'image': expected a string");

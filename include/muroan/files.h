@@ -22,6 +22,14 @@ namespace muroan {
 // content. `tag` names the temporary of one of several concurrent writers.
 void write_file_atomically(const std::string& path, const std::string& text, const std::string& tag = "");
 
+// The whole content of a regular file of at most `max_bytes`. Throws
+// InputError (with the system's reason) for a missing or unreadable file, for
+// what is not a regular file (a device such as /dev/zero, a directory), and for
+// a larger file, before reading it.
+std::string read_file_limited(const std::string& path, uint64_t max_bytes);
+// Throws InputError unless `path` is a regular file of at most `max_bytes`.
+void check_regular_file(const std::string& path, uint64_t max_bytes);
+
 // A fingerprint of the contents of `paths` (FNV-1a 64, hex), to tell whether
 // a model or data file changed between two runs. Throws InputError for a file
 // that cannot be read.

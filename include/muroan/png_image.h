@@ -8,10 +8,17 @@
 
 namespace muroan {
 
+// Limits checked before anything is decoded.
+constexpr uint64_t kMaxImageFileBytes = 64ull << 20;  // 64 MiB
+constexpr int64_t kMaxImagePixels = 16ll << 20;       // 16 Mpixel (4096 x 4096)
+
 // The PNG at `path` as uint8 [C,H,W]. Throws InputError(path, ...) when the
-// file cannot be read, is not a PNG, is not 8 bits per channel, or is neither
-// grey nor RGB (grey+alpha and RGBA are refused, not flattened).
-torch::Tensor read_png(const std::string& path);
+// file cannot be read, is not a regular file of at most kMaxImageFileBytes, is
+// not a PNG, declares more than kMaxImagePixels or (when given, > 0) another
+// height and width than `expect_height` x `expect_width` (checked from the
+// header, before decoding), is not 8 bits per channel, or is neither grey nor
+// RGB (grey+alpha and RGBA are refused, not flattened).
+torch::Tensor read_png(const std::string& path, int64_t expect_height = 0, int64_t expect_width = 0);
 
 // Writes `image` [C,H,W] (C = 1 or 3; uint8, or floating in [0,1], clamped and
 // rounded to 8 bits) as a PNG, unfiltered so that simple readers can decode it.

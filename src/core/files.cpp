@@ -1,6 +1,7 @@
 #include "muroan/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,6 +61,41 @@ void write_file_atomically(const std::string& path, const std::string& text, con
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+void check_regular_file(const std::string& path, uint64_t max_bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw InputError(path, "cannot open for reading: " + reason(errno));
+  if (!S_ISREG(st.st_mode))
+    throw InputError(path, S_ISDIR(st.st_mode) ? "a directory, expected a file" : "not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    throw InputError(path, std::to_string(st.st_size) + " bytes, more than the " + std::to_string(max_bytes) +
+                               " this file may have");
+}
+
+std::string read_file_limited(const std::string& path, uint64_t max_bytes) {
+  check_regular_file(path, max_bytes);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path, "cannot open for reading: " + reason(errno));
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      throw InputError(path, "read failed: " + reason(err));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {  // it grew while being read
+      ::close(fd);
+      throw InputError(path, "more than the " + std::to_string(max_bytes) + " bytes this file may have");
+    }
+  }
+  ::close(fd);
+  return out;
 }
 
 uint64_t fnv1a(const void* data, size_t size, uint64_t seed) {

@@ -11,6 +11,7 @@
 #include "io/json_fields.h"
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/torchscript_model.h"
 
 namespace fs = std::filesystem;
@@ -63,9 +64,8 @@ void check_input_values(const ModalitySpec& spec, const std::string& where) {
 }
 
 nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open for reading");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr uint64_t kMaxJsonBytes = 16ull << 20;  // a manifest or vocab: 16 MiB at most
+  const std::string text = read_file_limited(path, kMaxJsonBytes);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "muroan/error.h"
+#include "muroan/files.h"
 
 namespace muroan {
 namespace {
@@ -36,10 +37,9 @@ std::string channels_name(int channels) {
 
 }  // namespace
 
-torch::Tensor read_png(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open for reading");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+torch::Tensor read_png(const std::string& path, int64_t expect_height, int64_t expect_width) {
+  const std::string content = read_file_limited(path, kMaxImageFileBytes);
+  const std::vector<unsigned char> bytes(content.begin(), content.end());
   if (bytes.size() < kPngSignature.size() ||
       std::memcmp(bytes.data(), kPngSignature.data(), kPngSignature.size()) != 0)
     throw InputError(path, "not a PNG file");
@@ -49,6 +49,17 @@ torch::Tensor read_png(const std::string& path) {
   std::lock_guard<std::mutex> lock(stb_mutex());
   if (stbi_is_16_bit_from_memory(bytes.data(), len))
     throw InputError(path, "a 16-bit PNG; expected 8 bits per channel");
+  {  // the header's size, before any pixel is decoded
+    int w = 0, h = 0, c = 0;
+    if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &c))
+      throw InputError(path, std::string("cannot decode PNG header: ") + stbi_failure_reason());
+    if (static_cast<int64_t>(w) * h > kMaxImagePixels)
+      throw InputError(path, "declares " + std::to_string(w) + " x " + std::to_string(h) + " pixels, more than " +
+                                 std::to_string(kMaxImagePixels) + " (refused before decoding)");
+    if (expect_height > 0 && expect_width > 0 && (h != expect_height || w != expect_width))
+      throw InputError(path, "is " + std::to_string(w) + " x " + std::to_string(h) + " pixels (width x height), " +
+                                 "expected " + std::to_string(expect_width) + " x " + std::to_string(expect_height));
+  }
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), len, &width, &height, &channels, 0), stbi_image_free);

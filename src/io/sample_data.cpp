@@ -21,6 +21,8 @@ namespace {
 
 constexpr const char* kSamplesFile = "samples.jsonl";
 constexpr const char* kImagesDir = "images";
+constexpr uint64_t kMaxSamplesFileBytes = 4ull << 30;  // samples.jsonl: 4 GiB (images are separate files)
+constexpr size_t kMaxLineBytes = 16u << 20;            // one sample line: 16 MiB
 
 std::string image_text(int64_t channels, int64_t height, int64_t width) {
   return std::to_string(width) + "x" + std::to_string(height) + " " +
@@ -37,7 +39,7 @@ torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec&
   const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
   torch::Tensor image;
   try {
-    image = read_png(path.string());
+    image = read_png(path.string(), spec.height(), spec.width());
   } catch (const InputError& e) {
     throw InputError(fw, e.what());
   }
@@ -82,6 +84,7 @@ std::string safe_file_stem(const std::string& id) {
 
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
                         const std::vector<std::string>& classes) {
+  check_regular_file(jsonl_path, kMaxSamplesFileBytes);
   std::ifstream in(jsonl_path, std::ios::binary);
   if (!in) throw InputError(jsonl_path, "cannot open for reading");
   const fs::path base = fs::path(jsonl_path).parent_path();
@@ -95,6 +98,10 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   int64_t line_no = 0;
   for (std::string line; std::getline(in, line);) {
     ++line_no;
+    if (line.size() > kMaxLineBytes)
+      throw InputError(jsonl_path + ":" + std::to_string(line_no),
+                       std::to_string(line.size()) + " bytes, more than a sample line may have (" +
+                           std::to_string(kMaxLineBytes) + ")");
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = jsonl_path + ":" + std::to_string(line_no);
     nlohmann::json sample;
