@@ -196,9 +196,14 @@ std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) 
   if (fooled) {
     s << "<p class=\"note\"><b>Fooled</b>: the decision changed while the task's oracle (" << escape_html(w.oracle)
       << ") says the truth of the decoupled input did not; a change that deletes the word deciding the answer is "
-      << "not counted. Any decision change, as the paper counts it: " << format_percent(w.asr) << " ("
-      << w.flips << " of " << w.attacked << "; of these " << w.success_classes.at("truth-changed")
-      << " changed the truth and " << w.success_classes.at("undefined") << " left it undefined).</p>";
+      << "not counted. ";
+    if (w.criterion == "fooled")
+      s << "The attacks searched for such sets only. The paper's criterion, any decision change, is measured with "
+           "<code>--success flip</code>, whose flips are then classified.</p>";
+    else
+      s << "The attacks searched for any decision change (<code>--success flip</code>): " << format_percent(w.asr)
+        << " (" << w.flips << " of " << w.attacked << "); of these " << w.success_classes.at("truth-changed")
+        << " changed the truth and " << w.success_classes.at("undefined") << " left it undefined.</p>";
   } else {
     s << "<p class=\"note\">No oracle knows the truth of this model's decoupled inputs: every decision change "
          "counts, including one that deletes the very word that decides the answer. Protect such words "
