@@ -114,11 +114,9 @@ TEST(Byom, PythonExportThenInfoReportsTheSameAccuracy) {
   EXPECT_NEAR(muroan_accuracy, python_accuracy, 1.5 / kTestSamples) << read_text(log) << info.out;
 }
 
-// A model that zeroes its input tensors after use (mutating.pt: tiny.pt's
-// weights) gets copies: the sample is unchanged and every attack finds what it
-// finds on the well-behaved model.
-TEST(Byom, AModelThatWritesIntoItsInputsCannotCorruptTheResults) {
-  TempDir dir;
+// DIR/name: a manifest of the tiny fixtures' contract (image [1,8,8], 6 tokens,
+// 3 classes, fusion method) for `model`; returns its path.
+std::string write_tiny_manifest(TempDir& dir, const std::string& name, const std::string& model) {
   auto manifest = nlohmann::json::parse(R"({
     "inputs": [
       {"name": "image", "kind": "image", "shape": [1, 8, 8]},
@@ -127,12 +125,19 @@ TEST(Byom, AModelThatWritesIntoItsInputsCannotCorruptTheResults) {
     "classes": ["a", "b", "c"],
     "fusion_method": "fusion"
   })");
-  manifest["model"] = kTinyModel;
-  write_text(dir.file("good.json"), manifest.dump());
-  manifest["model"] = kSourceDir + "/tests/data/mutating.pt";
-  write_text(dir.file("bad.json"), manifest.dump());
-  auto good = load_torchscript_model(dir.file("good.json"), torch::kCPU);
-  auto bad = load_torchscript_model(dir.file("bad.json"), torch::kCPU);
+  manifest["model"] = model;
+  write_text(dir.file(name), manifest.dump());
+  return dir.file(name);
+}
+
+// A model that zeroes its input tensors after use (mutating.pt: tiny.pt's
+// weights) gets copies: the sample is unchanged and every attack finds what it
+// finds on the well-behaved model.
+TEST(Byom, AModelThatWritesIntoItsInputsCannotCorruptTheResults) {
+  TempDir dir;
+  auto good = load_torchscript_model(write_tiny_manifest(dir, "good.json", kTinyModel), torch::kCPU);
+  auto bad = load_torchscript_model(write_tiny_manifest(dir, "bad.json", kSourceDir + "/tests/data/mutating.pt"),
+                                    torch::kCPU);
   torch::manual_seed(3);
   const Inputs sample = {torch::rand({1, 1, 8, 8}), torch::tensor({{4, 7, 9, 2, 0, 0}}, torch::kLong)};
   const Inputs copy = {sample[0].clone(), sample[1].clone()};
@@ -153,17 +158,7 @@ TEST(Byom, AModelThatWritesIntoItsInputsCannotCorruptTheResults) {
 // built-in one; the fusion objective needs the manifest's fusion method.
 TEST(Byom, EveryAttackRunsOnATorchScriptModel) {
   TempDir dir;
-  auto manifest = nlohmann::json::parse(R"({
-    "inputs": [
-      {"name": "image", "kind": "image", "shape": [1, 8, 8]},
-      {"name": "tokens", "kind": "tokens", "max_len": 6, "pad_id": 0}
-    ],
-    "classes": ["a", "b", "c"],
-    "fusion_method": "fusion"
-  })");
-  manifest["model"] = kTinyModel;
-  write_text(dir.file("manifest.json"), manifest.dump());
-  auto model = load_torchscript_model(dir.file("manifest.json"), torch::kCPU);
+  auto model = load_torchscript_model(write_tiny_manifest(dir, "manifest.json", kTinyModel), torch::kCPU);
   torch::manual_seed(3);
   const Inputs sample = {torch::rand({1, 1, 8, 8}), torch::tensor({{4, 7, 9, 2, 0, 0}}, torch::kLong)};
   for (const auto& method : attack_catalog()) {
@@ -183,6 +178,7 @@ TEST(Byom, EveryAttackRunsOnATorchScriptModel) {
     }
   }
 
+  auto manifest = nlohmann::json::parse(read_text(dir.file("manifest.json")));
   manifest.erase("fusion_method");
   write_text(dir.file("manifest.json"), manifest.dump());
   auto plain = load_torchscript_model(dir.file("manifest.json"), torch::kCPU);

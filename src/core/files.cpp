@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <vector>
 #include <utility>
 
 #include "muroan/error.h"
@@ -28,6 +30,27 @@ bool write_all(int fd, const char* data, size_t size) {
     size -= static_cast<size_t>(n);
   }
   return true;
+}
+
+// Hands the file's content to `take(data, n)` chunk by chunk; the file is
+// closed whatever `take` throws.
+void read_chunks(const std::string& path, const std::function<void(const char*, size_t)>& take) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path, "cannot open for reading: " + reason(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::vector<char> buf(1 << 16);
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw InputError(path, "read failed: " + reason(errno));
+    }
+    if (n == 0) return;
+    take(buf.data(), static_cast<size_t>(n));
+  }
 }
 
 std::string parent_dir(const std::string& path) {
@@ -75,26 +98,12 @@ void check_regular_file(const std::string& path, uint64_t max_bytes) {
 
 std::string read_file_limited(const std::string& path, uint64_t max_bytes) {
   check_regular_file(path, max_bytes);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(path, "cannot open for reading: " + reason(errno));
   std::string out;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      throw InputError(path, "read failed: " + reason(err));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_bytes) {  // it grew while being read
-      ::close(fd);
+  read_chunks(path, [&](const char* data, size_t n) {
+    out.append(data, n);
+    if (out.size() > max_bytes)  // it grew while being read
       throw InputError(path, "more than the " + std::to_string(max_bytes) + " bytes this file may have");
-    }
-  }
-  ::close(fd);
+  });
   return out;
 }
 
@@ -110,22 +119,8 @@ uint64_t fnv1a(const void* data, size_t size, uint64_t seed) {
 
 std::string file_fingerprint(const std::vector<std::string>& paths) {
   uint64_t h = 0xcbf29ce484222325ULL;
-  std::vector<char> buf(1 << 16);
   for (const auto& path : paths) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw InputError(path, "cannot open for reading: " + reason(errno));
-    for (;;) {
-      const ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        throw InputError(path, "read failed: " + reason(err));
-      }
-      if (n == 0) break;
-      h = fnv1a(buf.data(), static_cast<size_t>(n), h);
-    }
-    ::close(fd);
+    read_chunks(path, [&h](const char* data, size_t n) { h = fnv1a(data, n, h); });
     const char end = 0;  // file boundaries matter
     h = fnv1a(&end, 1, h);
   }

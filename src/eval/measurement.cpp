@@ -188,6 +188,21 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     correct += r.correct ? 1 : 0;
     successes += r.success ? 1 : 0;
   }
+  // The record of a sample that is not attacked (misclassified, another label,
+  // or a model that answered it two ways).
+  auto unattacked = [&](int64_t i, const std::string& text, int64_t pred, double confidence, const std::string& note) {
+    SampleRecord r;
+    r.index = i;
+    r.id = id_of(i);
+    r.text = text;
+    r.label = label_of[i];
+    r.clean_prediction = pred;
+    r.clean_confidence = confidence;
+    r.correct = pred == label_of[i];
+    r.decoupling = method->is_decoupling();
+    r.note = note;
+    return r;
+  };
   const torch::Device device = model.device();
   for (size_t begin = static_cast<size_t>(result.resumed); begin < todo.size();
        begin += static_cast<size_t>(o.batch)) {
@@ -234,29 +249,11 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                       " alone: it is nondeterministic or depends on the rest of the batch, and its "
                       "attack results would not mean what they say (allow_nondeterministic measures it "
                       "anyway, leaving such samples unattacked)");
-        if (a.clean_prediction != pred) {
-          r.index = i;
-          r.id = id_of(i);
-          r.text = text;
-          r.label = label_of[i];
-          r.clean_prediction = pred;
-          r.clean_confidence = conf.data_ptr<double>()[k];
-          r.correct = true;
-          r.decoupling = method->is_decoupling();
-          r.note = kNondeterministicNote;
-        } else {
-          r = make_record(i, id_of(i), text, label_of[i], a, specs);
-        }
+        r = a.clean_prediction == pred ? make_record(i, id_of(i), text, label_of[i], a, specs)
+                                       : unattacked(i, text, pred, conf.data_ptr<double>()[k], kNondeterministicNote);
       } else {
-        r.index = i;
-        r.id = id_of(i);
-        r.text = text;
-        r.label = label_of[i];
-        r.clean_prediction = pred;
-        r.clean_confidence = conf.data_ptr<double>()[k];
-        r.decoupling = method->is_decoupling();
-        r.correct = pred == label_of[i];
-        if (r.correct) r.note = "not attacked: label not in attack_labels";
+        r = unattacked(i, text, pred, conf.data_ptr<double>()[k],
+                       pred == label_of[i] ? "not attacked: label not in attack_labels" : "");
       }
       if (!o.record_seconds) r.seconds = 0.0;
       correct += r.correct ? 1 : 0;
