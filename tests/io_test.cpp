@@ -41,6 +41,11 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // The message of the InputError (or other Error) that `f` throws; "" if none.
 std::string error_of(const std::function<void()>& f) {
   try {
@@ -137,6 +142,29 @@ TEST(Png, RefusesWhatIsNotAn8BitGreyOrRgbPng) {
   EXPECT_EQ(read_png(dir.file("grey.png")).sizes(), torch::IntArrayRef({1, 3, 4}));
   // Sizes are checked from the header, before decoding.
   expect_error([&] { read_png(dir.file("grey.png"), 8, 8); }, {"grey.png: is 4 x 3 pixels (width x height), expected 8 x 8"});
+}
+
+// Altered compressed data is refused, as zlib and PIL refuse it, never decoded
+// into wrong pixels: first by the chunk's CRC, then (CRC recomputed by a
+// forger) by the zlib stream's own checksum.
+TEST(Png, CorruptDataIsRefused) {
+  TempDir dir;
+  const std::string good = dir.file("good.png");
+  write_png(good, torch::arange(64, torch::kFloat).div(64.0).view({1, 8, 8}));
+  std::string bytes = read_text_file(good);
+  const size_t idat = bytes.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  const uint32_t len = (uint32_t(uint8_t(bytes[idat - 4])) << 24) | (uint32_t(uint8_t(bytes[idat - 3])) << 16) |
+                       (uint32_t(uint8_t(bytes[idat - 2])) << 8) | uint32_t(uint8_t(bytes[idat - 1]));
+  bytes[idat + 4 + len / 2] ^= 0x55;  // a byte in the middle of the compressed data
+  write_text(dir.file("crc.png"), bytes);
+  expect_error([&] { read_png(dir.file("crc.png")); }, {"crc.png: corrupt PNG: chunk 'IDAT'", "CRC"});
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(bytes.data() + idat), len + 4);
+  for (int k = 0; k < 4; ++k) bytes[idat + 4 + len + k] = static_cast<char>((crc >> (24 - 8 * k)) & 0xff);
+  write_text(dir.file("forged.png"), bytes);
+  expect_error([&] { read_png(dir.file("forged.png")); }, {"forged.png: corrupt PNG: the image data does not inflate"});
+  write_text(dir.file("cut.png"), read_text_file(good).substr(0, idat + 8));
+  expect_error([&] { read_png(dir.file("cut.png")); }, {"cut.png: corrupt PNG"});
 }
 
 // Limits before allocation: a header that declares 20000 x 20000 pixels (about

@@ -16,8 +16,9 @@ constexpr int64_t kMaxImagePixels = 16ll << 20;       // 16 Mpixel (4096 x 4096)
 // file cannot be read, is not a regular file of at most kMaxImageFileBytes, is
 // not a PNG, declares more than kMaxImagePixels or (when given, > 0) another
 // height and width than `expect_height` x `expect_width` (checked from the
-// header, before decoding), is not 8 bits per channel, or is neither grey nor
-// RGB (grey+alpha and RGBA are refused, not flattened).
+// header, before decoding), is corrupt (a chunk's CRC or the image data's
+// zlib checksum fails), is not 8 bits per channel, or is neither grey nor RGB
+// (grey+alpha and RGBA are refused, not flattened).
 torch::Tensor read_png(const std::string& path, int64_t expect_height = 0, int64_t expect_width = 0);
 
 // Writes `image` [C,H,W] (C = 1 or 3; uint8, or floating in [0,1], clamped and

@@ -2,6 +2,7 @@
 
 #include <stb_image.h>
 #include <stb_image_write.h>
+#include <zlib.h>
 
 #include <array>
 #include <cstring>
@@ -35,6 +36,49 @@ std::string channels_name(int channels) {
   return std::to_string(channels) + " channels";
 }
 
+uint32_t be32(const unsigned char* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+// Every chunk's CRC, and the image data's zlib stream inflated to its end (its
+// Adler-32 checked), as libpng and PIL check them: stb checks neither, and
+// would decode altered data into wrong pixels.
+void verify_png_integrity(const std::string& path, const std::vector<unsigned char>& b) {
+  size_t pos = kPngSignature.size();
+  std::vector<unsigned char> idat;
+  bool end = false;
+  while (!end) {
+    if (pos + 12 > b.size()) throw InputError(path, "corrupt PNG: cut short (no IEND chunk)");
+    const uint32_t len = be32(&b[pos]);
+    if (len > b.size() - pos - 12)
+      throw InputError(path, "corrupt PNG: the chunk at byte " + std::to_string(pos) + " runs past the end");
+    const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
+    const uLong crc = crc32(0L, &b[pos + 4], static_cast<uInt>(len + 4));
+    if (crc != be32(&b[pos + 8 + len]))
+      throw InputError(path, "corrupt PNG: chunk '" + type + "' at byte " + std::to_string(pos) +
+                                 " fails its CRC check");
+    if (type == "IDAT") idat.insert(idat.end(), &b[pos + 8], &b[pos + 8 + len]);
+    end = type == "IEND";
+    pos += 12 + len;
+  }
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) throw InputError(path, "cannot check the PNG's image data (zlib)");
+  z.next_in = idat.data();
+  z.avail_in = static_cast<uInt>(idat.size());
+  std::vector<unsigned char> scratch(1 << 16);
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = scratch.data();
+    z.avail_out = static_cast<uInt>(scratch.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc == Z_BUF_ERROR && z.avail_in == 0) break;  // the stream ends early
+  }
+  const std::string msg = z.msg ? z.msg : "";
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END)
+    throw InputError(path, "corrupt PNG: the image data does not inflate" + (msg.empty() ? std::string(" to its end") : ": " + msg));
+}
+
 }  // namespace
 
 torch::Tensor read_png(const std::string& path, int64_t expect_height, int64_t expect_width) {
@@ -60,6 +104,7 @@ torch::Tensor read_png(const std::string& path, int64_t expect_height, int64_t e
       throw InputError(path, "is " + std::to_string(w) + " x " + std::to_string(h) + " pixels (width x height), " +
                                  "expected " + std::to_string(expect_width) + " x " + std::to_string(expect_height));
   }
+  verify_png_integrity(path, bytes);
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), len, &width, &height, &channels, 0), stbi_image_free);
