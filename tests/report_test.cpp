@@ -4,6 +4,10 @@
 // it loads in a headless browser without console errors and shows its tables
 // and gallery.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,7 +16,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <regex>
+#include <thread>
 #include <sstream>
 #include <tuple>
 
@@ -298,6 +304,52 @@ TEST_F(ReportTest, ShardedAttackMergesIntoTheUnshardedResult) {
   const CliRun bad = attack(root_ / "bad", {"--shard", "3/3"});
   EXPECT_EQ(bad.code, 2);
   EXPECT_TRUE(contains(bad.err, "--shard: expected i/N")) << bad.err;
+}
+
+// `muroan attack` killed with SIGKILL at random points, then run again into the
+// same folder, ends with the files an uninterrupted run writes (--no-timing:
+// byte for byte).
+TEST_F(ReportTest, KilledAtRandomPointsTheResumedFilesEqualAnUninterruptedRun) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::vector<std::string> common = {"attack", "--checkpoint", (out_ / "checkpoints" / "concat").string(),
+                                           "--method", "greedy", "--samples", "16", "--device", "cpu", "--quiet",
+                                           "--no-timing", "--cache-dir", (root_ / "cache").string()};
+  auto with_out = [&](const fs::path& dir) {
+    auto args = common;
+    args.insert(args.end(), {"--out", dir.string()});
+    return args;
+  };
+  const fs::path whole = root_ / "kill-whole";
+  ASSERT_EQ(run(with_out(whole)).code, 0);
+  std::mt19937 rng(7);
+  int killed_midway = 0;
+  for (int trial = 0; trial < 5; ++trial) {
+    const fs::path dir = root_ / ("kill-" + std::to_string(trial));
+    auto args = with_out(dir);
+    args.insert(args.begin(), MUROAN_EXE);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, MUROAN_EXE, &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 2500));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    const bool was_killed = WIFSIGNALED(status);
+    if (was_killed && fs::exists(dir / "results.jsonl") && !fs::exists(dir / "summary.json")) ++killed_midway;
+    const auto resumed = run(with_out(dir));
+    ASSERT_EQ(resumed.code, 0) << resumed.err;
+    EXPECT_EQ(read_file(dir / "results.jsonl"), read_file(whole / "results.jsonl")) << "trial " << trial;
+    EXPECT_EQ(read_file(dir / "summary.json"), read_file(whole / "summary.json")) << "trial " << trial;
+    EXPECT_EQ(read_file(dir / "run.json"), read_file(whole / "run.json")) << "trial " << trial;
+  }
+  std::printf("killed while attacking in %d of 5 trials\n", killed_midway);
 }
 
 // The same under mpirun, when Open MPI is installed (scripts/setup.sh

@@ -204,8 +204,11 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     return r;
   };
   const torch::Device device = model.device();
-  for (size_t begin = static_cast<size_t>(result.resumed); begin < todo.size();
-       begin += static_cast<size_t>(o.batch)) {
+  // Clean-pass batches start at multiples of o.batch, also when resuming: the
+  // same rows share a forward pass as in an uninterrupted run, so the clean
+  // confidences (floating-point sums) come out the same to the last bit.
+  const size_t batch = static_cast<size_t>(o.batch);
+  for (size_t begin = static_cast<size_t>(result.resumed) / batch * batch; begin < todo.size(); begin += batch) {
     const size_t end = std::min(todo.size(), begin + static_cast<size_t>(o.batch));
     std::vector<int64_t> chunk(todo.begin() + static_cast<std::ptrdiff_t>(begin),
                                todo.begin() + static_cast<std::ptrdiff_t>(end));
@@ -220,7 +223,8 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
       preds = p.to(torch::kCPU).contiguous();
       conf = c.to(torch::kCPU).contiguous();
     }
-    for (size_t k = 0; k < chunk.size(); ++k) {
+    for (size_t k = begin < static_cast<size_t>(result.resumed) ? result.resumed - begin : 0; k < chunk.size();
+         ++k) {
       const int64_t i = chunk[k];
       const std::string text = texts.empty() ? "" : texts[static_cast<size_t>(i)];
       SampleRecord r;
