@@ -184,6 +184,37 @@ TEST(Png, LimitsComeBeforeAllocation) {
 
 // ---- manifest.json -------------------------------------------------------------
 
+// "vocab" maps words to ids so that "protected_tokens" (and --protect-words) may name words.
+TEST(Manifest, ProtectedTokensAreIdsOrWordsOfItsVocab) {
+  TempDir dir;
+  auto j = tiny_manifest();
+  j["model"] = "model.pt";
+  write_text(dir.file("vocab.json"), R"(["<pad>", "<unk>", "this", "is", "not"])");
+  j["vocab"] = "vocab.json";
+  j["protected_tokens"] = nlohmann::json::array({"not", 3});
+  const Manifest m = load_manifest(write_manifest(dir, j));
+  EXPECT_EQ(m.protected_tokens, (std::vector<int64_t>{4, 3}));
+  EXPECT_EQ(m.word_ids.at("this"), 2);
+  auto refused = [&](const nlohmann::json& manifest, const std::string& needle) {
+    expect_error([&] { load_manifest(write_manifest(dir, manifest)); }, {needle});
+  };
+  auto k = j;
+  k["protected_tokens"] = nlohmann::json::array({"never"});
+  refused(k, "field 'protected_tokens[0]': 'never' is not in the manifest's vocab");
+  k.erase("vocab");
+  k["protected_tokens"] = nlohmann::json::array({"not"});
+  refused(k, "'not' is a word, and the manifest has no \"vocab\"");
+  k["protected_tokens"] = nlohmann::json::array({-1});
+  refused(k, "expected a token id (integer >= 0) or a word");
+  k["protected_tokens"] = 5;
+  refused(k, "field 'protected_tokens': expected an array");
+  k["vocab"] = "missing.json";
+  refused(k, "missing.json: cannot open");
+  write_text(dir.file("bad_vocab.json"), R"({"this": "2"})");
+  k["vocab"] = "bad_vocab.json";
+  refused(k, "bad_vocab.json: field 'this': expected a token id");
+}
+
 TEST(Manifest, ReadsTheContractExample) {
   TempDir dir;
   auto j = tiny_manifest();
