@@ -345,6 +345,48 @@ TEST(FooledCriterion, NeedsATruth) {
   EXPECT_TRUE(r.success);
 }
 
+class KeyTokenOracle : public TruthOracle {
+ public:
+  std::string name() const override { return "key-token"; }
+  std::string rules() const override { return "removing the key token changes the truth"; }
+  std::unique_ptr<SampleTruth> prepare(const Inputs&, int64_t label) const override {
+    EXPECT_EQ(label, 1);
+    return std::make_unique<KeyTokenDecides>();
+  }
+};
+
+// Through run_measurement: every record is classified, the summary's headline
+// is the fooled ASR; pgd (no decoupling set) gets no fooled numbers.
+TEST(FooledCriterion, SummariesCarryTheClassesAndTheHeadline) {
+  testing::TinyModel model(testing::Rule::kOr);
+  const Inputs x = testing::tiny_sample();
+  const Inputs samples = {torch::cat({x[0], x[0], x[0]}), torch::cat({x[1], x[1], x[1]})};
+  const torch::Tensor labels = torch::ones({3}, torch::kLong);
+  KeyTokenOracle oracle;
+  MeasurementOptions o;
+  o.quiet = true;
+  o.oracle = &oracle;
+  AttackOptions flip;
+  flip.success = SuccessCriterion::kFlip;
+  const auto f = run_measurement(model, samples, labels, {}, {}, flip, o).summary;
+  EXPECT_EQ(f.criterion, "flip");
+  EXPECT_EQ(f.oracle, "key-token");
+  EXPECT_DOUBLE_EQ(f.asr, 1.0);               // greedy deletes the key token: every sample flips
+  EXPECT_DOUBLE_EQ(f.headline_asr(), 0.0);    // and none of those flips is fooled
+  EXPECT_EQ(f.success_classes.at("truth-changed"), 3);
+  const auto fooled = run_measurement(model, samples, labels, {}, {}, AttackOptions{}, o).summary;
+  EXPECT_EQ(fooled.criterion, "fooled");
+  EXPECT_DOUBLE_EQ(fooled.headline_asr(), 1.0);  // the region, keeping the truth
+  EXPECT_STREQ(fooled.headline_name(), "fooled ASR");
+  ASSERT_TRUE(fooled.fooled_rate.has_value());
+  EXPECT_DOUBLE_EQ(fooled.fooled_rate->median, 49.0 / testing::kInputPoints);
+  AttackOptions pgd;
+  pgd.method = "pgd";
+  const auto p = run_measurement(model, samples, labels, {}, {}, pgd, o).summary;
+  EXPECT_FALSE(p.fooled_asr.has_value());
+  EXPECT_STREQ(p.headline_name(), "ASR (any flip)");
+}
+
 TEST(ProtectedTokens, NoAttackDecouplesThem) {
   testing::TinyModel model(testing::Rule::kOr);
   for (const char* method : {"greedy", "saliency", "random", "reference", "drop"}) {

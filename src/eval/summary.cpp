@@ -130,7 +130,7 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
       ++linf_n;
     }
   }
-  if (!s.oracle.empty() || judged) {
+  if (judged) {  // an oracle classified decoupling records (pgd records have no class)
     s.fooled = fooled;
     for (const char* c : {"fooled", "truth-changed", "undefined"}) s.success_classes.emplace(c, 0);
   } else {
