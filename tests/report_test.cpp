@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <regex>
 #include <thread>
@@ -25,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "muroan/measurement.h"
 #include "muroan/png_image.h"
 #include "muroan/predict.h"
 #include "muroan/sample_data.h"
@@ -350,6 +352,45 @@ TEST_F(ReportTest, KilledAtRandomPointsTheResumedFilesEqualAnUninterruptedRun) {
     EXPECT_EQ(read_file(dir / "run.json"), read_file(whole / "run.json")) << "trial " << trial;
   }
   std::printf("killed while attacking in %d of 5 trials\n", killed_midway);
+}
+
+// --protect-words maps words through the checkpoint's vocabulary and no set
+// removes them; --attack-labels restricts the attacked samples; both refuse
+// what they cannot map, in one line.
+TEST_F(ReportTest, ProtectedWordsAndAttackLabelsFromTheCommandLine) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const std::string checkpoint = (out_ / "checkpoints" / "concat").string();
+  const fs::path dir = root_ / "protected";
+  const auto r = run({"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "16", "--device", "cpu",
+                      "--quiet", "--success", "flip", "--protect-words", "not,no,a,this", "--attack-labels", "false",
+                      "--cache-dir", (root_ / "cache").string(), "--out", dir.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  int attacked = 0;
+  for (const auto& rec : read_records((dir / "results.jsonl").string())) {
+    if (!rec.attacked) continue;
+    ++attacked;
+    EXPECT_EQ(rec.label, 0) << rec.id;
+    std::istringstream words(rec.text);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
+    for (const auto& e : rec.set.elements)
+      if (e.is_token()) {
+        ASSERT_LT(static_cast<size_t>(e.position), w.size());
+        for (const char* p : {"not", "no", "a", "this"}) EXPECT_NE(w[static_cast<size_t>(e.position)], p) << rec.id;
+      }
+  }
+  EXPECT_GT(attacked, 0);  // the one-epoch model answers "false" on most samples
+  const auto summary = nlohmann::json::parse(read_file(dir / "summary.json"));
+  EXPECT_EQ(summary["options"]["protected_tokens"].size(), 4u);
+  const auto unknown = run({"attack", "--checkpoint", checkpoint, "--samples", "2", "--device", "cpu", "--quiet",
+                            "--protect-words", "notaword", "--cache-dir", (root_ / "cache").string(), "--out",
+                            (root_ / "unknown").string()});
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_TRUE(contains(unknown.err, "--protect-words: 'notaword' is not in the model's vocabulary")) << unknown.err;
+  const auto label = run({"attack", "--checkpoint", checkpoint, "--samples", "2", "--device", "cpu", "--quiet",
+                          "--attack-labels", "maybe", "--cache-dir", (root_ / "cache").string(), "--out",
+                          (root_ / "label").string()});
+  EXPECT_NE(label.code, 0);
+  EXPECT_TRUE(contains(label.err, "--attack-labels: 'maybe' is neither a class name (false, true)")) << label.err;
 }
 
 // The same under mpirun, when Open MPI is installed (scripts/setup.sh
