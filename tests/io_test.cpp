@@ -184,6 +184,26 @@ TEST(Png, LimitsComeBeforeAllocation) {
 
 // ---- manifest.json -------------------------------------------------------------
 
+TEST(Manifest, FieldsMapInputNamesToSampleFields) {
+  TempDir dir;
+  auto j = tiny_manifest();
+  j["model"] = "model.pt";
+  j["fields"] = {{"image", "img"}, {"id", "key"}};
+  EXPECT_EQ(load_manifest(write_manifest(dir, j)).fields.at("image"), "img");
+  auto refused = [&](const nlohmann::json& manifest, const std::string& needle) {
+    expect_error([&] { load_manifest(write_manifest(dir, manifest)); }, {needle});
+  };
+  auto k = j;
+  k["fields"] = {{"picture", "img"}};
+  refused(k, "field 'fields.picture': 'picture' is not an input name nor id, label or text");
+  k["fields"] = {{"image", "x"}, {"tokens", "x"}};
+  refused(k, "'x' is the field of two names");
+  k["fields"] = {{"image", 3}};
+  refused(k, "field 'fields.image': expected the name of a sample field");
+  k["fields"] = "img";
+  refused(k, "field 'fields': expected an object");
+}
+
 // "vocab" maps words to ids so that "protected_tokens" (and --protect-words) may name words.
 TEST(Manifest, ProtectedTokensAreIdsOrWordsOfItsVocab) {
   TempDir dir;
@@ -429,6 +449,24 @@ TEST_F(Samples, IdsMayBeIntegers) {
   const std::string dup = write_samples(R"({"id": 7, "image": "images/a.png", "tokens": [3], "label": 1})"
                                         "\n" R"({"id": "7", "image": "images/a.png", "tokens": [4], "label": 0})" "\n");
   expect_error([&] { load(dup); }, {dup + ":2: field 'id': '7' is already the id of line 1"});
+}
+
+// Data sets name their fields their own way; the manifest's "fields" maps them
+// (Hateful Memes: {"id": 42953, "img": "img/42953.png", "label": 0, "text": "..."}).
+TEST_F(Samples, FieldsAreMappedFromTheManifest) {
+  const std::map<std::string, std::string> fields{{"image", "img"}, {"tokens", "ids"}, {"text", "caption"},
+                                                  {"label", "y"}};
+  const std::string path = write_samples(
+      R"({"id": 42953, "img": "images/a.png", "ids": [3, 4], "y": 2, "caption": "a meme", "image": 7})" "\n");
+  const auto data = load_samples(path, model_->modalities(), model_->classes(), fields);
+  EXPECT_EQ(data.ids, (std::vector<std::string>{"42953"}));
+  EXPECT_EQ(data.texts, (std::vector<std::string>{"a meme"}));
+  EXPECT_TRUE(data.labels.equal(torch::tensor({2}, torch::kLong)));
+  EXPECT_TRUE(data.inputs[1].equal(torch::tensor({{3, 4, 0, 0, 0, 0}}, torch::kLong)));
+  // Errors name the sample's own field.
+  const std::string bad = write_samples(R"({"id": 1, "img": 5, "ids": [3], "y": 0})" "\n");
+  expect_error([&] { load_samples(bad, model_->modalities(), model_->classes(), fields); },
+               {bad + ":1: field 'img': expected a string"});
 }
 
 TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {

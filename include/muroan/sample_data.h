@@ -7,13 +7,16 @@
 // with one field per model input, named as the input: an image input holds the
 // path of an 8-bit grey or RGB PNG relative to the file, a token input a list of
 // ids (at most max_len, padded here with pad_id); `id` (string) and `label`
-// (class index) are required, `text` is optional and only for people.
+// (class index) are required, `text` is optional and only for people. `id` is a
+// string or an integer. `fields` (the manifest's "fields") renames them: input
+// name (or "id", "label", "text") -> the field of the sample line that holds it.
 //
 //   SampleData data = load_samples("byom/samples.jsonl", model->modalities(), model->classes());
 //   save_samples(split, task.modalities, "out/");  // the other way round
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,7 +36,8 @@ using SampleData = Split;
 // outside [0, vocab_size) (when vocab_size is known), a label outside the
 // classes, a repeated id; and InputError "file: no samples" for an empty file.
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
-                        const std::vector<std::string>& classes);
+                        const std::vector<std::string>& classes,
+                        const std::map<std::string, std::string>& fields = {});
 
 // Writes DIR/samples.jsonl and the PNGs of image modalities under DIR/images/
 // (creating DIR); values of images are clamped to [0,1] and stored in 8 bits.

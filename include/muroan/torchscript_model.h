@@ -41,6 +41,9 @@ struct Manifest {
   // field "protected_tokens" (optional): token ids or words (with "vocab") that
   // no attack may decouple, e.g. the negations that decide a caption's truth
   std::vector<int64_t> protected_tokens;
+  // field "fields" (optional): input name, "id", "label" or "text" -> the name of
+  // the sample-line field that holds it (e.g. {"image": "img", "tokens": "ids"})
+  std::map<std::string, std::string> fields;
 };
 
 // Reads manifest.json; throws InputError naming the file and the field (e.g.

@@ -152,6 +152,28 @@ Manifest load_manifest(const std::string& path) {
                                        io::json_type_text(v));
     }
   }
+  if (j.contains("fields") && !j["fields"].is_null()) {
+    const auto& f = j["fields"];
+    if (!f.is_object())
+      throw InputError(io::field_where(path, "fields"),
+                       "expected an object (input name -> sample field), got " + io::json_type_text(f));
+    std::set<std::string> known{"id", "label", "text"};
+    for (const auto& spec : m.inputs) known.insert(spec.name);
+    std::set<std::string> targets;
+    for (auto it = f.begin(); it != f.end(); ++it) {
+      const std::string where = path + ": field 'fields." + it.key() + "'";
+      if (!known.count(it.key())) {
+        std::string names;
+        for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
+        throw InputError(where, "'" + it.key() + "' is not an input name nor id, label or text (known: " + names + ")");
+      }
+      if (!it->is_string() || it->get<std::string>().empty())
+        throw InputError(where, "expected the name of a sample field, got " + io::json_type_text(*it));
+      if (!targets.insert(it->get<std::string>()).second)
+        throw InputError(where, "'" + it->get<std::string>() + "' is the field of two names");
+      m.fields.emplace(it.key(), it->get<std::string>());
+    }
+  }
   if (j.contains("protected_tokens") && !j["protected_tokens"].is_null()) {
     const auto& p = j["protected_tokens"];
     if (!p.is_array())

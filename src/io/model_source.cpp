@@ -28,9 +28,9 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
     auto model = load_torchscript_model(model_path, device);
     const std::string samples =
         data.empty() ? (fs::path(model_path).parent_path() / kDefaultSamples).string() : data;
-    out.data = load_samples(samples, model->modalities(), model->classes());
-    out.data_source = samples;
     const Manifest manifest = load_manifest(model_path);
+    out.data = load_samples(samples, model->modalities(), model->classes(), manifest.fields);
+    out.data_source = samples;
     out.word_ids = manifest.word_ids;
     out.model_files = {model_path, manifest.model_path};
     out.protected_tokens = manifest.protected_tokens;

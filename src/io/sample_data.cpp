@@ -31,10 +31,10 @@ std::string image_text(int64_t channels, int64_t height, int64_t width) {
 }
 
 // An image field: the PNG, relative to the data file, as float [C,H,W] in [0,1].
-torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec& spec, const fs::path& base,
-                               const std::string& where) {
-  const std::string rel = io::string_field(sample, spec.name, where);
-  const std::string fw = io::field_where(where, spec.name);
+torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
+                               const fs::path& base, const std::string& where) {
+  const std::string rel = io::string_field(sample, field, where);
+  const std::string fw = io::field_where(where, field);
   if (rel.empty()) throw InputError(fw, "empty path");
   const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
   torch::Tensor image;
@@ -52,9 +52,9 @@ torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec&
 
 // A token field: ids, padded with pad_id to max_len.
 std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const ModalitySpec& spec,
-                                       const std::string& where) {
-  const auto& ids = io::require_field(sample, spec.name, where);
-  const std::string fw = io::field_where(where, spec.name);
+                                       const std::string& field, const std::string& where) {
+  const auto& ids = io::require_field(sample, field, where);
+  const std::string fw = io::field_where(where, field);
   if (!ids.is_array()) throw InputError(fw, "expected an array of token ids, got " + io::json_type_text(ids));
   if (static_cast<int64_t>(ids.size()) > spec.max_len())
     throw InputError(fw, std::to_string(ids.size()) + " ids, more than max_len " + std::to_string(spec.max_len()));
@@ -83,7 +83,13 @@ std::string safe_file_stem(const std::string& id) {
 }  // namespace
 
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
-                        const std::vector<std::string>& classes) {
+                        const std::vector<std::string>& classes, const std::map<std::string, std::string>& fields) {
+  // The sample-line field that holds `name` (an input, id, label or text).
+  auto field_of = [&fields](const std::string& name) {
+    const auto it = fields.find(name);
+    return it == fields.end() ? name : it->second;
+  };
+  const std::string id_field = field_of("id"), label_field = field_of("label"), text_field = field_of("text");
   check_regular_file(jsonl_path, kMaxSamplesFileBytes);
   std::ifstream in(jsonl_path, std::ios::binary);
   if (!in) throw InputError(jsonl_path, "cannot open for reading");
@@ -114,30 +120,31 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
 
     // Ids are strings or integers (many data sets number their samples).
     std::string id;
-    if (sample.contains("id") && sample["id"].is_number_integer())
-      id = std::to_string(sample["id"].get<int64_t>());
-    else if (sample.contains("id") && !sample["id"].is_string())
-      throw InputError(io::field_where(where, "id"),
-                       "expected a string or an integer, got " + io::json_type_text(sample["id"]));
+    if (sample.contains(id_field) && sample[id_field].is_number_integer())
+      id = std::to_string(sample[id_field].get<int64_t>());
+    else if (sample.contains(id_field) && !sample[id_field].is_string())
+      throw InputError(io::field_where(where, id_field),
+                       "expected a string or an integer, got " + io::json_type_text(sample[id_field]));
     else
-      id = io::string_field(sample, "id", where);
-    if (id.empty()) throw InputError(io::field_where(where, "id"), "empty");
+      id = io::string_field(sample, id_field, where);
+    if (id.empty()) throw InputError(io::field_where(where, id_field), "empty");
     if (const auto [it, fresh] = line_of_id.emplace(id, line_no); !fresh)
-      throw InputError(io::field_where(where, "id"),
+      throw InputError(io::field_where(where, id_field),
                        "'" + id + "' is already the id of line " + std::to_string(it->second));
-    const int64_t label = io::integer_field(sample, "label", where);
+    const int64_t label = io::integer_field(sample, label_field, where);
     if (label < 0 || label >= num_classes)
-      throw InputError(io::field_where(where, "label"),
+      throw InputError(io::field_where(where, label_field),
                        std::to_string(label) + " is outside the " + std::to_string(num_classes) + " classes");
     std::string text;
-    if (sample.contains("text") && !sample["text"].is_null()) text = io::string_field(sample, "text", where);
+    if (sample.contains(text_field) && !sample[text_field].is_null())
+      text = io::string_field(sample, text_field, where);
 
     for (size_t m = 0; m < modalities.size(); ++m) {
       const ModalitySpec& spec = modalities[m];
       if (spec.is_image()) {
-        images[m].push_back(read_image_field(sample, spec, base, where));
+        images[m].push_back(read_image_field(sample, spec, field_of(spec.name), base, where));
       } else {
-        const auto row = read_tokens_field(sample, spec, where);
+        const auto row = read_tokens_field(sample, spec, field_of(spec.name), where);
         tokens[m].insert(tokens[m].end(), row.begin(), row.end());
       }
     }
