@@ -451,6 +451,28 @@ TEST_F(Samples, IdsMayBeIntegers) {
   expect_error([&] { load(dup); }, {dup + ":2: field 'id': '7' is already the id of line 1"});
 }
 
+// PNG or JPEG, grey or RGB: converted to the input's channels (RGB -> grey by
+// BT.601 luma). tests/data/rgb16x8.jpg: stb_image_write's stbi_write_jpg
+// (quality 95) of a 16x8 RGB pattern, left half R 200, right half R 20.
+TEST_F(Samples, JpegAndRgbFilesServeAGreyInput) {
+  fs::copy_file(std::string(MUROAN_SOURCE_DIR) + "/tests/data/rgb16x8.jpg", dir_.file("data/images/p.jpg"));
+  const auto jpeg = read_image(dir_.file("data/images/p.jpg"));
+  ASSERT_EQ(jpeg.sizes(), torch::IntArrayRef({3, 8, 16}));
+  EXPECT_NEAR(jpeg[0][4][2].item<int>(), 200, 8);  // lossy, but close
+  EXPECT_NEAR(jpeg[0][4][13].item<int>(), 20, 8);
+  // The grey input of the fixture model is 8x8: the JPEG is refused by size,
+  // from its header; an 8x8 RGB PNG is converted by luma.
+  expect_refused(R"({"id": "s2", "image": "images/p.jpg", "tokens": [1], "label": 0})",
+                 "field 'image': " + dir_.file("data/images/p.jpg") + ": is 16 x 8 pixels (width x height), expected 8 x 8");
+  const auto data = load(write_samples(R"({"id": "s1", "image": "images/rgb.png", "tokens": [3], "label": 2})" "\n"));
+  const auto rgb = read_png(dir_.file("data/images/rgb.png")).to(torch::kFloat);
+  const auto luma = (rgb[0] * 0.299 + rgb[1] * 0.587 + rgb[2] * 0.114).round() / 255.0;
+  EXPECT_TRUE(torch::allclose(data.inputs[0][0][0], luma));
+  EXPECT_TRUE(convert_channels(torch::ones({1, 2, 2}, torch::kUInt8), 3).equal(torch::ones({3, 2, 2}, torch::kUInt8)));
+  write_text(dir_.file("data/images/x.gif"), "GIF89a....");
+  expect_error([&] { read_image(dir_.file("data/images/x.gif")); }, {"x.gif: not a PNG or JPEG file"});
+}
+
 // Data sets name their fields their own way; the manifest's "fields" maps them
 // (Hateful Memes: {"id": 42953, "img": "img/42953.png", "label": 0, "text": "..."}).
 TEST_F(Samples, FieldsAreMappedFromTheManifest) {
@@ -497,12 +519,10 @@ TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
   expect_refused(R"({"id": "s2", "image": "images/none.png", "tokens": [1], "label": 0})",
                  "field 'image': " + dir_.file("data/images/none.png") + ": cannot open");
   expect_refused(R"({"id": "s2", "image": "samples.jsonl", "tokens": [1], "label": 0})",
-                 "field 'image': " + dir_.file("data/samples.jsonl") + ": not a PNG file");
+                 "field 'image': " + dir_.file("data/samples.jsonl") + ": not a PNG or JPEG file");
   expect_refused(R"({"id": "s2", "image": "images/small.png", "tokens": [1], "label": 0})",
                  "field 'image': " + dir_.file("data/images/small.png") +
                      ": is 8 x 7 pixels (width x height), expected 8 x 8");
-  expect_refused(R"({"id": "s2", "image": "images/rgb.png", "tokens": [1], "label": 0})",
-                 "field 'image': " + dir_.file("data/images/rgb.png") + " is 8x8 RGB, the input 'image' expects 8x8 grey");
   expect_refused(R"({"id": "s2", "image": 5, "tokens": [1], "label": 0})", "field 'image': expected a string");
   expect_refused(R"({"id": "s2", "tokens": [1], "label": 0})", "field 'image': missing");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "label": 0})", "field 'tokens': missing");

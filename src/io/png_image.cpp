@@ -81,22 +81,29 @@ void verify_png_integrity(const std::string& path, const std::vector<unsigned ch
 
 }  // namespace
 
-torch::Tensor read_png(const std::string& path, int64_t expect_height, int64_t expect_width) {
-  const std::string content = read_file_limited(path, kMaxImageFileBytes);
-  const std::vector<unsigned char> bytes(content.begin(), content.end());
-  if (bytes.size() < kPngSignature.size() ||
-      std::memcmp(bytes.data(), kPngSignature.data(), kPngSignature.size()) != 0)
-    throw InputError(path, "not a PNG file");
-  if (bytes.size() > static_cast<size_t>(INT32_MAX)) throw InputError(path, "too large for a PNG");
-  const int len = static_cast<int>(bytes.size());
+namespace {
 
+constexpr std::array<unsigned char, 3> kJpegSignature = {0xFF, 0xD8, 0xFF};
+
+bool starts_with(const std::string& bytes, const unsigned char* sig, size_t n) {
+  return bytes.size() >= n && std::memcmp(bytes.data(), sig, n) == 0;
+}
+
+// Decodes a PNG (`png`) or JPEG file's bytes: size limits and the expected
+// size from the header first, the PNG's checksums, then the pixels.
+torch::Tensor decode_image(const std::string& path, const std::string& content, bool png, int64_t expect_height,
+                           int64_t expect_width) {
+  const char* kind = png ? "PNG" : "JPEG";
+  if (content.size() > static_cast<size_t>(INT32_MAX)) throw InputError(path, std::string("too large for a ") + kind);
+  const std::vector<unsigned char> bytes(content.begin(), content.end());
+  const int len = static_cast<int>(bytes.size());
   std::lock_guard<std::mutex> lock(stb_mutex());
-  if (stbi_is_16_bit_from_memory(bytes.data(), len))
+  if (png && stbi_is_16_bit_from_memory(bytes.data(), len))
     throw InputError(path, "a 16-bit PNG; expected 8 bits per channel");
   {  // the header's size, before any pixel is decoded
     int w = 0, h = 0, c = 0;
     if (!stbi_info_from_memory(bytes.data(), len, &w, &h, &c))
-      throw InputError(path, std::string("cannot decode PNG header: ") + stbi_failure_reason());
+      throw InputError(path, std::string("cannot decode ") + kind + " header: " + stbi_failure_reason());
     if (static_cast<int64_t>(w) * h > kMaxImagePixels)
       throw InputError(path, "declares " + std::to_string(w) + " x " + std::to_string(h) + " pixels, more than " +
                                  std::to_string(kMaxImagePixels) + " (refused before decoding)");
@@ -104,17 +111,46 @@ torch::Tensor read_png(const std::string& path, int64_t expect_height, int64_t e
       throw InputError(path, "is " + std::to_string(w) + " x " + std::to_string(h) + " pixels (width x height), " +
                                  "expected " + std::to_string(expect_width) + " x " + std::to_string(expect_height));
   }
-  verify_png_integrity(path, bytes);
+  if (png) verify_png_integrity(path, bytes);
   int width = 0, height = 0, channels = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
       stbi_load_from_memory(bytes.data(), len, &width, &height, &channels, 0), stbi_image_free);
-  if (!pixels) throw InputError(path, std::string("cannot decode PNG: ") + stbi_failure_reason());
+  if (!pixels) throw InputError(path, std::string("cannot decode ") + kind + ": " + stbi_failure_reason());
   if (channels != 1 && channels != 3)
-    throw InputError(path, "a " + channels_name(channels) + " PNG; expected 8-bit grey or RGB");
+    throw InputError(path, "a " + channels_name(channels) + " " + kind + "; expected 8-bit grey or RGB");
   // stb gives rows of interleaved channels [H,W,C]; copy out before stb frees them
   // (for one channel the permuted view is already contiguous, so no implicit copy).
   auto hwc = torch::from_blob(pixels.get(), {height, width, channels}, torch::kUInt8);
   return hwc.permute({2, 0, 1}).clone(torch::MemoryFormat::Contiguous);
+}
+
+}  // namespace
+
+torch::Tensor read_png(const std::string& path, int64_t expect_height, int64_t expect_width) {
+  const std::string content = read_file_limited(path, kMaxImageFileBytes);
+  if (!starts_with(content, kPngSignature.data(), kPngSignature.size())) throw InputError(path, "not a PNG file");
+  return decode_image(path, content, /*png=*/true, expect_height, expect_width);
+}
+
+torch::Tensor read_image(const std::string& path, int64_t expect_height, int64_t expect_width) {
+  const std::string content = read_file_limited(path, kMaxImageFileBytes);
+  if (starts_with(content, kPngSignature.data(), kPngSignature.size()))
+    return decode_image(path, content, /*png=*/true, expect_height, expect_width);
+  if (starts_with(content, kJpegSignature.data(), kJpegSignature.size()))
+    return decode_image(path, content, /*png=*/false, expect_height, expect_width);
+  throw InputError(path, "not a PNG or JPEG file");
+}
+
+torch::Tensor convert_channels(const torch::Tensor& image, int64_t channels) {
+  if (image.size(0) == channels) return image;
+  if (image.size(0) == 3 && channels == 1) {  // ITU-R BT.601 luma, rounded
+    const auto rgb = image.to(torch::kFloat);
+    const auto y = rgb[0] * 0.299 + rgb[1] * 0.587 + rgb[2] * 0.114;
+    return y.round().clamp(0, 255).to(torch::kUInt8).unsqueeze(0);
+  }
+  if (image.size(0) == 1 && channels == 3) return image.repeat({3, 1, 1});
+  throw Error("convert_channels: from " + std::to_string(image.size(0)) + " to " + std::to_string(channels) +
+              " channels");
 }
 
 void write_png(const std::string& path, const torch::Tensor& image) {

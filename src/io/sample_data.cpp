@@ -24,11 +24,6 @@ constexpr const char* kImagesDir = "images";
 constexpr uint64_t kMaxSamplesFileBytes = 4ull << 30;  // samples.jsonl: 4 GiB (images are separate files)
 constexpr size_t kMaxLineBytes = 16u << 20;            // one sample line: 16 MiB
 
-std::string image_text(int64_t channels, int64_t height, int64_t width) {
-  return std::to_string(width) + "x" + std::to_string(height) + " " +
-         (channels == 1 ? std::string("grey") : channels == 3 ? std::string("RGB")
-                                                              : std::to_string(channels) + "-channel");
-}
 
 // An image field: the PNG, relative to the data file, as float [C,H,W] in [0,1].
 torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
@@ -39,15 +34,12 @@ torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec&
   const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
   torch::Tensor image;
   try {
-    image = read_png(path.string(), spec.height(), spec.width());
+    image = read_image(path.string(), spec.height(), spec.width());
   } catch (const InputError& e) {
     throw InputError(fw, e.what());
   }
-  if (image.size(0) != spec.channels() || image.size(1) != spec.height() || image.size(2) != spec.width())
-    throw InputError(fw, path.string() + " is " + image_text(image.size(0), image.size(1), image.size(2)) +
-                             ", the input '" + spec.name + "' expects " +
-                             image_text(spec.channels(), spec.height(), spec.width()));
-  return image;
+  // Grey and RGB files serve either kind of input (DESIGN.md 5.3).
+  return convert_channels(image, spec.channels());
 }
 
 // A token field: ids, padded with pad_id to max_len.
