@@ -237,7 +237,7 @@ TEST_F(BadInput, EachProblemIsOneLineAndANonZeroExit) {
   // samples whose image is not a PNG and whose label is out of range, line by line
   write_text(samples, R"({"id": "1", "image": "manifest.json", "tokens": [1], "label": 0})" "\n");
   expect_one_line_error(info(samples), samples + ":1: field 'image': " + dir_.file("manifest.json") +
-                                           ": not a PNG file");
+                                           ": not a PNG or JPEG file");
   write_text(samples, "\n" R"({"id": "1", "image": "x.png", "tokens": [1], "label": 12})" "\n");
   expect_one_line_error(info(samples), samples + ":2: field 'label': 12 is outside the 3 classes");
   write_text(samples, R"({"id": "1", "image": "x.png", "tokens": [1, 99], "label": 1})" "\n");
