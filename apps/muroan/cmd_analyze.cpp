@@ -5,7 +5,7 @@
 //   OUT/summary.json                      everything: settings, seed, versions, timings, per run summaries
 //   OUT/checkpoints/<fusion>/             checkpoint.json + weights.pt (reused when the settings match)
 //   OUT/runs/<fusion>/<method>/           run.json, results.jsonl (per sample), summary.json, gallery.json
-//   OUT/tables/*.csv                      overview, runs, found_size_curve, timings
+//   OUT/tables/*.csv                      overview, runs, found_sizes, timings
 //   OUT/report.html                       one self-contained page (muroan report OUT renders it again)
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -27,7 +27,6 @@
 #include "muroan/device.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
-#include "muroan/files.h"
 #include "muroan/fusion.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
@@ -229,9 +228,14 @@ int run_analyze(const AnalyzeCommand& o) {
       m.oracle = oracle.get();
       m.model_fingerprint = model_fingerprint;
       // The measurement's own resume rule, and no more records than samples asked for now.
-      m.resume = resume_mismatch(*model, data.test.inputs, data.test.labels, data.test.ids, a, m).empty() &&
-                 (o.samples == 0 ||
-                  static_cast<int64_t>(read_records((run_dir / "results.jsonl").string()).size()) <= o.samples);
+      // An unreadable earlier folder is started over, as a mismatching one is.
+      try {
+        m.resume = resume_mismatch(*model, data.test.inputs, data.test.labels, data.test.ids, a, m).empty() &&
+                   (o.samples == 0 ||
+                    static_cast<int64_t>(read_records((run_dir / "results.jsonl").string()).size()) <= o.samples);
+      } catch (const Error&) {
+        m.resume = false;
+      }
       const auto run_started = std::chrono::steady_clock::now();
       MeasurementResult r;
       {
