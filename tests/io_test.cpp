@@ -184,15 +184,20 @@ TEST(Png, LimitsComeBeforeAllocation) {
 
 // ---- manifest.json -------------------------------------------------------------
 
+// A check that a manifest (written into `dir`) is refused with `needle` in the message.
+std::function<void(const nlohmann::json&, const std::string&)> manifest_refusal(TempDir& dir) {
+  return [&dir](const nlohmann::json& manifest, const std::string& needle) {
+    expect_error([&] { load_manifest(write_manifest(dir, manifest)); }, {needle});
+  };
+}
+
 TEST(Manifest, FieldsMapInputNamesToSampleFields) {
   TempDir dir;
   auto j = tiny_manifest();
   j["model"] = "model.pt";
   j["fields"] = {{"image", "img"}, {"id", "key"}};
   EXPECT_EQ(load_manifest(write_manifest(dir, j)).fields.at("image"), "img");
-  auto refused = [&](const nlohmann::json& manifest, const std::string& needle) {
-    expect_error([&] { load_manifest(write_manifest(dir, manifest)); }, {needle});
-  };
+  const auto refused = manifest_refusal(dir);
   auto k = j;
   k["fields"] = {{"picture", "img"}};
   refused(k, "field 'fields.picture': 'picture' is not an input name nor id, label or text");
@@ -215,9 +220,7 @@ TEST(Manifest, ProtectedTokensAreIdsOrWordsOfItsVocab) {
   const Manifest m = load_manifest(write_manifest(dir, j));
   EXPECT_EQ(m.protected_tokens, (std::vector<int64_t>{4, 3}));
   EXPECT_EQ(m.word_ids.at("this"), 2);
-  auto refused = [&](const nlohmann::json& manifest, const std::string& needle) {
-    expect_error([&] { load_manifest(write_manifest(dir, manifest)); }, {needle});
-  };
+  const auto refused = manifest_refusal(dir);
   auto k = j;
   k["protected_tokens"] = nlohmann::json::array({"never"});
   refused(k, "field 'protected_tokens[0]': 'never' is not in the manifest's vocab");

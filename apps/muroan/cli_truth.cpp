@@ -3,20 +3,21 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cli_options.h"
 #include "muroan/error.h"
 #include "muroan/task_oracle.h"
 
 namespace muroan::cli {
-namespace {
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> out;
   std::stringstream in(list);
-  std::string item;
-  while (std::getline(in, item, ','))
+  for (std::string item; std::getline(in, item, ',');)
     if (!item.empty()) out.push_back(item);
   return out;
 }
+
+namespace {
 
 bool parse_index(const std::string& s, int64_t* out) {
   if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18) return false;

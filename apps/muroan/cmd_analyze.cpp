@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "cli_app.h"
+#include "cli_options.h"
 #include "commands.h"
 #include "muroan/files.h"
 #include "muroan/version.h"
@@ -38,14 +39,6 @@ namespace muroan::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> split_list(const std::string& list) {
-  std::vector<std::string> items;
-  std::stringstream in(list);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) items.push_back(item);
-  return items;
-}
 
 // A comma-separated list of known names, without repeats; throws UsageError.
 std::vector<std::string> parse_names(const std::string& option, const std::string& list,

@@ -24,13 +24,10 @@ namespace {
 // "image" and "text" (or "tokens") also stand for every modality of that kind.
 std::vector<std::string> resolve_modalities(const std::string& list, const std::vector<ModalitySpec>& specs) {
   std::vector<std::string> names;
-  std::stringstream in(list);
-  std::string item;
   auto add = [&names](const std::string& n) {
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   };
-  while (std::getline(in, item, ',')) {
-    if (item.empty()) continue;
+  for (const auto& item : split_list(list)) {
     bool found = false;
     for (const auto& s : specs) {
       const bool kind_alias = (item == "image" && s.is_image()) || ((item == "text" || item == "tokens") && s.is_tokens());

@@ -166,22 +166,20 @@ SampleRecord record_from_json(const nlohmann::ordered_json& j) {
   r.flipped = r.success;  // files without the field: the criterion was a flip
   if (r.attacked && j.contains("flipped")) {
     r.flipped = get_bool("flipped");
-    const auto& c = need("criterion");
-    if (!c.is_string()) fail("criterion", "not a string");
-    try {
-      r.criterion = parse_success_criterion(c.get<std::string>());
-    } catch (const Error& e) {
-      fail("criterion", e.what());
-    }
-    const auto& k = need("success_class");
-    if (!k.is_null()) {
-      if (!k.is_string()) fail("success_class", "not a string or null");
+    // A name field read by `parse` (which throws Error for an unknown name).
+    auto get_name = [&](const char* key, const char* expected, auto parse) {
+      const auto& v = need(key);
+      if (!v.is_string()) fail(key, expected);
       try {
-        r.success_class = parse_success_class(k.get<std::string>());
+        return parse(v.get<std::string>());
       } catch (const Error& e) {
-        fail("success_class", e.what());
+        fail(key, e.what());
+        throw;  // not reached: fail throws
       }
-    }
+    };
+    r.criterion = get_name("criterion", "not a string", parse_success_criterion);
+    if (!need("success_class").is_null())
+      r.success_class = get_name("success_class", "not a string or null", parse_success_class);
     const auto& t = need("truth_label");
     if (!t.is_null()) {
       if (!t.is_number_integer()) fail("truth_label", "not an integer or null");
