@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs MUROAN's Debian packages (when missing), configures and builds it.
 # Used by scripts/main.sh and scripts/test.sh; safe to run again.
-#   scripts/setup.sh [--with-test-tools]
+#   scripts/setup.sh [--with-test-tools] [--sanitize]
 # --with-test-tools also installs what only the test suite uses: Debian's
 # PyTorch (to export a TorchScript model in the bring-your-own-model test) and
 # Chromium (to load the HTML report in a real browser).
@@ -12,11 +12,23 @@ packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopenblas0-pthread        # LibTorch; OpenBLAS makes matrix products ~20x faster
   nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev
+  libsentencepiece-dev                     # SentencePiece tokenizers for raw text
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist                    # items of the fashion-match task
 )
-if [ "${1:-}" = "--with-test-tools" ]; then
-  packages+=(python3-torch chromium openmpi-bin)
+with_test_tools=0 sanitize=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-test-tools) with_test_tools=1 ;;
+    --sanitize) sanitize=1 ;;  # a clang ASan + UBSan + libFuzzer build in build-sanitize/
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+if ((with_test_tools)); then
+  packages+=(python3-torch chromium openmpi-bin sentencepiece)  # sentencepiece: spm_train for a test model
+fi
+if ((sanitize)); then
+  packages+=(clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -31,5 +43,11 @@ if ((${#missing[@]})); then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
+if ((sanitize)); then
+  CXX=clang++ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMUROAN_SANITIZE=ON \
+    -DMUROAN_FUZZ=ON -DMUROAN_BUILD_BENCH=OFF ${MUROAN_CMAKE_ARGS:-} >/dev/null
+  cmake --build build-sanitize -j"$jobs"
+  exit
+fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${MUROAN_CMAKE_ARGS:-} >/dev/null
 cmake --build build -j"$jobs"

@@ -516,7 +516,7 @@ TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1, 2, 3, 4, 5, 6, 7], "label": 0})",
                  "field 'tokens': 7 ids, more than max_len 6");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": "a b", "label": 0})",
-                 "field 'tokens': expected an array of token ids, got a string");
+                 "field 'tokens': a string, and input 'tokens' has no tokenizer");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1, 2.5], "label": 0})",
                  "field 'tokens': element 1 is a floating-point number, expected an integer id");
   expect_refused(R"({"id": "s2", "image": "images/none.png", "tokens": [1], "label": 0})",

@@ -1,8 +1,12 @@
 // Option groups shared by several subcommands.
 #pragma once
 
+#include <torch/types.h>
+
 #include <string>
 #include <vector>
+
+#include "muroan/model_source.h"
 
 namespace CLI {
 class App;
@@ -11,6 +15,12 @@ class App;
 namespace muroan::cli {
 
 struct ModelSourceOptions;
+
+// load_model_and_data for the options' model and data on `device`, with a
+// warning on stderr when a tokenizer cut texts to max_len.
+ModelAndData load_model_source(const ModelSourceOptions& options, const torch::Device& device);
+// The warning: "warning: SOURCE: N of M texts were longer than max_len ...".
+void warn_truncated(const SampleData& data, const std::string& source);
 
 // "a,b,,c" -> {"a", "b", "c"}: the items of a comma-separated option, empty ones dropped.
 std::vector<std::string> split_list(const std::string& list);

@@ -108,7 +108,7 @@ int run_attack(const AttackCommand& o) {
   const Shard shard = resolve_shard(o.shard);
 
   const torch::Device device = resolve_device(o.source.device);
-  ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
+  ModelAndData md = load_model_source(o.source, device);
   a.modalities = resolve_modalities(o.modalities, md.model->modalities());
   a.protected_tokens = resolve_protected_tokens(o.protect_words, o.protect_tokens, md);
   validate_attack_options(a, *md.model);

@@ -62,7 +62,7 @@ int run_certify(const CertifyCommand& o) {
   validate_certify_options(c);  // before loading anything
 
   const torch::Device device = resolve_device(o.source.device);
-  ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
+  ModelAndData md = load_model_source(o.source, device);
   expand_keep_list(c.keep, md.model->modalities().size());
   const CertifyResult r = run_certification(*md.model, md.data.inputs, md.data.labels, md.data.ids, c);
   std::printf("%s", format_certify_table(r.summary).c_str());

@@ -6,11 +6,13 @@
 #include <cstdio>
 
 #include "cli_app.h"
+#include "cli_options.h"
 #include "commands.h"
 #include "muroan/device.h"
 #include "muroan/error.h"
 #include "muroan/predict.h"
 #include "muroan/sample_data.h"
+#include "muroan/tokenizer.h"
 #include "muroan/torchscript_model.h"
 
 namespace muroan::cli {
@@ -69,14 +71,22 @@ int run_info(const InfoCommand& o) {
                 "are not available for this model (the margin and targeted objectives are)\n");
 
   if (o.data.empty()) return kExitOk;
-  const SampleData data = load_samples(o.data, specs, model->classes());
+  const SampleData data = load_samples(o.data, specs, model->classes(), model->manifest().fields);
+  warn_truncated(data, o.data);
   std::printf("data: %s: %lld samples; mean points per sample:", o.data.c_str(),
               static_cast<long long>(data.size()));
   double total = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
-    const double points = specs[i].is_image()
-                              ? static_cast<double>(specs[i].max_points())
-                              : data.inputs[i].ne(specs[i].pad_id).sum().item<double>() / data.size();
+    double points = static_cast<double>(specs[i].max_points());
+    if (specs[i].is_tokens()) {  // words: a word's pieces are one point, special tokens none
+      const auto rows = data.inputs[i].contiguous();
+      int64_t words = 0;
+      for (int64_t r = 0; r < rows.size(0); ++r)
+        for (uint8_t role : token_roles(rows[r].data_ptr<int64_t>(), rows.size(1), specs[i].pad_id,
+                                        specs[i].tokenizer.get()))
+          words += role == static_cast<uint8_t>(TokenRole::kWordStart) ? 1 : 0;
+      points = static_cast<double>(words) / static_cast<double>(data.size());
+    }
     total += points;
     std::printf(" %s %.1f,", specs[i].name.c_str(), points);
   }

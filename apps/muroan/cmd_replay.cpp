@@ -19,7 +19,7 @@ int run_replay(const ReplayCommand& o) {
   if (o.results.empty()) throw UsageError("--results is required");
   const auto records = read_records(o.results, /*drop_truncated_tail=*/true);
   const torch::Device device = resolve_device(o.source.device);
-  ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
+  ModelAndData md = load_model_source(o.source, device);
   const auto& classes = md.model->classes();
   int64_t replayed = 0, confirmed = 0;
   for (const auto& rec : records) {

@@ -49,7 +49,7 @@ int run_report(const ReportCommand& o) {
     if (!fs::exists(fs::path(o.dir) / "run.json"))
       throw UsageError(o.dir + ": no run.json (expected a folder written by muroan attack --out)");
     const torch::Device device = resolve_device(o.source.device);
-    ModelAndData md = load_model_and_data(model_path, o.source.data, device, o.source.cache_dir);
+    ModelAndData md = load_model_source(o.source, device);
     std::vector<std::string> words;
     if (!is_manifest_path(model_path)) words = load_checkpoint(model_path, torch::kCPU).vocab.words();
     const int64_t n = write_gallery(o.dir, *md.model, md.data, words, o.gallery);

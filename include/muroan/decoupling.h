@@ -98,8 +98,14 @@ class InputSpace {
   // N_m for every modality, and N.
   const std::vector<int64_t>& points() const { return points_; }
   int64_t total_points() const;
-  // Real (non-pad) positions of token modality m, in order.
+  // The points of token modality m: the position of each word's first token,
+  // in order (without a tokenizer: every non-pad position).
   const std::vector<int64_t>& token_positions(size_t m) const { return token_positions_.at(m); }
+  // One past the last piece of the word that starts at `position` (position + 1
+  // for a word of one token); -1 where no word starts.
+  int64_t word_end(size_t m, int64_t position) const {
+    return word_end_.at(m).at(static_cast<size_t>(position));
+  }
   // The id at `position` of token modality m (throws std::out_of_range outside the row).
   int64_t token_id(size_t m, int64_t position) const {
     return token_ids_.at(m).at(static_cast<size_t>(position));
@@ -125,6 +131,7 @@ class InputSpace {
   std::vector<int64_t> points_;
   std::vector<std::vector<int64_t>> token_positions_;
   std::vector<std::vector<int64_t>> token_ids_;  // host copy of each token row
+  std::vector<std::vector<int64_t>> word_end_;   // per position: end of the word starting there, or -1
 };
 
 // Shorthand for InputSpace(specs, sample).apply({set}, mode): one row.

@@ -5,17 +5,28 @@
 // decoupling attack may remove.
 //   image  [B,C,H,W] float: a point is one pixel position (all channels); it is
 //          decoupled by setting it to `fill`.
-//   tokens [B,L] int64 padded with `pad_id`: a point is one non-pad position; it
-//          is decoupled by deletion (later tokens shift left) or masking.
+//   tokens [B,L] int64 padded with `pad_id`: a point is one word (a non-pad
+//          position, or with a tokenizer a word's pieces together; special
+//          tokens are no point, muroan/tokenizer.h); it is decoupled by
+//          deletion (later tokens shift left) or masking.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace muroan {
 
 enum class ModalityKind { kImage, kTokens };
+
+class Tokenizer;
+
+// How an image file of another size is brought to the input's H x W.
+enum class ResizeMode { kNone, kArea, kBilinear, kNearest };
+const char* resize_mode_name(ResizeMode mode);  // "none", "area", ...
+// Parses "area", "bilinear" or "nearest" ("none": kNone); throws UsageError otherwise.
+ResizeMode parse_resize_mode(const std::string& name);
 
 const char* modality_kind_name(ModalityKind kind);
 // Parses "image" or "tokens"; throws UsageError otherwise.
@@ -28,6 +39,10 @@ struct ModalitySpec {
   double fill = 0.0;            // image: value of a decoupled pixel
   int64_t pad_id = 0;           // tokens: padding id
   int64_t vocab_size = 0;       // tokens: ids must be < vocab_size (0: unknown)
+  ResizeMode resize = ResizeMode::kNone;  // image files of another size (kNone: an error)
+  // tokens: reads text given as a string, and says which ids continue a word
+  // or are special (null: ids are given, every non-pad token is a word).
+  std::shared_ptr<const Tokenizer> tokenizer;
 
   static ModalitySpec image(std::string name, int64_t channels, int64_t height,
                             int64_t width, double fill = 0.0);

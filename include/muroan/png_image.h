@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "muroan/modality.h"
+
 namespace muroan {
 
 // Limits checked before anything is decoded.
@@ -29,6 +31,11 @@ torch::Tensor read_image(const std::string& path, int64_t expect_height = 0, int
 // luma (0.299 R + 0.587 G + 0.114 B, rounded), grey -> RGB by repetition.
 // Throws Error for other counts.
 torch::Tensor convert_channels(const torch::Tensor& image, int64_t channels);
+
+// `image` float [C,H,W] resized to height x width: kArea averages the source
+// pixels each target pixel covers (for shrinking), kBilinear interpolates
+// (align_corners false), kNearest picks. Throws Error for kNone or a bad shape.
+torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width, ResizeMode mode);
 
 // Writes `image` [C,H,W] (C = 1 or 3; uint8, or floating in [0,1], clamped and
 // rounded to 8 bits) as a PNG, unfiltered so that simple readers can decode it.

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "muroan/error.h"
+#include "muroan/tokenizer.h"
 
 namespace muroan {
 
@@ -83,6 +84,7 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
   points_.resize(specs_.size(), 0);
   token_positions_.resize(specs_.size());
   token_ids_.resize(specs_.size());
+  word_end_.resize(specs_.size());
   for (size_t m = 0; m < specs_.size(); ++m) {
     const ModalitySpec& spec = specs_[m];
     const torch::Tensor& t = sample_[m];
@@ -102,8 +104,17 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
       auto host = t.to(torch::kCPU).contiguous();
       const int64_t* p = host.data_ptr<int64_t>();
       token_ids_[m].assign(p, p + spec.max_len());
-      for (int64_t i = 0; i < spec.max_len(); ++i)
-        if (p[i] != spec.pad_id) token_positions_[m].push_back(i);
+      // A point is a word: its first piece and the continuation pieces after it.
+      const auto roles = token_roles(p, spec.max_len(), spec.pad_id, spec.tokenizer.get());
+      auto& end = word_end_[m];
+      end.assign(static_cast<size_t>(spec.max_len()), -1);
+      for (int64_t i = 0; i < spec.max_len(); ++i) {
+        if (roles[static_cast<size_t>(i)] != static_cast<uint8_t>(TokenRole::kWordStart)) continue;
+        token_positions_[m].push_back(i);
+        int64_t j = i + 1;
+        while (j < spec.max_len() && roles[static_cast<size_t>(j)] == static_cast<uint8_t>(TokenRole::kContinuation)) ++j;
+        end[static_cast<size_t>(i)] = j;
+      }
       points_[m] = static_cast<int64_t>(token_positions_[m].size());
     }
   }
@@ -129,8 +140,8 @@ void InputSpace::validate(const DecouplingSet& set) const {
     } else {
       const auto& real = token_positions_[e.modality];
       if (!e.is_token() || !std::binary_search(real.begin(), real.end(), e.position))
-        throw Error("decoupling set: " + describe(e) + " is not a real (non-pad) token of modality '" +
-                    spec.name + "'");
+        throw Error("decoupling set: " + describe(e) + " is not the first token of a word of modality '" +
+                    spec.name + "' (a pad, a special token or a word's continuation piece)");
     }
   }
 }
@@ -176,7 +187,8 @@ Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mod
       for (int64_t i = 0; i < n; ++i) {
         std::fill(removed.begin(), removed.end(), 0);
         for (const auto& e : sets[static_cast<size_t>(i)].elements)
-          if (e.modality == m) removed[static_cast<size_t>(e.position)] = 1;
+          if (e.modality == m)
+            std::fill(removed.begin() + e.position, removed.begin() + word_end(m, e.position), 1);
         int64_t* row = pi + i * L;
         if (mode == TextRemoval::kMask) {
           for (int64_t j = 0; j < L; ++j) row[j] = removed[static_cast<size_t>(j)] ? L : j;

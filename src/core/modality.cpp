@@ -18,6 +18,22 @@ ModalityKind parse_modality_kind(const std::string& name) {
   throw UsageError("unknown modality kind '" + name + "' (expected image or tokens)");
 }
 
+const char* resize_mode_name(ResizeMode mode) {
+  switch (mode) {
+    case ResizeMode::kNone: return "none";
+    case ResizeMode::kArea: return "area";
+    case ResizeMode::kBilinear: return "bilinear";
+    case ResizeMode::kNearest: return "nearest";
+  }
+  return "?";
+}
+
+ResizeMode parse_resize_mode(const std::string& name) {
+  for (ResizeMode m : {ResizeMode::kNone, ResizeMode::kArea, ResizeMode::kBilinear, ResizeMode::kNearest})
+    if (name == resize_mode_name(m)) return m;
+  throw UsageError("unknown resize '" + name + "' (expected area, bilinear, nearest or none)");
+}
+
 ModalitySpec ModalitySpec::image(std::string name, int64_t channels, int64_t height,
                                  int64_t width, double fill) {
   ModalitySpec spec;

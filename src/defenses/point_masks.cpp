@@ -9,6 +9,7 @@
 
 #include "defenses/defenses.h"
 #include "muroan/error.h"
+#include "muroan/tokenizer.h"
 
 namespace muroan {
 namespace {
@@ -29,15 +30,46 @@ void check_batch(const Inputs& batch, const std::vector<ModalitySpec>& specs) {
 // Rank of each entry of `scores` within its row (0: smallest), [B,P] int64.
 torch::Tensor row_ranks(const torch::Tensor& scores) { return scores.argsort(/*dim=*/int64_t{1}).argsort(int64_t{1}); }
 
-// Random scores in [0,1) for the points of modality m (pads of token rows get
-// 2, so they rank after every real token); drawn on the CPU.
+// The points of token rows x [B,L] on the CPU: `starts` marks the first token
+// of each word (muroan/tokenizer.h), and `owner` gives, for every position of a
+// word, the position where the word starts (itself elsewhere).
+void token_words(const torch::Tensor& x, const ModalitySpec& spec, torch::Tensor* starts, torch::Tensor* owner) {
+  const auto host = x.to(torch::kCPU).contiguous();
+  const int64_t B = host.size(0), L = host.size(1);
+  *starts = torch::zeros({B, L}, torch::kBool);
+  *owner = torch::arange(L, torch::kLong).repeat({B, 1}).contiguous();
+  const int64_t* ids = host.data_ptr<int64_t>();
+  bool* ps = starts->data_ptr<bool>();
+  int64_t* po = owner->data_ptr<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto roles = token_roles(ids + b * L, L, spec.pad_id, spec.tokenizer.get());
+    int64_t start = -1;
+    for (int64_t i = 0; i < L; ++i) {
+      const uint8_t r = roles[static_cast<size_t>(i)];
+      if (r == static_cast<uint8_t>(TokenRole::kWordStart)) {
+        start = i;
+        ps[b * L + i] = true;
+      } else if (r == static_cast<uint8_t>(TokenRole::kContinuation)) {
+        po[b * L + i] = start;
+      }
+    }
+  }
+}
+
+// Random scores in [0,1) for the points of modality m (token positions that
+// start no word get 2, so they rank after every word); drawn on the CPU.
 torch::Tensor point_scores(const torch::Tensor& x, const ModalitySpec& spec, torch::Generator& gen,
-                           torch::Tensor* real) {
+                           torch::Tensor* real, torch::Tensor* owner) {
   const int64_t B = x.size(0);
   if (spec.is_image()) return torch::rand({B, spec.height() * spec.width()}, gen, torch::kFloat);
-  *real = x.to(torch::kCPU) != spec.pad_id;
+  token_words(x, spec, real, owner);
   auto s = torch::rand({B, spec.max_len()}, gen, torch::kFloat);
   return torch::where(*real, s, torch::full({}, 2.0f));
+}
+
+// A token mask chosen on word starts, spread to the continuation pieces of each word.
+torch::Tensor spread_to_words(const torch::Tensor& flat, const torch::Tensor& owner) {
+  return flat.gather(1, owner);
 }
 
 torch::Tensor shape_mask(const torch::Tensor& flat, const ModalitySpec& spec, const torch::Device& device) {
@@ -95,8 +127,13 @@ std::vector<torch::Tensor> count_points(const Inputs& batch, const std::vector<M
     if (specs[m].is_image())
       n.push_back(torch::full({x.size(0)}, specs[m].height() * specs[m].width(),
                               torch::TensorOptions().dtype(torch::kLong).device(x.device())));
-    else
+    else if (!specs[m].tokenizer)
       n.push_back((x != specs[m].pad_id).sum(1));
+    else {
+      torch::Tensor starts, owner;
+      token_words(x, specs[m], &starts, &owner);
+      n.push_back(starts.sum(1).to(x.device()));
+    }
   }
   return n;
 }
@@ -115,13 +152,13 @@ PointMasks random_rate_masks(const Inputs& batch, const std::vector<ModalitySpec
     throw UsageError("ablation rate must be in [0,1], got " + std::to_string(rate));
   PointMasks masks;
   for (size_t m = 0; m < specs.size(); ++m) {
-    torch::Tensor real;
-    const auto scores = point_scores(batch[m], specs[m], gen, &real);
+    torch::Tensor real, owner;
+    const auto scores = point_scores(batch[m], specs[m], gen, &real, &owner);
     const auto n = specs[m].is_image() ? torch::full({scores.size(0)}, scores.size(1), torch::kLong)
                                        : real.sum(1);
     const auto decouple = (n.to(torch::kDouble) * rate + 0.5).floor().to(torch::kLong);
     auto flat = row_ranks(scores) < decouple.unsqueeze(1);
-    if (real.defined()) flat &= real;
+    if (real.defined()) flat = spread_to_words(flat & real, owner);
     masks.push_back(shape_mask(flat, specs[m], batch[m].device()));
   }
   return masks;
@@ -137,15 +174,15 @@ PointMasks random_keep_masks(const Inputs& batch, const std::vector<ModalitySpec
       masks.emplace_back();
       continue;
     }
-    torch::Tensor real;
-    const auto scores = point_scores(batch[m], specs[m], gen, &real);
-    // The k lowest scores are kept; pads score last, so min(k, n) real points stay.
+    torch::Tensor real, owner;
+    const auto scores = point_scores(batch[m], specs[m], gen, &real, &owner);
+    // The k lowest scores are kept; non-points score last, so min(k, n) words stay.
     auto kept = torch::zeros(scores.sizes(), torch::kBool);
     const int64_t k_row = std::min(k[m], scores.size(1));
     if (k_row > 0)
       kept.scatter_(1, std::get<1>(scores.topk(k_row, 1, /*largest=*/false, /*sorted=*/false)), true);
     auto flat = ~kept;
-    if (real.defined()) flat &= real;
+    if (real.defined()) flat = spread_to_words(flat & real, owner);
     masks.push_back(shape_mask(flat, specs[m], batch[m].device()));
   }
   return masks;

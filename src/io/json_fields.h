@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace muroan::io {
@@ -24,5 +25,12 @@ int64_t integer_field(const nlohmann::json& object, const std::string& name, con
 std::string json_error_text(const nlohmann::json::exception& e);
 // The JSON type of `value` for messages: "a string", "a number", "null", ...
 std::string json_type_text(const nlohmann::json& value);
+
+// A JSON file of at most 16 MiB; throws InputError "path:line: not valid JSON: ...".
+nlohmann::json read_json_file(const std::string& path);
+
+// A vocabulary file: a JSON list of words by id, or an object word -> id.
+// Throws InputError naming the entry that is neither.
+std::map<std::string, int64_t> read_word_ids(const std::string& path);
 
 }  // namespace muroan::io

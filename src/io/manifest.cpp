@@ -12,6 +12,7 @@
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
 #include "muroan/files.h"
+#include "muroan/tokenizer.h"
 #include "muroan/torchscript_model.h"
 
 namespace fs = std::filesystem;
@@ -40,7 +41,17 @@ void check_input_types(const nlohmann::json& entry, const std::string& where) {
                        "expected [C, H, W] (3 integers), got " + shape.dump());
     if (entry.contains("fill") && !(entry["fill"].is_number() && std::isfinite(entry["fill"].get<double>())))
       throw InputError(io::field_where(where, "fill"), "expected a number, got " + io::json_type_text(entry["fill"]));
+    if (entry.contains("resize")) {
+      const std::string r = io::string_field(entry, "resize", where);
+      if (r != "area" && r != "bilinear" && r != "nearest" && r != "none")
+        throw InputError(io::field_where(where, "resize"),
+                         "expected \"area\", \"bilinear\", \"nearest\" or \"none\", got \"" + r + "\"");
+    }
+    if (entry.contains("tokenizer"))
+      throw InputError(io::field_where(where, "tokenizer"), "only a tokens input has a tokenizer");
   } else if (kind == "tokens") {
+    if (entry.contains("resize"))
+      throw InputError(io::field_where(where, "resize"), "only an image input is resized");
     integer("max_len", true);
     integer("pad_id", false);
     integer("vocab_size", false);
@@ -63,22 +74,10 @@ void check_input_values(const ModalitySpec& spec, const std::string& where) {
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  constexpr uint64_t kMaxJsonBytes = 16ull << 20;  // a manifest or vocab: 16 MiB at most
-  const std::string text = read_file_limited(path, kMaxJsonBytes);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    const size_t byte = std::min<size_t>(e.byte, text.size());
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n');
-    throw InputError(path + ":" + std::to_string(line), "not valid JSON: " + io::json_error_text(e));
-  }
-}
-
 }  // namespace
 
 Manifest load_manifest(const std::string& path) {
-  const nlohmann::json j = read_json_file(path);
+  const nlohmann::json j = io::read_json_file(path);
   if (!j.is_object()) throw InputError(path, "expected a JSON object, got " + io::json_type_text(j));
   Manifest m;
   m.path = path;
@@ -98,6 +97,13 @@ Manifest load_manifest(const std::string& path) {
     const std::string where = path + ": inputs[" + std::to_string(i) + "]";
     check_input_types(inputs[i], where);
     ModalitySpec spec = modality_from_json(inputs[i], where);
+    if (spec.is_tokens() && inputs[i].contains("tokenizer") && !inputs[i]["tokenizer"].is_null()) {
+      const std::string tw = io::field_where(where, "tokenizer");
+      spec.tokenizer = load_tokenizer(inputs[i]["tokenizer"], fs::path(path).parent_path().string(), tw);
+      if (spec.vocab_size > 0 && spec.tokenizer->size() > spec.vocab_size)
+        throw InputError(tw, "the tokenizer knows " + std::to_string(spec.tokenizer->size()) +
+                                 " ids, more than the input's vocab_size " + std::to_string(spec.vocab_size));
+    }
     check_input_values(spec, where);
     if (!names.insert(spec.name).second)
       throw InputError(io::field_where(where, "name"), "'" + spec.name + "' names two inputs");
@@ -132,25 +138,7 @@ Manifest load_manifest(const std::string& path) {
     const std::string file = io::string_field(j, "vocab", path);
     const fs::path vp(file);
     const std::string vocab_path = vp.is_absolute() ? file : (fs::path(path).parent_path() / vp).string();
-    const nlohmann::json v = read_json_file(vocab_path);
-    if (v.is_array()) {
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (!v[i].is_string())
-          throw InputError(vocab_path + ": [" + std::to_string(i) + "]",
-                           "expected a word (string), got " + io::json_type_text(v[i]));
-        m.word_ids.emplace(v[i].get<std::string>(), static_cast<int64_t>(i));
-      }
-    } else if (v.is_object()) {
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!it->is_number_integer() || it->get<int64_t>() < 0)
-          throw InputError(vocab_path + ": field '" + it.key() + "'",
-                           "expected a token id (integer >= 0), got " + io::json_type_text(*it));
-        m.word_ids.emplace(it.key(), it->get<int64_t>());
-      }
-    } else {
-      throw InputError(vocab_path, "expected a list of words by id or an object word -> id, got " +
-                                       io::json_type_text(v));
-    }
+    m.word_ids = io::read_word_ids(vocab_path);
   }
   if (j.contains("fields") && !j["fields"].is_null()) {
     const auto& f = j["fields"];

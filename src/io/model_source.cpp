@@ -1,9 +1,12 @@
 #include "muroan/model_source.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
+#include "muroan/tokenizer.h"
 #include "muroan/torchscript_model.h"
 
 namespace fs = std::filesystem;
@@ -33,6 +36,8 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
     out.data_source = samples;
     out.word_ids = manifest.word_ids;
     out.model_files = {model_path, manifest.model_path};
+    for (const auto& spec : model->modalities())  // a new vocabulary changes the inputs
+      if (spec.tokenizer) out.model_files.push_back(spec.tokenizer->describe().at("file").get<std::string>());
     out.protected_tokens = manifest.protected_tokens;
     out.model = std::move(model);
     return out;

@@ -2,6 +2,7 @@
 
 #include <stb_image.h>
 #include <stb_image_write.h>
+#include <torch/nn/functional/upsampling.h>
 #include <zlib.h>
 
 #include <array>
@@ -151,6 +152,21 @@ torch::Tensor convert_channels(const torch::Tensor& image, int64_t channels) {
   if (image.size(0) == 1 && channels == 3) return image.repeat({3, 1, 1});
   throw Error("convert_channels: from " + std::to_string(image.size(0)) + " to " + std::to_string(channels) +
               " channels");
+}
+
+torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t width, ResizeMode mode) {
+  namespace F = torch::nn::functional;
+  if (image.dim() != 3 || height <= 0 || width <= 0)
+    throw Error("resize_image: expected an image [C,H,W] and a positive size");
+  auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{height, width});
+  switch (mode) {
+    case ResizeMode::kArea: options.mode(torch::kArea); break;
+    case ResizeMode::kBilinear: options.mode(torch::kBilinear).align_corners(false); break;
+    case ResizeMode::kNearest: options.mode(torch::kNearest); break;
+    case ResizeMode::kNone: throw Error("resize_image: no resize mode given");
+  }
+  // Every mode is a convex combination of source pixels: no value leaves their range.
+  return F::interpolate(image.to(torch::kFloat).unsqueeze(0), options).squeeze(0);
 }
 
 void write_png(const std::string& path, const torch::Tensor& image) {

@@ -13,6 +13,7 @@
 #include "io/json_fields.h"
 #include "muroan/error.h"
 #include "muroan/png_image.h"
+#include "muroan/tokenizer.h"
 
 namespace fs = std::filesystem;
 
@@ -32,22 +33,43 @@ torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec&
   const std::string fw = io::field_where(where, field);
   if (rel.empty()) throw InputError(fw, "empty path");
   const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
+  const bool resize = spec.resize != ResizeMode::kNone;
   torch::Tensor image;
   try {
-    image = read_image(path.string(), spec.height(), spec.width());
+    // Without resize the header must already say H x W (checked before decoding).
+    image = read_image(path.string(), resize ? 0 : spec.height(), resize ? 0 : spec.width());
   } catch (const InputError& e) {
     throw InputError(fw, e.what());
   }
   // Grey and RGB files serve either kind of input (DESIGN.md 5.3).
-  return convert_channels(image, spec.channels());
+  auto pixels = convert_channels(image, spec.channels()).to(torch::kFloat).div_(255.0);
+  if (resize && (pixels.size(1) != spec.height() || pixels.size(2) != spec.width()))
+    pixels = resize_image(pixels, spec.height(), spec.width(), spec.resize);
+  return pixels;
 }
 
-// A token field: ids, padded with pad_id to max_len.
+// A token field: ids, or a string for the input's tokenizer; padded with
+// pad_id to max_len. *truncated: the tokenizer cut the text.
 std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const ModalitySpec& spec,
-                                       const std::string& field, const std::string& where) {
-  const auto& ids = io::require_field(sample, field, where);
+                                       const std::string& field, const std::string& where, bool* truncated) {
+  const auto& ids_or_text = io::require_field(sample, field, where);
   const std::string fw = io::field_where(where, field);
-  if (!ids.is_array()) throw InputError(fw, "expected an array of token ids, got " + io::json_type_text(ids));
+  nlohmann::json encoded;
+  if (ids_or_text.is_string()) {
+    if (!spec.tokenizer)
+      throw InputError(fw, "a string, and input '" + spec.name +
+                               "' has no tokenizer in the manifest (give token ids, or a \"tokenizer\")");
+    const TokenizedText t = spec.tokenizer->encode(ids_or_text.get<std::string>(), spec.max_len(), fw);
+    *truncated = t.truncated;
+    for (int64_t id : t.ids)
+      if (id == spec.pad_id)
+        throw InputError(fw, "the tokenizer gave the pad id " + std::to_string(id) +
+                                 " for a real token; the input's pad_id must be an id the tokenizer never yields");
+    encoded = t.ids;
+  }
+  const auto& ids = ids_or_text.is_string() ? encoded : ids_or_text;
+  if (!ids.is_array())
+    throw InputError(fw, "expected an array of token ids or a text, got " + io::json_type_text(ids));
   if (static_cast<int64_t>(ids.size()) > spec.max_len())
     throw InputError(fw, std::to_string(ids.size()) + " ids, more than max_len " + std::to_string(spec.max_len()));
   std::vector<int64_t> row(static_cast<size_t>(spec.max_len()), spec.pad_id);
@@ -136,8 +158,10 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
       if (spec.is_image()) {
         images[m].push_back(read_image_field(sample, spec, field_of(spec.name), base, where));
       } else {
-        const auto row = read_tokens_field(sample, spec, field_of(spec.name), where);
+        bool truncated = false;
+        const auto row = read_tokens_field(sample, spec, field_of(spec.name), where, &truncated);
         tokens[m].insert(tokens[m].end(), row.begin(), row.end());
+        data.truncated_texts += truncated ? 1 : 0;
       }
     }
     labels.push_back(label);
@@ -150,7 +174,7 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   const auto n = static_cast<int64_t>(labels.size());
   for (size_t m = 0; m < modalities.size(); ++m) {
     if (modalities[m].is_image())
-      data.inputs.push_back(torch::stack(images[m]).to(torch::kFloat).div_(255.0));
+      data.inputs.push_back(torch::stack(images[m]));
     else
       data.inputs.push_back(torch::tensor(tokens[m], torch::kLong).view({n, modalities[m].max_len()}));
   }

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "muroan/error.h"
+#include "muroan/tokenizer.h"
 
 namespace fs = std::filesystem;
 
@@ -38,10 +39,12 @@ nlohmann::json modality_to_json(const ModalitySpec& spec) {
   if (spec.is_image()) {
     j["shape"] = spec.shape;
     j["fill"] = spec.fill;
+    if (spec.resize != ResizeMode::kNone) j["resize"] = resize_mode_name(spec.resize);
   } else {
     j["max_len"] = spec.max_len();
     j["pad_id"] = spec.pad_id;
     j["vocab_size"] = spec.vocab_size;
+    if (spec.tokenizer) j["tokenizer"] = spec.tokenizer->describe();
   }
   return j;
 }
@@ -54,7 +57,15 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
     if (shape.size() != 3 || shape[0] <= 0 || shape[1] <= 0 || shape[2] <= 0)
       throw InputError(where + ": shape", "expected [C, H, W] with positive sizes");
     const double fill = j.contains("fill") ? field<double>(j, "fill", where) : 0.0;
-    return ModalitySpec::image(name, shape[0], shape[1], shape[2], fill);
+    ModalitySpec spec = ModalitySpec::image(name, shape[0], shape[1], shape[2], fill);
+    if (j.contains("resize")) {
+      try {
+        spec.resize = parse_resize_mode(field<std::string>(j, "resize", where));
+      } catch (const UsageError& e) {
+        throw InputError(where + ": resize", e.what());
+      }
+    }
+    return spec;
   }
   if (kind_name == "tokens") {
     const auto max_len = field<int64_t>(j, "max_len", where);
