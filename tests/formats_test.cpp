@@ -126,9 +126,15 @@ TEST(Tokenizer, SentencePieceWordsStartWithTheSpaceMark) {
                             " --vocab_size=40 --model_type=bpe --character_coverage=1.0 --hard_vocab_limit=false"
                             " --num_threads=1 --minloglevel=2 >/dev/null 2>&1";
   ASSERT_EQ(std::system(train.c_str()), 0) << train;
-  auto tok = load_tokenizer(nlohmann::json::parse(R"({"kind": "sentencepiece", "model": "spm.model",
-                                                      "add_bos": true, "add_eos": true})"),
-                            dir.path().string(), "m");
+  std::shared_ptr<const Tokenizer> tok;
+  try {
+    tok = load_tokenizer(nlohmann::json::parse(R"({"kind": "sentencepiece", "model": "spm.model",
+                                                   "add_bos": true, "add_eos": true})"),
+                         dir.path().string(), "m");
+  } catch (const InputError& e) {
+    if (std::string(e.what()).find("sanitizer build") != std::string::npos) GTEST_SKIP() << e.what();
+    throw;
+  }
   const auto t = tok->encode("the funny dogs", 16, "s");
   ASSERT_GE(t.ids.size(), 5u);
   EXPECT_EQ(tok->role(t.ids.front()), TokenRole::kSpecial);  // <s>

@@ -288,6 +288,9 @@ TEST(Manifest, NamesTheFileAndFieldOfEveryProblem) {
 
   write_text(dir.file("broken.json"), "{\n  \"model\": \"m.pt\",\n  \"inputs\": [\n}\n");
   expect_error([&] { load_manifest(dir.file("broken.json")); }, {dir.file("broken.json") + ":4: not valid JSON"});
+  // A number too large to store (found by fuzz/manifest_fuzzer.cpp: nlohmann throws out_of_range, not parse_error).
+  write_text(dir.file("huge.json"), "{\"model\": 1E400}");
+  expect_error([&] { load_manifest(dir.file("huge.json")); }, {"huge.json: not valid JSON", "1E400"});
   write_text(dir.file("list.json"), "[1, 2]");
   expect_error([&] { load_manifest(dir.file("list.json")); }, {"list.json: expected a JSON object, got an array"});
   expect_error([&] { load_manifest(dir.file("none.json")); }, {"none.json: cannot open"});
@@ -532,6 +535,7 @@ TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
   expect_refused(R"({"id": "s2", "image": "images/a.png", "text": 3, "tokens": [1], "label": 0})",
                  "field 'text': expected a string");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1], "label": 0)", "not valid JSON");
+  expect_refused(R"({"id": "s2", "image": "images/a.png", "tokens": [1], "label": 1E400})", "not valid JSON");
   expect_refused(R"([1, 2, 3])", "expected a JSON object, got an array");
 }
 

@@ -196,6 +196,9 @@ TEST_F(CheckpointTest, BrokenFilesGiveInputErrors) {
   save_checkpoint(ck, dir.string());
   { std::ofstream(dir / "checkpoint.json") << "{ not json"; }
   EXPECT_THROW(load_checkpoint(dir.string(), torch::kCPU), InputError);
+  // A number too large to store: nlohmann's out_of_range, not a parse_error.
+  { std::ofstream(dir / "checkpoint.json") << "{\"format\": 1E400}"; }
+  EXPECT_THROW(load_checkpoint(dir.string(), torch::kCPU), InputError);
 }
 
 }  // namespace

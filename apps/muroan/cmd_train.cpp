@@ -59,6 +59,7 @@ int run_train(const TrainCommand& o) {
   validate_fusion(o.fusion);
   if (o.epochs <= 0) throw UsageError("--epochs must be positive");
   if (o.batch_size <= 0) throw UsageError("--batch-size must be positive");
+  if (o.dim < 0 || o.head_hidden < 0) throw UsageError("--dim and --head-hidden must not be negative");
   if (!(o.learning_rate > 0)) throw UsageError("--lr must be positive");
   const DefenseOptions defense = defense_options(o);  // before any work: a typo fails fast
   const torch::Device device = resolve_device(o.device);
@@ -86,6 +87,8 @@ int run_train(const TrainCommand& o) {
   config.pad_id = tokens.pad_id;
   config.vocab_size = data.vocab.size();
   config.num_classes = static_cast<int64_t>(data.classes.size());
+  if (o.dim > 0) config.dim = o.dim;
+  if (o.head_hidden > 0) config.head_hidden = o.head_hidden;
 
   TrainOptions train_options;
   train_options.epochs = o.epochs;
@@ -153,6 +156,9 @@ void register_train(CLI::App& app, Action& action) {
   cmd->add_option("--train-size", opts->train_size, "Training samples (0: the task's default)")->capture_default_str();
   cmd->add_option("--val-size", opts->val_size, "Validation samples (0: default)")->capture_default_str();
   cmd->add_option("--test-size", opts->test_size, "Test samples (0: default)")->capture_default_str();
+  cmd->add_option("--dim", opts->dim, "Width of the encoders' outputs (0: the default, 64)")->capture_default_str();
+  cmd->add_option("--head-hidden", opts->head_hidden, "Hidden width of the classifier head (0: the default, 64)")
+      ->capture_default_str();
   cmd->add_option("--cache-dir", opts->cache_dir, "Where generated task data is cached")->capture_default_str();
   cmd->add_flag("--quiet", opts->quiet, "No progress bars");
   cmd->add_option("--defense", opts->defense, "none, pgd-at, ablation or decoupling-at (docs/defenses.md)")

@@ -20,6 +20,7 @@ struct TrainCommand {
   std::string device = "auto";
   std::string out;  // default: runs/<task>-<fusion>-s<seed>
   int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
+  int64_t dim = 0, head_hidden = 0;  // model widths; 0: ModelConfig's default
   std::string cache_dir = ".muroan-cache";
   bool quiet = false;
   // Defense during training (defense.h): none, pgd-at, ablation, decoupling-at.

@@ -64,6 +64,8 @@ nlohmann::json read_json_file(const std::string& path) {
     const size_t byte = std::min<size_t>(e.byte, text.size());
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n');
     throw InputError(path + ":" + std::to_string(line), "not valid JSON: " + json_error_text(e));
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large to store (out_of_range.406)
+    throw InputError(path, "not valid JSON: " + json_error_text(e));
   }
 }
 

@@ -127,7 +127,7 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
     nlohmann::json sample;
     try {
       sample = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a huge number
       throw InputError(where, "not valid JSON: " + io::json_error_text(e));
     }
     if (!sample.is_object()) throw InputError(where, "expected a JSON object, got " + io::json_type_text(sample));

@@ -13,6 +13,17 @@
 #include "muroan/error.h"
 #include "muroan/files.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MUROAN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MUROAN_ASAN 1
+#endif
+#endif
+#ifndef MUROAN_ASAN
+#define MUROAN_ASAN 0
+#endif
+
 namespace muroan::io {
 namespace {
 
@@ -35,7 +46,7 @@ const Shim& shim() {
   static Shim s;
   static std::once_flag once;
   std::call_once(once, [] {
-#if defined(__SANITIZE_ADDRESS__)
+#if MUROAN_ASAN
     // The sanitizers refuse RTLD_DEEPBIND, without which the module's
     // protobuf copy would bind to LibTorch's.
     s.error = "SentencePiece tokenizers are not available in a sanitizer build";

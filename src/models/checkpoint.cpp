@@ -115,7 +115,7 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) 
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a huge number
     throw InputError(where, std::string("not valid JSON: ") + e.what());
   }
   if (field<std::string>(j, "format", where) != kCheckpointFormat)
