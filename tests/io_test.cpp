@@ -276,6 +276,12 @@ TEST(Manifest, NamesTheFileAndFieldOfEveryProblem) {
   bad([](auto& j) { j["inputs"][0]["shape"] = {1, 8}; }, {"inputs[0]: field 'shape': expected [C, H, W]"});
   bad([](auto& j) { j["inputs"][0]["fill"] = "black"; }, {"inputs[0]: field 'fill': expected a number"});
   bad([](auto& j) { j["inputs"][0]["kind"] = "audio"; }, {"inputs[0]", "kind", "audio"});
+  // sizes bounded before anything is allocated (a probe batch of 100000^2 pixels, or 600M tokens)
+  bad([](auto& j) { j["inputs"][0]["shape"] = {3, 100000, 100000}; },
+      {"inputs[0]: shape", "100000 x 100000 pixels; MUROAN reads images of at most 4096 x 4096"});
+  bad([](auto& j) { j["inputs"][0]["shape"] = {4, 8, 8}; }, {"inputs[0]: shape", "C = 4, expected 1 (grey) or 3 (RGB)"});
+  bad([](auto& j) { j["inputs"][1]["max_len"] = 600000000; },
+      {"inputs[1]: max_len", "expected a length in [1, 16384], got 600000000"});
   bad([](auto& j) { j["inputs"][1]["name"] = "image"; }, {"inputs[1]: field 'name': 'image' names two inputs"});
   bad([](auto& j) { j["inputs"][1]["name"] = "label"; }, {"inputs[1]: field 'name'", "sample field"});
   bad([](auto& j) { j["inputs"][1]["pad_id"] = -1; }, {"inputs[1]: field 'pad_id': must not be negative"});

@@ -138,6 +138,24 @@ TEST(ModelConfig, JsonRoundTripAndMissingField) {
   auto j = c.to_json();
   j.erase("vocab_size");
   EXPECT_THROW(ModelConfig::from_json(j), Error);
+  // Sizes a corrupt checkpoint could ask the allocator for are refused first.
+  const std::vector<std::pair<const char*, int64_t>> huge = {
+      {"dim", 1 << 20}, {"image_height", 100000}, {"max_len", 600000000}, {"vocab_size", int64_t{1} << 40},
+      {"image_channels", 4}, {"num_classes", 1}, {"pad_id", 10}};
+  for (const auto& [field, value] : huge) {
+    auto k = c.to_json();
+    k[field] = value;
+    try {
+      ModelConfig::from_json(k);
+      ADD_FAILURE() << field << " = " << value << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    }
+  }
+  auto wide = c.to_json();
+  wide["dim"] = 4096;
+  wide["image_height"] = wide["image_width"] = 4096;
+  EXPECT_THROW(ModelConfig::from_json(wide), Error) << "a 2^36-weight projection";
 }
 
 class CheckpointTest : public ::testing::Test {

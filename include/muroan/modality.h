@@ -22,6 +22,12 @@ enum class ModalityKind { kImage, kTokens };
 
 class Tokenizer;
 
+// Limits of an input, checked where a manifest or checkpoint is read, before
+// anything is allocated: an image side (as the image reader's pixel cap) and a
+// token sequence.
+constexpr int64_t kMaxImageSide = 4096;
+constexpr int64_t kMaxTokenLength = 16384;
+
 // How an image file of another size is brought to the input's H x W.
 enum class ResizeMode { kNone, kArea, kBilinear, kNearest };
 const char* resize_mode_name(ResizeMode mode);  // "none", "area", ...

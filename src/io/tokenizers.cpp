@@ -89,6 +89,7 @@ class WordPieceTokenizer final : public Tokenizer {
     roles_.assign(vocab.size(), static_cast<uint8_t>(TokenRole::kWordStart));
     for (size_t i = 0; i < vocab.size(); ++i) {
       ids_.emplace(vocab[i], static_cast<int64_t>(i));  // the first of duplicates wins, as in BERT
+      longest_ = std::max(longest_, vocab[i].size());
       if (vocab[i].rfind("##", 0) == 0 && vocab[i].size() > 2)
         roles_[i] = static_cast<uint8_t>(TokenRole::kContinuation);
       else if (vocab[i] == "[CLS]" || vocab[i] == "[SEP]" || vocab[i] == "[PAD]" || vocab[i] == "[MASK]")
@@ -153,7 +154,9 @@ class WordPieceTokenizer final : public Tokenizer {
     std::vector<int64_t> pieces;
     size_t start = 0;
     while (start < word.size()) {
-      size_t end = word.size();
+      // No piece is longer than the longest vocabulary entry ("##" included):
+      // without this bound a 100-byte word costs 100^3 byte comparisons.
+      size_t end = std::min(word.size(), start + longest_);
       int64_t found = -1;
       for (; end > start; --end) {
         const std::string piece = (start > 0 ? "##" : "") + word.substr(start, end - start);
@@ -176,6 +179,7 @@ class WordPieceTokenizer final : public Tokenizer {
   std::string path_;
   std::unordered_map<std::string, int64_t> ids_;
   bool lowercase_, add_special_;
+  size_t longest_ = 0;  // bytes of the longest vocabulary entry
   int64_t unk_ = -1, cls_ = -1, sep_ = -1;
 };
 

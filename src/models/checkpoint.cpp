@@ -56,6 +56,13 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
     const auto shape = field<std::vector<int64_t>>(j, "shape", where);
     if (shape.size() != 3 || shape[0] <= 0 || shape[1] <= 0 || shape[2] <= 0)
       throw InputError(where + ": shape", "expected [C, H, W] with positive sizes");
+    // Before anything of this size is allocated (a probe batch, a mask).
+    if (shape[0] != 1 && shape[0] != 3)
+      throw InputError(where + ": shape", "C = " + std::to_string(shape[0]) + ", expected 1 (grey) or 3 (RGB)");
+    if (shape[1] > kMaxImageSide || shape[2] > kMaxImageSide)
+      throw InputError(where + ": shape", std::to_string(shape[1]) + " x " + std::to_string(shape[2]) +
+                                              " pixels; MUROAN reads images of at most " +
+                                              std::to_string(kMaxImageSide) + " x " + std::to_string(kMaxImageSide));
     const double fill = j.contains("fill") ? field<double>(j, "fill", where) : 0.0;
     ModalitySpec spec = ModalitySpec::image(name, shape[0], shape[1], shape[2], fill);
     if (j.contains("resize")) {
@@ -69,7 +76,9 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
   }
   if (kind_name == "tokens") {
     const auto max_len = field<int64_t>(j, "max_len", where);
-    if (max_len <= 0) throw InputError(where + ": max_len", "expected a positive length");
+    if (max_len <= 0 || max_len > kMaxTokenLength)
+      throw InputError(where + ": max_len", "expected a length in [1, " + std::to_string(kMaxTokenLength) + "], got " +
+                                                std::to_string(max_len));
     const int64_t pad_id = j.contains("pad_id") ? field<int64_t>(j, "pad_id", where) : 0;
     const int64_t vocab = j.contains("vocab_size") ? field<int64_t>(j, "vocab_size", where) : 0;
     return ModalitySpec::tokens(name, max_len, pad_id, vocab);

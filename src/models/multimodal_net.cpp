@@ -7,6 +7,7 @@
 #include <torch/nn/modules/pooling.h>
 
 #include "muroan/error.h"
+#include "muroan/modality.h"
 
 namespace muroan {
 namespace {
@@ -85,6 +86,29 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.dim = required<int64_t>(j, "dim");
   c.embed_dim = required<int64_t>(j, "embed_dim");
   c.head_hidden = required<int64_t>(j, "head_hidden");
+  // Bounds before the network is built: a corrupt config must not ask the
+  // allocator for terabytes (the built-in models use widths of 32 to 256).
+  const auto bounded = [](const char* field, int64_t v, int64_t lo, int64_t hi) {
+    if (v < lo || v > hi)
+      throw Error(std::string("model config: field '") + field + "' is " + std::to_string(v) + ", expected " +
+                  std::to_string(lo) + " to " + std::to_string(hi));
+  };
+  bounded("image_channels", c.image_channels, 1, 3);
+  bounded("image_height", c.image_height, 8, kMaxImageSide);
+  bounded("image_width", c.image_width, 8, kMaxImageSide);
+  bounded("vocab_size", c.vocab_size, 1, int64_t{1} << 24);
+  bounded("max_len", c.max_len, 1, kMaxTokenLength);
+  bounded("pad_id", c.pad_id, 0, c.vocab_size - 1);
+  bounded("num_classes", c.num_classes, 2, 1 << 16);
+  bounded("dim", c.dim, 1, 4096);
+  bounded("embed_dim", c.embed_dim, 1, 4096);
+  bounded("head_hidden", c.head_hidden, 1, 4096);
+  const double projection = static_cast<double>(c.dim) * static_cast<double>(c.dim) *
+                            static_cast<double>(pooled_size(c.image_height) * pooled_size(c.image_width));
+  if (projection > static_cast<double>(int64_t{1} << 28))
+    throw Error("model config: dim " + std::to_string(c.dim) + " with " + std::to_string(c.image_height) + " x " +
+                std::to_string(c.image_width) + " images needs an image projection of " +
+                std::to_string(static_cast<int64_t>(projection)) + " weights, more than 2^28");
   return c;
 }
 
