@@ -109,9 +109,6 @@ class SentencePieceTokenizer final : public Tokenizer {
             {"add_bos", add_bos_}, {"add_eos", add_eos_}};
   }
   TokenizedText encode(const std::string& text, int64_t max_len, const std::string& where) const override {
-    const int64_t specials = (add_bos_ ? 1 : 0) + (add_eos_ ? 1 : 0);
-    if (max_len <= specials)
-      throw InputError(where, "max_len " + std::to_string(max_len) + " leaves no room for a word");
     std::vector<int> ids(text.size() + 16);  // rarely more pieces than bytes; retried if so
     char err[kErrorBytes] = "";
     long n = shim().encode(sp_, text.data(), text.size(), ids.data(), ids.size(), err, sizeof err);
@@ -121,11 +118,7 @@ class SentencePieceTokenizer final : public Tokenizer {
     }
     if (n < 0) throw InputError(where, std::string("SentencePiece cannot encode the text: ") + err);
     const std::vector<int64_t> pieces(ids.begin(), ids.begin() + n);
-    TokenizedText out;
-    if (add_bos_) out.ids.push_back(bos_);
-    for (int64_t id : keep_whole_words(pieces, *this, max_len - specials, &out.truncated)) out.ids.push_back(id);
-    if (add_eos_) out.ids.push_back(eos_);
-    return out;
+    return frame_words(pieces, *this, max_len, add_bos_ ? bos_ : -1, add_eos_ ? eos_ : -1, where);
   }
 
  private:

@@ -109,16 +109,9 @@ class WordPieceTokenizer final : public Tokenizer {
     return j;
   }
   TokenizedText encode(const std::string& text, int64_t max_len, const std::string& where) const override {
-    const int64_t specials = add_special_ ? 2 : 0;
-    if (max_len <= specials)
-      throw InputError(where, "max_len " + std::to_string(max_len) + " leaves no room for a word between [CLS] and [SEP]");
     std::vector<int64_t> pieces;
     for (const auto& word : basic_words(lowercase_ ? ascii_lower(text) : text)) add_pieces(word, &pieces);
-    TokenizedText out;
-    if (add_special_) out.ids.push_back(cls_);
-    for (int64_t id : keep_whole_words(pieces, *this, max_len - specials, &out.truncated)) out.ids.push_back(id);
-    if (add_special_) out.ids.push_back(sep_);
-    return out;
+    return frame_words(pieces, *this, max_len, add_special_ ? cls_ : -1, add_special_ ? sep_ : -1, where);
   }
 
  private:
@@ -209,8 +202,10 @@ std::string tokenizer_file(const nlohmann::json& config, const char* field, cons
   return p.is_absolute() ? file : (fs::path(base_dir) / p).string();
 }
 
-std::vector<int64_t> keep_whole_words(const std::vector<int64_t>& pieces, const Tokenizer& tok, int64_t room,
-                                      bool* truncated) {
+TokenizedText frame_words(const std::vector<int64_t>& pieces, const Tokenizer& tok, int64_t max_len, int64_t first,
+                          int64_t last, const std::string& where) {
+  const int64_t room = max_len - (first >= 0 ? 1 : 0) - (last >= 0 ? 1 : 0);
+  if (room <= 0) throw InputError(where, "max_len " + std::to_string(max_len) + " leaves no room for a word");
   size_t keep = 0;  // pieces of the whole words that fit
   for (size_t i = 0; i <= pieces.size(); ++i) {
     const bool boundary = i == pieces.size() || tok.role(pieces[i]) != TokenRole::kContinuation;
@@ -218,8 +213,12 @@ std::vector<int64_t> keep_whole_words(const std::vector<int64_t>& pieces, const 
     if (static_cast<int64_t>(i) > room) break;
     keep = i;
   }
-  *truncated = keep < pieces.size();
-  return {pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(keep)};
+  TokenizedText out;
+  out.truncated = keep < pieces.size();
+  if (first >= 0) out.ids.push_back(first);
+  out.ids.insert(out.ids.end(), pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(keep));
+  if (last >= 0) out.ids.push_back(last);
+  return out;
 }
 
 std::shared_ptr<const Tokenizer> make_whitespace_tokenizer(const nlohmann::json& config, const std::string& base_dir,

@@ -22,10 +22,12 @@ void check_tokenizer_fields(const nlohmann::json& config, const std::set<std::st
 // A true/false field of `config`, `fallback` when absent.
 bool tokenizer_flag(const nlohmann::json& config, const char* name, bool fallback, const std::string& where);
 
-// Keeps whole words (a word start and its continuation pieces, by `roles`) of
-// `pieces` while at most `room` ids fit; sets *truncated when a word is dropped.
-std::vector<int64_t> keep_whole_words(const std::vector<int64_t>& pieces, const Tokenizer& tok, int64_t room,
-                                      bool* truncated);
+// The ids of a text from its `pieces`: `first` (e.g. [CLS]; -1: none), the
+// whole words of `pieces` that fit in max_len (a word start and its
+// continuation pieces, by the tokenizer's roles), then `last` (e.g. [SEP]).
+// Throws InputError(where, ...) when max_len leaves no room for a word.
+TokenizedText frame_words(const std::vector<int64_t>& pieces, const Tokenizer& tok, int64_t max_len, int64_t first,
+                          int64_t last, const std::string& where);
 
 std::shared_ptr<const Tokenizer> make_whitespace_tokenizer(const nlohmann::json& config, const std::string& base_dir,
                                                            const std::string& where);
