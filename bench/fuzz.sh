@@ -10,7 +10,7 @@ runs=${1:-1000000}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(manifest samples image text checkpoint results)
-scripts/setup.sh --sanitize
+MUROAN_BUILD_TARGETS="${targets[*]/%/_fuzzer}" scripts/setup.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 out=docs/fuzz.md

@@ -46,7 +46,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 if ((sanitize)); then
   CXX=clang++ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMUROAN_SANITIZE=ON \
     -DMUROAN_FUZZ=ON -DMUROAN_BUILD_BENCH=OFF ${MUROAN_CMAKE_ARGS:-} >/dev/null
-  cmake --build build-sanitize -j"$jobs"
+  # MUROAN_BUILD_TARGETS: only these targets (bench/fuzz.sh builds the fuzzers only).
+  cmake --build build-sanitize -j"$jobs" ${MUROAN_BUILD_TARGETS:+--target $MUROAN_BUILD_TARGETS}
   exit
 fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${MUROAN_CMAKE_ARGS:-} >/dev/null
