@@ -26,7 +26,8 @@ constexpr uint64_t kMaxSamplesFileBytes = 4ull << 30;  // samples.jsonl: 4 GiB (
 constexpr size_t kMaxLineBytes = 16u << 20;            // one sample line: 16 MiB
 
 
-// An image field: the PNG, relative to the data file, as float [C,H,W] in [0,1].
+// An image field: the PNG or JPEG, relative to the data file, as uint8 [C,H,W]
+// of the input's size and channels.
 torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
                                const fs::path& base, const std::string& where) {
   const std::string rel = io::string_field(sample, field, where);
@@ -42,9 +43,14 @@ torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec&
     throw InputError(fw, e.what());
   }
   // Grey and RGB files serve either kind of input (DESIGN.md 5.3).
-  auto pixels = convert_channels(image, spec.channels()).to(torch::kFloat).div_(255.0);
+  auto pixels = convert_channels(image, spec.channels());
+  // Resized images are rounded back to 8 bits, as if the file had had that size:
+  // samples stay uint8 (a quarter of float's memory) until they are stacked.
   if (resize && (pixels.size(1) != spec.height() || pixels.size(2) != spec.width()))
-    pixels = resize_image(pixels, spec.height(), spec.width(), spec.resize);
+    pixels = resize_image(pixels.to(torch::kFloat), spec.height(), spec.width(), spec.resize)
+                 .round_()
+                 .clamp_(0, 255)
+                 .to(torch::kUInt8);
   return pixels;
 }
 
@@ -174,7 +180,7 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   const auto n = static_cast<int64_t>(labels.size());
   for (size_t m = 0; m < modalities.size(); ++m) {
     if (modalities[m].is_image())
-      data.inputs.push_back(torch::stack(images[m]));
+      data.inputs.push_back(torch::stack(images[m]).to(torch::kFloat).div_(255.0));
     else
       data.inputs.push_back(torch::tensor(tokens[m], torch::kLong).view({n, modalities[m].max_len()}));
   }
