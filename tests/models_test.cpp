@@ -152,6 +152,13 @@ TEST(ModelConfig, JsonRoundTripAndMissingField) {
       EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
     }
   }
+  // A float where an integer belongs is refused, not converted (6.7e77 to an
+  // integer is undefined behaviour; found by fuzz/checkpoint_fuzzer.cpp, UBSan).
+  for (const double bad : {6.7e77, 12.5}) {
+    auto k = c.to_json();
+    k["dim"] = bad;
+    EXPECT_THROW(ModelConfig::from_json(k), Error) << bad;
+  }
   auto wide = c.to_json();
   wide["dim"] = 4096;
   wide["image_height"] = wide["image_width"] = 4096;
@@ -217,6 +224,20 @@ TEST_F(CheckpointTest, BrokenFilesGiveInputErrors) {
   // A number too large to store: nlohmann's out_of_range, not a parse_error.
   { std::ofstream(dir / "checkpoint.json") << "{\"format\": 1E400}"; }
   EXPECT_THROW(load_checkpoint(dir.string(), torch::kCPU), InputError);
+  // A float where an integer belongs (the task seed), refused before conversion.
+  save_checkpoint(ck, dir.string());
+  {
+    std::ifstream in(dir / "checkpoint.json");
+    auto j = nlohmann::json::parse(in);
+    j["task_options"]["seed"] = 6.7e77;
+    std::ofstream(dir / "checkpoint.json") << j.dump();
+  }
+  try {
+    load_checkpoint(dir.string(), torch::kCPU);
+    ADD_FAILURE() << "a seed of 6.7e77 was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("field 'seed' has the wrong type"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

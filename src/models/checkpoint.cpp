@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "models/json_get.h"
 #include "muroan/error.h"
 #include "muroan/tokenizer.h"
 
@@ -25,6 +26,7 @@ void write_text_atomically(const fs::path& path, const std::string& text) {
 template <typename T>
 T field(const nlohmann::json& j, const char* name, const std::string& where) {
   if (!j.is_object() || !j.contains(name)) throw InputError(where, std::string("missing field '") + name + "'");
+  if (!models::holds<T>(j.at(name))) throw InputError(where, std::string("field '") + name + "' has the wrong type");
   try {
     return j.at(name).get<T>();
   } catch (const nlohmann::json::exception&) {

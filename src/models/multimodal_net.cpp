@@ -6,6 +6,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 
+#include "models/json_get.h"
 #include "muroan/error.h"
 #include "muroan/modality.h"
 
@@ -42,6 +43,7 @@ int64_t pooled_size(int64_t size) {
 template <typename T>
 T required(const nlohmann::json& j, const char* field) {
   if (!j.contains(field)) throw Error(std::string("model config: missing field '") + field + "'");
+  if (!models::holds<T>(j.at(field))) throw Error(std::string("model config: field '") + field + "' has the wrong type");
   try {
     return j.at(field).get<T>();
   } catch (const nlohmann::json::exception&) {
