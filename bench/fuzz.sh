@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes every reader of untrusted files with libFuzzer (clang, ASan + UBSan):
 # RUNS executions each (default 10^6), seeded from fuzz/corpus/<target>/, and
-# writes the outcome to docs/fuzz.md. A crash leaves its input beside the log
-# in runs/fuzz/<target>/ and makes the script exit non-zero.
+# writes the outcome to docs/fuzz.md (the rows of targets not run this time are
+# kept, each row says which commit it fuzzed). A crash leaves its input beside
+# the log in runs/fuzz/<target>/ and makes the script exit non-zero.
 #   bench/fuzz.sh [RUNS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,9 @@ MUROAN_BUILD_TARGETS="${targets[*]/%/_fuzzer}" scripts/setup.sh --sanitize
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 out=docs/fuzz.md
-rows=()
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
+git diff --quiet 2>/dev/null || commit="$commit+changes"
+declare -A rows
 status=0
 for t in "${targets[@]}"; do
   work="runs/fuzz/$t"
@@ -31,21 +34,26 @@ for t in "${targets[@]}"; do
   corpus=$(ls "$work/found" | wc -l)
   verdict="no crash"
   ((rc == 0)) || { verdict="**failed (rc $rc), see $work/log.txt**"; status=1; }
-  rows+=("| ${t} | ${execs} | ${secs} s | ${cov} | ${corpus} | ${verdict} |")
+  rows[$t]="| ${t} | ${execs} | ${secs} s | ${cov} | ${corpus} | ${verdict} | $(date -u +%Y-%m-%d) ${commit} |"
   echo "fuzz: $t: $execs executions in ${secs}s, rc $rc" >&2
 done
+[ -f "$out" ] && cp "$out" "$out.old"
 {
   echo "# Fuzzing the readers"
   echo
-  echo "Written by \`bench/fuzz.sh $runs\` on $(date -u +%Y-%m-%d): libFuzzer (clang $(clang++ -dumpversion)),"
-  echo "AddressSanitizer + UBSan, every MUROAN library instrumented; seeds from \`fuzz/corpus/\`;"
-  echo "inputs up to 4096 bytes; $(nproc) cores ($(uname -m)), shared, one target at a time."
-  echo "A target passes an input when the reader answers or throws \`muroan::Error\` (one clear line);"
-  echo "any other exception, crash, sanitizer report, leak of 4 GiB or a 20 s hang is a finding."
+  echo "Written by \`bench/fuzz.sh\`: libFuzzer (clang $(clang++ -dumpversion)), AddressSanitizer +"
+  echo "UBSan, every MUROAN library instrumented; seeds from \`fuzz/corpus/\`; inputs up to 4096"
+  echo "bytes; $(nproc) cores ($(uname -m)), shared, one target at a time. A target passes an input"
+  echo "when the reader answers or throws \`muroan::Error\` (one clear line); any other exception, a"
+  echo "crash, a sanitizer report, 4 GiB of memory or a 20 s hang is a finding."
   echo
-  echo "| target | executions | wall time | coverage (edges) | new corpus inputs | result |"
-  echo "| --- | ---: | ---: | ---: | ---: | --- |"
-  printf '%s\n' "${rows[@]}"
-} > "$out"
+  echo "| target | executions | wall time | coverage (edges) | new corpus inputs | result | run, commit |"
+  echo "| --- | ---: | ---: | ---: | ---: | --- | --- |"
+  for t in manifest samples image text checkpoint results; do
+    if [ -n "${rows[$t]:-}" ]; then echo "${rows[$t]}"; else grep "^| $t |" "$out.old" 2>/dev/null || true; fi
+  done
+} > "$out.new"
+mv "$out.new" "$out"
+rm -f "$out.old"
 echo "fuzz: wrote $out" >&2
 exit $status
