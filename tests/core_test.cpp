@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "file_limit.h"
+#include "muroan/cpu_threads.h"
 #include "muroan/error.h"
 #include "muroan/files.h"
 #include "muroan/inputs.h"
@@ -29,6 +30,25 @@ std::string scratch(const std::string& name) {
   std::filesystem::remove(path);
   std::filesystem::remove(path + ".tmp");
   return path;
+}
+
+// Debian's LibTorch calls OpenBLAS (the test links it as the program does):
+// its own pool is set, read back, and a count of 0 leaves each pool alone.
+TEST(CpuThreads, SetsLibTorchAndOpenBlasPools) {
+  const CpuThreads before = current_cpu_threads();
+  ASSERT_GT(before.blas, 0) << "no OpenBLAS in this process: install libopenblas0-pthread";
+  CpuThreads now = configure_cpu_threads(1, 2);
+  EXPECT_EQ(now.torch, 1);
+  EXPECT_EQ(now.blas, 2);
+  now = configure_cpu_threads(0, 1);
+  EXPECT_EQ(now.torch, 1);
+  EXPECT_EQ(now.blas, 1);
+  now = configure_cpu_threads(2, 0);
+  EXPECT_EQ(now.torch, 2);
+  EXPECT_EQ(now.blas, 1);
+  EXPECT_THROW(configure_cpu_threads(-1, 1), UsageError);
+  EXPECT_THROW(configure_cpu_threads(1, -1), UsageError);
+  configure_cpu_threads(before.torch, before.blas);
 }
 
 TEST(Files, AFailedWriteKeepsTheOldFileAndLeavesNoTemporary) {

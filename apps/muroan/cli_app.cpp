@@ -1,12 +1,12 @@
 #include "cli_app.h"
 
 #include <CLI/CLI.hpp>
-#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <cstdio>
 #include <exception>
 
+#include "muroan/cpu_threads.h"
 #include "muroan/error.h"
 
 namespace muroan::cli {
@@ -36,7 +36,15 @@ int run_cli(int argc, char** argv) {
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads for LibTorch's operations (0: LibTorch's choice)")
       ->check(CLI::NonNegativeNumber);
-  app.fallthrough();  // subcommands inherit it when made after this line
+  // OpenBLAS keeps its own thread pool beside LibTorch's: one BLAS thread per
+  // LibTorch thread is the fast setting (include/muroan/cpu_threads.h).
+  int blas_threads = 1;
+  app.add_option("--blas-threads", blas_threads,
+                 "Threads of OpenBLAS's own pool inside each LibTorch thread (0: OpenBLAS's choice, "
+                 "which oversubscribes the cores)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.fallthrough();  // subcommands inherit them when made after this line
   Action action;
   for (Registrar reg : kCommands) reg(app, action);
   // CLI11 reports an unknown first word as "a subcommand is required"; name it.
@@ -64,7 +72,7 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "error: %s (see muroan --help)\n", e.what());
     return kExitUsage;
   }
-  if (threads > 0) at::set_num_threads(threads);
+  configure_cpu_threads(threads, blas_threads);
   try {
     return action ? action() : kExitUsage;
   } catch (const UsageError& e) {

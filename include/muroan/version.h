@@ -1,5 +1,5 @@
 // The software versions every result file records, so that numbers can be
-// reproduced: {"muroan", "libtorch", "compiler", "c++"}.
+// reproduced: {"muroan", "libtorch", "compiler", "c++", "cpu_threads"}.
 #pragma once
 
 #include <nlohmann/json.hpp>
