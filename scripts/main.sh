@@ -5,6 +5,6 @@
 # report.html). Extra arguments go to `muroan analyze`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+MUROAN_BUILD_TARGETS=muroan scripts/setup.sh  # the program only, not the tests
 build/apps/muroan/muroan analyze --task fashion-match --out runs/analyze-fashion-match "$@"
 echo "report: runs/analyze-fashion-match/report.html"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs MUROAN's Debian packages (when missing), configures and builds it.
 # Used by scripts/main.sh and scripts/test.sh; safe to run again.
+# MUROAN_BUILD_TARGETS: build only these targets (the main job builds the
+# program only, bench/fuzz.sh the fuzzers only).
 #   scripts/setup.sh [--with-test-tools] [--sanitize]
 # --with-test-tools also installs what only the test suite uses: Debian's
 # PyTorch (to export a TorchScript model in the bring-your-own-model test) and
@@ -46,9 +48,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 if ((sanitize)); then
   CXX=clang++ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMUROAN_SANITIZE=ON \
     -DMUROAN_FUZZ=ON -DMUROAN_BUILD_BENCH=OFF ${MUROAN_CMAKE_ARGS:-} >/dev/null
-  # MUROAN_BUILD_TARGETS: only these targets (bench/fuzz.sh builds the fuzzers only).
   cmake --build build-sanitize -j"$jobs" ${MUROAN_BUILD_TARGETS:+--target $MUROAN_BUILD_TARGETS}
   exit
 fi
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release ${MUROAN_CMAKE_ARGS:-} >/dev/null
-cmake --build build -j"$jobs"
+cmake --build build -j"$jobs" ${MUROAN_BUILD_TARGETS:+--target $MUROAN_BUILD_TARGETS}

@@ -30,11 +30,11 @@ int run_cli(int argc, char** argv) {
                "muroan"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("muroan ") + MUROAN_VERSION);
-  // LibTorch picks its own number of CPU threads (one on some machines, e.g.
-  // where it cannot count physical cores); --threads sets it, before or after
-  // the command's name.
+  // LibTorch's own choice was one thread on a 2-core machine (OpenMP reported
+  // 1); the default is one per core. --threads goes before or after the
+  // command's name.
   int threads = 0;
-  app.add_option("--threads", threads, "CPU threads for LibTorch's operations (0: LibTorch's choice)")
+  app.add_option("--threads", threads, "CPU threads for LibTorch's operations (0: one per available core)")
       ->check(CLI::NonNegativeNumber);
   // OpenBLAS keeps its own thread pool beside LibTorch's: one BLAS thread per
   // LibTorch thread is the fast setting (include/muroan/cpu_threads.h).

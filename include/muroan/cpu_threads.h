@@ -16,7 +16,12 @@ struct CpuThreads {
   int blas = 0;   // OpenBLAS threads; 0 when no OpenBLAS is loaded in the process
 };
 
-// Sets LibTorch's intra-op threads to `threads` (0: keep LibTorch's choice) and
+// The CPUs this process may run on (its affinity mask; at least 1).
+int available_cpu_cores();
+
+// Sets LibTorch's intra-op threads to `threads` (0: one per available core;
+// LibTorch's own default was a single thread on the 2-core development machine,
+// where OpenMP reported 1) and
 // OpenBLAS's pool to `blas_threads` (0: keep OpenBLAS's choice). OpenBLAS is
 // looked up at run time, so another BLAS (MKL, reference BLAS) is left alone.
 // Throws UsageError for negative counts. Returns what is in effect afterwards.

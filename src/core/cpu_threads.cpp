@@ -2,7 +2,11 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <sched.h>
 
+#include <thread>
+
+#include <algorithm>
 #include <string>
 
 #include "muroan/error.h"
@@ -22,6 +26,12 @@ Fn openblas_symbol(const char* name) {
 
 }  // namespace
 
+int available_cpu_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 CpuThreads current_cpu_threads() {
   CpuThreads now;
   now.torch = at::get_num_threads();
@@ -33,7 +43,7 @@ CpuThreads configure_cpu_threads(int threads, int blas_threads) {
   if (threads < 0) throw UsageError("threads: expected 0 or more, got " + std::to_string(threads));
   if (blas_threads < 0)
     throw UsageError("blas threads: expected 0 or more, got " + std::to_string(blas_threads));
-  if (threads > 0) at::set_num_threads(threads);
+  at::set_num_threads(threads > 0 ? threads : available_cpu_cores());
   if (blas_threads > 0) {
     if (auto set = openblas_symbol<SetThreads>("openblas_set_num_threads")) set(blas_threads);
   }
