@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "muroan/attack.h"
 #include "muroan/error.h"
 #include "muroan/search_context.h"
@@ -132,7 +134,7 @@ TEST(Greedy, StopsAtMaxQueries) {
 
 TEST(Restrictions, BudgetIsRespected) {
   TinyModel model(Rule::kAnd);
-  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop"}) {
+  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop", "sparse-rs", "exact"}) {
     AttackOptions o = with_method(method);
     o.budget = 0.01;  // 31 points < 50
     const auto r = make_attack(o)->attack(model, tiny_sample());
@@ -147,7 +149,7 @@ TEST(Restrictions, BudgetIsRespected) {
 TEST(Restrictions, ModalitiesAreRespected) {
   TinyModel and_model(Rule::kAnd);
   TinyModel or_model(Rule::kOr);
-  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop"}) {
+  for (const std::string method : {"greedy", "saliency", "random", "reference", "drop", "sparse-rs", "exact"}) {
     AttackOptions o = with_method(method);
     o.modalities = {"image"};
     const auto r = make_attack(o)->attack(and_model, tiny_sample());
@@ -298,6 +300,156 @@ TEST(SharedEncodings, ChangeNothingButTheWork) {
 
 // ---- baselines ----
 
+// ---- sparse-rs ----
+
+TEST(SparseRs, FindsTheMinimalSetSeededAndWithinItsQueries) {
+  TinyModel model(Rule::kAnd);
+  const auto x = tiny_sample();
+  AttackOptions o = with_method("sparse-rs");
+  const auto r = make_attack(o)->attack(model, x);
+  ASSERT_TRUE(r.success) << r.note;
+  // No single element flips the decision; after pruning the pair is left.
+  EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{49, 1}));
+  EXPECT_TRUE(has_region(r.set, kRegion));
+  EXPECT_TRUE(has_token(r.set, kKeyPosition));
+  EXPECT_LE(r.forward_passes, 10000);
+  // k = 1 spends at most twice the 69 single elements before k = 2.
+  EXPECT_GT(r.forward_passes, 69);
+  expect_replays(model, x, r);
+  const auto again = make_attack(o)->attack(model, x);
+  EXPECT_EQ(again.set.elements, r.set.elements);
+  EXPECT_EQ(again.forward_passes, r.forward_passes);
+  o.max_queries = 60;
+  EXPECT_LE(make_attack(o)->attack(model, x).forward_passes, 60);
+  o.max_queries = 3;  // the clean pass and two single elements: no pair
+  const auto capped = make_attack(o)->attack(model, x);
+  EXPECT_FALSE(capped.success);
+  EXPECT_LE(capped.forward_passes, 3);
+}
+
+// ---- exact: the smallest set, checked against brute force ----
+
+TEST(Exact, FindsTheFiftyPointMinimumOfTheAndModel) {
+  TinyModel model(Rule::kAnd);
+  const auto x = tiny_sample();
+  const auto r = make_attack(with_method("exact"))->attack(model, x);
+  ASSERT_TRUE(r.success) << r.note;
+  EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{49, 1}));
+  EXPECT_TRUE(has_region(r.set, kRegion));
+  EXPECT_TRUE(has_token(r.set, kKeyPosition));
+  // 50 points > max_size + 1: the smallest of the sets of at most 3 elements only.
+  EXPECT_NE(r.note.find("exact minimum: 50 points, the smallest of the sets of at most 3 elements ("),
+            std::string::npos) << r.note;
+  expect_replays(model, x, r);
+}
+
+TEST(Exact, AOnePointMinimumIsTheSmallestOfAllSets) {
+  TinyModel model(Rule::kToken);
+  AttackOptions o = with_method("exact");
+  o.batch_size = 1;  // one set per query, to see the order
+  const auto r = make_attack(o)->attack(model, tiny_sample());
+  ASSERT_TRUE(r.success) << r.note;
+  EXPECT_EQ(r.points.decoupled_points(), 1);
+  EXPECT_TRUE(has_token(r.set, kKeyPosition));
+  EXPECT_NE(r.note.find("and of all sets"), std::string::npos) << r.note;
+  // Every set of one point (the 5 words) is tried before any set of more.
+  EXPECT_LE(r.forward_passes, 1 + 5);
+}
+
+TEST(Exact, ReportsAMinimumAboveTheLimitAndRefusesHugeSearches) {
+  TinyModel model(Rule::kAnd);
+  AttackOptions o = with_method("exact");
+  o.max_size = 1;  // the minimum needs two elements
+  auto r = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.note.find("minimum > 1 element: none of the 69 sets"), std::string::npos) << r.note;
+  EXPECT_EQ(r.forward_passes, 1 + 69);
+  o.max_size = 3;
+  o.granularity = Granularity::kPixel;  // 3,141 candidates: 5e9 sets
+  r = make_attack(o)->attack(model, tiny_sample());
+  EXPECT_FALSE(r.success);
+  EXPECT_NE(r.note.find("exact search not run"), std::string::npos) << r.note;
+  o.max_size = 5;
+  EXPECT_THROW(make_attack(o), UsageError);
+}
+
+// A small random linear model: 1x8x8 image (four 4x4 patches) and 3 words, so
+// that every subset of the 7 candidates can be evaluated by brute force.
+class SmallLinearModel : public Classifier {
+ public:
+  explicit SmallLinearModel(uint64_t seed) {
+    specs_ = {ModalitySpec::image("image", 1, 8, 8, 0.0), ModalitySpec::tokens("tokens", 4, 0, 6)};
+    classes_ = {"a", "b"};
+    auto gen = torch::make_generator<at::CPUGeneratorImpl>(seed);
+    pixel_w_ = torch::randn({64}, gen);
+    token_w_ = torch::randn({6}, gen);
+    token_w_[0] = 0.0;  // pad
+  }
+  std::string name() const override { return "small-linear"; }
+  const std::vector<ModalitySpec>& modalities() const override { return specs_; }
+  const std::vector<std::string>& classes() const override { return classes_; }
+  torch::Device device() const override { return torch::kCPU; }
+  bool has_fusion() const override { return false; }
+  torch::Tensor fusion(const Inputs&) override { throw Error("no fusion"); }
+  torch::Tensor logits(const Inputs& in) override {
+    const auto score = in[0].flatten(1).matmul(pixel_w_) + token_w_.index({in[1]}).sum(1);
+    return torch::stack({torch::full_like(score, bias_), score}, 1);
+  }
+  void set_bias(double b) { bias_ = b; }
+
+ private:
+  std::vector<ModalitySpec> specs_;
+  std::vector<std::string> classes_;
+  torch::Tensor pixel_w_, token_w_;
+  double bias_ = 0.0;
+};
+
+TEST(Exact, AgreesWithBruteForceOverEverySubset) {
+  int with_minimum = 0;
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    SmallLinearModel model(seed);
+    auto gen = torch::make_generator<at::CPUGeneratorImpl>(seed + 1000);
+    const Inputs x{torch::rand({1, 1, 8, 8}, gen), torch::tensor({{1, 2, 3, 0}}, torch::kLong)};
+    {
+      torch::NoGradGuard no_grad;
+      // The decision boundary a little below the clean score: some sets flip it.
+      model.set_bias(model.logits(x)[0][1].item<double>() - 0.5);
+    }
+    AttackOptions o = with_method("exact");
+    o.patch = 4;
+    o.max_size = 3;
+    o.batch_size = 5;  // several batches, mixed sizes in one batch
+    const InputSpace space(model.modalities(), x);
+    // Brute force: the 4 patches and 3 words, every subset of at most 3.
+    std::vector<DecouplingElement> pool;
+    for (int64_t py = 0; py < 8; py += 4)
+      for (int64_t px = 0; px < 8; px += 4) pool.push_back(DecouplingElement::pixels(0, {px, py, 4, 4}));
+    for (int64_t t = 0; t < 3; ++t) pool.push_back(DecouplingElement::token(1, t));
+    std::optional<int64_t> best;
+    torch::NoGradGuard no_grad;
+    const int64_t clean = model.logits(x).argmax(1).item<int64_t>();
+    for (int mask = 1; mask < (1 << 7); ++mask) {
+      if (__builtin_popcount(static_cast<unsigned>(mask)) > 3) continue;
+      DecouplingSet set;
+      for (int i = 0; i < 7; ++i)
+        if (mask & (1 << i)) set.add(pool[static_cast<size_t>(i)]);
+      const auto xs = space.apply({set}, TextRemoval::kDelete);
+      if (model.logits(xs).argmax(1).item<int64_t>() == clean) continue;
+      const int64_t points = space.count(set).decoupled_points();
+      if (!best || points < *best) best = points;
+    }
+    const auto r = make_attack(o)->attack(model, x);
+    ASSERT_EQ(r.success, best.has_value()) << "seed " << seed << ": " << r.note;
+    if (best) {
+      ++with_minimum;
+      EXPECT_EQ(r.points.decoupled_points(), *best) << "seed " << seed;
+    } else {
+      EXPECT_NE(r.note.find("minimum > 3 elements"), std::string::npos) << r.note;
+    }
+  }
+  EXPECT_GE(with_minimum, 20);  // the comparison covered successes, not only failures
+}
+
 TEST(Random, SeededAndFindsASupersetOfTheMinimalSet) {
   TinyModel model(Rule::kAnd);
   AttackOptions o = with_method("random");
@@ -399,7 +551,7 @@ TEST(Options, ValidationAndJson) {
   EXPECT_THROW(attack_options_from_json(nlohmann::json::parse(R"({"budget": "x"})")), UsageError);
   EXPECT_THROW(parse_objective("loss"), UsageError);
   EXPECT_THROW(parse_granularity("tile"), UsageError);
-  EXPECT_EQ(attack_catalog().size(), 6u);
+  EXPECT_EQ(attack_catalog().size(), 8u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // oracle rejects.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "../src/data/generators.h"
@@ -331,7 +332,37 @@ TEST_P(FooledCriterion, NeverReportsASetTheOracleRejects) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Methods, FooledCriterion, ::testing::Values("greedy", "saliency", "random", "reference"));
+INSTANTIATE_TEST_SUITE_P(Methods, FooledCriterion,
+                         ::testing::Values("greedy", "saliency", "random", "reference", "sparse-rs", "exact"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+// An oracle that rejects every set: sets it rejects cost no query, and every
+// search still ends (sparse-rs once looped forever here on a real model).
+class RejectsEverySet : public SampleTruth {
+ public:
+  TruthVerdict judge(const DecouplingSet& set, TextRemoval) const override {
+    if (set.empty()) return {label(), ""};
+    return {std::nullopt, "undefined"};
+  }
+  int64_t label() const override { return 1; }
+};
+
+TEST(FooledCriterion, SearchesEndWhenTheOracleRejectsEverySet) {
+  testing::TinyModel model(testing::Rule::kOr);
+  const RejectsEverySet truth;
+  for (const std::string method : {"greedy", "random", "reference", "sparse-rs", "exact"}) {
+    AttackOptions o;
+    o.method = method;
+    o.success = SuccessCriterion::kFooled;
+    const auto r = make_attack(o)->attack(model, testing::tiny_sample(), 0, &truth);
+    EXPECT_FALSE(r.success) << method;
+    EXPECT_EQ(r.forward_passes, 1) << method << ": only the clean pass is a query";
+  }
+}
 
 TEST(FooledCriterion, NeedsATruth) {
   testing::TinyModel model(testing::Rule::kOr);

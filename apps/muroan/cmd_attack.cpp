@@ -98,6 +98,7 @@ int run_attack(const AttackCommand& o) {
   a.granularity = parse_granularity(o.granularity);
   a.patch = o.patch;
   a.top_k = o.top_k;
+  a.max_size = o.max_size;
   a.text_removal = parse_text_removal(o.text_removal);
   a.batch_size = o.batch_size;
   a.share_encodings = o.share_encodings;
@@ -193,6 +194,7 @@ void register_attack(CLI::App& app, Action& action) {
   cmd->add_option("--granularity", o->granularity, "Image candidates: pixel, patch or quadtree")->capture_default_str();
   cmd->add_option("--patch", o->patch, "Patch side in pixels (smallest quadtree cell)")->capture_default_str();
   cmd->add_option("--top-k", o->top_k, "saliency: candidates re-ranked exactly per step")->capture_default_str();
+  cmd->add_option("--max-size", o->max_size, "exact: elements per set at most (1-4)")->capture_default_str();
   cmd->add_option("--text-removal", o->text_removal, "delete (shift left) or mask (pad id)")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "Rows per forward pass")->capture_default_str();
   cmd->add_flag("!--no-encoder-sharing", o->share_encodings,

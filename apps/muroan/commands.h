@@ -103,6 +103,7 @@ struct AttackCommand {
   std::string granularity = "patch";
   int64_t patch = 7;
   int64_t top_k = 16;
+  int64_t max_size = 3;
   std::string text_removal = "delete";
   int64_t batch_size = 256;
   double eps = 8.0 / 255.0;

@@ -1,5 +1,6 @@
 // Decoupling attacks and their baselines (DESIGN.md section 3), one interface,
-// selected by name: reference, greedy, saliency, random, drop, pgd.
+// selected by name: reference, greedy, saliency, random, sparse-rs, exact,
+// drop, pgd.
 //
 //   muroan::AttackOptions opts;            // defaults: greedy, margin objective,
 //   opts.method = "greedy";                // no budget, patches of 7x7 pixels
@@ -62,8 +63,11 @@ const char* granularity_name(Granularity g);
 // "pixel", "patch" or "quadtree"; throws UsageError otherwise.
 Granularity parse_granularity(const std::string& name);
 
+// The largest max_size of the exact method.
+inline constexpr int64_t kMaxExactSize = 4;
+
 struct AttackOptions {
-  std::string method = "greedy";         // reference | greedy | saliency | random | drop | pgd
+  std::string method = "greedy";         // reference | greedy | saliency | random | sparse-rs | exact | drop | pgd
   Objective objective = Objective::kMargin;
   int64_t target = -1;                   // target class of the targeted objective
   SuccessCriterion success = SuccessCriterion::kAuto;
@@ -83,6 +87,8 @@ struct AttackOptions {
   int64_t max_combinations = 500;        // combinations of candidates tried at most
   // random
   int64_t random_trials = 1;             // random orders tried
+  // exact
+  int64_t max_size = 3;                  // elements per set at most, 1..kMaxExactSize
   // pgd (L-infinity, on image modalities, values clamped to [clamp_min, clamp_max])
   double eps = 8.0 / 255.0;
   double step_size = 2.0 / 255.0;

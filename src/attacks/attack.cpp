@@ -79,6 +79,7 @@ nlohmann::ordered_json attack_options_to_json(const AttackOptions& o) {
           {"reference_min_side", o.reference_min_side},
           {"max_combinations", o.max_combinations},
           {"random_trials", o.random_trials},
+          {"max_size", o.max_size},
           {"eps", o.eps},
           {"step_size", o.step_size},
           {"steps", o.steps},
@@ -119,6 +120,7 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
   get("reference_min_side", o.reference_min_side);
   get("max_combinations", o.max_combinations);
   get("random_trials", o.random_trials);
+  get("max_size", o.max_size);
   get("eps", o.eps);
   get("step_size", o.step_size);
   get("steps", o.steps);
@@ -153,6 +155,8 @@ void validate_attack_options(const AttackOptions& o) {
   require(o.reference_min_side >= 1, "reference_min_side must be >= 1");
   require(o.max_combinations >= 1, "max_combinations must be >= 1");
   require(o.random_trials >= 1, "random_trials must be >= 1");
+  require(o.max_size >= 1 && o.max_size <= kMaxExactSize,
+          "max_size must be in 1.." + std::to_string(kMaxExactSize) + ", got " + std::to_string(o.max_size));
   require(o.eps >= 0.0, "eps must be >= 0");
   require(o.step_size > 0.0, "step_size must be > 0");
   require(o.steps >= 0, "steps must be >= 0");
@@ -320,6 +324,10 @@ std::vector<AttackInfo> attack_catalog() {
       {"saliency", "first-order estimates rank the candidates, the best are re-ranked exactly, then "
                    "pruned (white-box)"},
       {"random", "random sets growing up to the budget (baseline)"},
+      {"sparse-rs", "Sparse-RS random search over which k candidates are decoupled, k doubling until a set "
+                    "succeeds, then pruned; 10,000 queries unless --max-queries (black-box)"},
+      {"exact", "the smallest set in points among all sets of at most max_size candidates, by batched "
+                "enumeration in order of size (black-box; the yardstick for the other attacks)"},
       {"drop", "removal of whole modalities (baseline)"},
       {"pgd", "L-infinity PGD on the image modalities; not a decoupling attack (baseline)"},
   };
@@ -331,6 +339,8 @@ std::unique_ptr<Attack> make_attack(const AttackOptions& options) {
   if (options.method == "greedy") return make_greedy_attack(options);
   if (options.method == "saliency") return make_saliency_attack(options);
   if (options.method == "random") return make_random_attack(options);
+  if (options.method == "exact") return make_exact_attack(options);
+  if (options.method == "sparse-rs") return make_sparse_rs_attack(options);
   if (options.method == "drop") return make_drop_attack(options);
   return make_pgd_attack(options);
 }
