@@ -17,7 +17,7 @@ SAMPLES=${SAMPLES:-60}
 BUDGETS=${BUDGETS:-1000 10000}
 METHODS=${METHODS:-greedy saliency sparse-rs reference}
 MAX_SIZE=${MAX_SIZE:-2}
-if [ -f "$model/checkpoint.json" ]; then source_opt=(--checkpoint "$model"); else source_opt=(--model "$model"); fi
+if [ -f "$model/checkpoint.json" ]; then source_opt=(--checkpoint "$model"); else source_opt=(--manifest "$model"); fi
 run() {  # OUT-subdir, options...
   local dir=$OUT/$1; shift
   "$MUROAN" attack "${source_opt[@]}" --samples "$SAMPLES" --quiet ${EXTRA:-} "$@" --out "$dir" >/dev/null

@@ -85,7 +85,7 @@ Shard resolve_shard(const std::string& flag) {
 }  // namespace
 
 int run_attack(const AttackCommand& o) {
-  const std::string& model_path = o.source.model_path();
+  (void)o.source.model_path();  // exactly one of --checkpoint and --manifest, or UsageError
   if (o.samples < 0) throw UsageError("--samples must be >= 0");
   AttackOptions a;
   a.method = o.method;

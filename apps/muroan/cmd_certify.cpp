@@ -34,7 +34,7 @@ nlohmann::json trained_ablation(const std::string& checkpoint) {
 }  // namespace
 
 int run_certify(const CertifyCommand& o) {
-  const std::string& model_path = o.source.model_path();
+  (void)o.source.model_path();  // exactly one of --checkpoint and --manifest, or UsageError
   CertifyOptions c;
   c.n0 = o.n0;
   c.n = o.n;

@@ -15,7 +15,7 @@
 namespace muroan::cli {
 
 int run_replay(const ReplayCommand& o) {
-  const std::string& model_path = o.source.model_path();
+  (void)o.source.model_path();  // exactly one of --checkpoint and --manifest, or UsageError
   if (o.results.empty()) throw UsageError("--results is required");
   const auto records = read_records(o.results, /*drop_truncated_tail=*/true);
   const torch::Device device = resolve_device(o.source.device);
