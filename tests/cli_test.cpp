@@ -1,5 +1,5 @@
 // The command-line program, run in-process: bad input gives one clear line and
-// a non-zero exit code; train -> eval works end to end on a tiny task.
+// a non-zero exit code; train -> eval -> bench works end to end on a tiny task.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -94,6 +94,28 @@ TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {
   char expected[64];
   std::snprintf(expected, sizeof expected, "test accuracy %.4f on 32 samples", test_acc);
   EXPECT_NE(e.out.find(expected), std::string::npos) << e.out;
+
+  // muroan bench on the same checkpoint: forward rows/s per batch size, then an attack's queries/s.
+  const std::string bench_json = (dir / "bench.json").string();
+  auto b = run({"bench", "--checkpoint", out, "--device", "cpu", "--cache-dir", cache, "--batch-sizes", "1,4",
+                "--thread-counts", "1", "--methods", "greedy", "--samples", "2", "--min-seconds", "0.01",
+                "--out", bench_json});
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_NE(b.out.find("| 1 |"), std::string::npos) << b.out;
+  std::ifstream bin(bench_json);
+  const auto bj = nlohmann::json::parse(bin);
+  ASSERT_EQ(bj["forward"].size(), 2u);
+  EXPECT_EQ(bj["forward"][1]["batch"], 4);
+  EXPECT_GT(bj["forward"][1]["rows_per_second"].get<double>(), 0.0);
+  EXPECT_EQ(bj["forward"][1]["rows"].get<int64_t>() % 4, 0);
+  ASSERT_EQ(bj["attacks"].size(), 1u);
+  EXPECT_EQ(bj["attacks"][0]["method"], "greedy");
+  EXPECT_LE(bj["attacks"][0]["samples"].get<int64_t>(), 2);
+  if (bj["attacks"][0]["samples"].get<int64_t>() > 0) EXPECT_GT(bj["attacks"][0]["queries"].get<int64_t>(), 0);
+  expect_one_line_error(run({"bench", "--checkpoint", out, "--cache-dir", cache, "--batch-sizes", "0"}),
+                        "--batch-sizes");
+  expect_one_line_error(run({"bench", "--checkpoint", out, "--cache-dir", cache, "--methods", "magic"}),
+                        "unknown 'magic'");
   fs::remove_all(dir);
 }
 

@@ -15,6 +15,7 @@ namespace {
 constexpr Registrar kCommands[] = {
     register_tasks, register_models, register_train, register_eval, register_info, register_export_data,
     register_attack, register_merge, register_replay, register_certify, register_analyze, register_report,
+    register_bench,
 };
 
 // LibTorch errors carry a multi-line backtrace; the user gets the first line.

@@ -41,5 +41,6 @@ void register_replay(CLI::App& app, Action& action);
 void register_certify(CLI::App& app, Action& action);
 void register_analyze(CLI::App& app, Action& action);
 void register_report(CLI::App& app, Action& action);
+void register_bench(CLI::App& app, Action& action);
 
 }  // namespace muroan::cli

@@ -210,3 +210,20 @@ struct ReportCommand {
 int run_report(const ReportCommand& options);
 
 }  // namespace muroan::cli
+
+namespace muroan::cli {
+
+struct BenchCommand {
+  ModelSourceOptions source;
+  std::string batch_sizes = "1,4,16,64,256,1024,4096";
+  std::string thread_counts;  // empty: 1 up to the available cores
+  std::string methods = "greedy,saliency,reference,random,sparse-rs";
+  int64_t samples = 20;       // correctly classified samples per attack
+  int64_t attack_batch_size = 256;
+  double min_seconds = 0.5;   // per forward measurement
+  std::string out;            // JSON file; empty: none
+};
+// Prints the model's forward rows/s and each attack's queries/s; returns the exit code.
+int run_bench(const BenchCommand& options);
+
+}  // namespace muroan::cli
