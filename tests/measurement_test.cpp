@@ -10,6 +10,7 @@
 #include "file_limit.h"
 #include "muroan/error.h"
 #include "muroan/measurement.h"
+#include "muroan/optimality.h"
 #include "tiny_models.h"
 
 namespace muroan {
@@ -166,6 +167,37 @@ class NanModel : public TinyModel {
  private:
   bool always_;
 };
+
+SampleRecord gap_record(const std::string& id, bool success, int64_t points, bool attacked = true) {
+  SampleRecord r;
+  r.id = id;
+  r.attacked = attacked;
+  r.success = success;
+  r.decoupled_points = points;
+  return r;
+}
+
+TEST(Optimality, CountsHitsAndExcessOnlyWhereTheMinimumIsKnown) {
+  // exact, max_size 3: a known up to 4 points; "big" (49 points) and "none" are not known.
+  const std::vector<SampleRecord> exact = {gap_record("a", true, 1), gap_record("b", true, 4),
+                                           gap_record("c", true, 2), gap_record("big", true, 49),
+                                           gap_record("none", false, 0), gap_record("skip", true, 1, false)};
+  const std::vector<SampleRecord> greedy = {gap_record("b", true, 4),    // hit
+                                            gap_record("a", true, 3),    // excess 2
+                                            gap_record("c", false, 0),   // known, not solved
+                                            gap_record("big", true, 49), // minimum unknown
+                                            gap_record("none", true, 7), gap_record("skip", true, 1)};
+  const OptimalityGap g = optimality_gap(exact, greedy, 3);
+  EXPECT_EQ(g.known, 3);
+  EXPECT_EQ(g.solved, 2);
+  EXPECT_EQ(g.hit, 1);
+  EXPECT_DOUBLE_EQ(g.mean_excess, 1.0);  // (0 + 2) / 2
+  // With max_size 1 only minima of at most 2 points are known: a and c.
+  const OptimalityGap small = optimality_gap(exact, greedy, 1);
+  EXPECT_EQ(small.known, 2);
+  EXPECT_EQ(small.hit, 0);
+  EXPECT_THROW(optimality_gap(exact, greedy, 0), UsageError);
+}
 
 TEST(ModelSanity, NonFiniteLogitsAreAnErrorNeverASuccess) {
   const Data d = make_data();

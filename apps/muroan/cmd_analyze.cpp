@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,7 @@
 #include "muroan/checkpoint.h"
 #include "muroan/device.h"
 #include "muroan/defense.h"
+#include "muroan/optimality.h"
 #include "muroan/error.h"
 #include "muroan/fusion.h"
 #include "muroan/measurement.h"
@@ -208,6 +210,8 @@ int run_analyze(const AnalyzeCommand& o) {
     const auto oracle = make_task_oracle(ck.task, ck.vocab, oracle_options);
     const std::string model_fingerprint =
         file_fingerprint({(ck_dir / "checkpoint.json").string(), (ck_dir / "weights.pt").string()});
+    std::map<std::string, std::vector<SampleRecord>> records_of;  // this model's runs, for the optimality gap
+    std::map<std::string, size_t> run_index;
     for (const auto& method : methods) {
       ++run_number;
       const fs::path rel = fs::path("runs") / fusion / method;
@@ -268,6 +272,8 @@ int run_analyze(const AnalyzeCommand& o) {
         worst_name = s.headline_name();
         worst_line = fusion + " (" + method + ")";
       }
+      if (s.decoupling) records_of[method] = r.records;
+      run_index[method] = runs.size();
       runs.push_back({{"fusion", fusion},
                       {"method", method},
                       {"dir", rel.string()},
@@ -275,6 +281,19 @@ int run_analyze(const AnalyzeCommand& o) {
                       {"resumed", r.resumed},
                       {"gallery_items", shown},
                       {"summary", summary_to_json(s)}});
+    }
+    // With the exact method among the attacks: how far each search is from the minimum.
+    if (records_of.count("exact")) {
+      const int64_t max_size = attack_options(o, "exact").max_size;
+      for (const auto& [method, records] : records_of) {
+        if (method == "exact") continue;
+        const OptimalityGap g = optimality_gap(records_of.at("exact"), records, max_size);
+        runs[run_index.at(method)]["optimality"] = {
+            {"known_minimum", g.known}, {"solved", g.solved}, {"hit_minimum", g.hit}, {"mean_excess_points", g.mean_excess}};
+        std::printf("  %s/%s: minimum known for %lld samples; solved %lld, with the minimum %lld, mean excess %.2f points\n",
+                    fusion.c_str(), method.c_str(), static_cast<long long>(g.known), static_cast<long long>(g.solved),
+                    static_cast<long long>(g.hit), g.mean_excess);
+      }
     }
   }
 
