@@ -153,6 +153,30 @@ TEST_F(ReportTest, PageIsSelfContainedAndShowsTheAnswer) {
   EXPECT_TRUE(contains(html, "muroan analyze --task fashion-match"));
 }
 
+// The optimality gap that analyze records when the exact method ran: a column
+// of the per-fusion tables; a malformed one is refused naming the field.
+TEST_F(ReportTest, ShowsTheOptimalityGapWhereTheAnalysisHasOne) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const fs::path copy = root_ / "with-gap";
+  fs::remove_all(copy);
+  fs::copy(out_, copy, fs::copy_options::recursive);
+  auto summary = nlohmann::json::parse(read_file(copy / "summary.json"));
+  EXPECT_FALSE(contains(read_file(copy / "report.html"), "Exact minimum hit"));
+  summary["runs"][0]["optimality"] = {{"known_minimum", 5}, {"solved", 4}, {"hit_minimum", 3}, {"mean_excess_points", 1.5}};
+  std::ofstream(copy / "summary.json") << summary.dump(2);
+  const CliRun r = run({"report", copy.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string html = read_file(copy / "report.html");
+  EXPECT_TRUE(contains(html, "Exact minimum hit (mean excess)"));
+  EXPECT_TRUE(contains(html, "3 / 5 (+1.50)")) << html.substr(0, 2000);
+  summary["runs"][0]["optimality"]["hit_minimum"] = "three";
+  std::ofstream(copy / "summary.json") << summary.dump(2);
+  const CliRun bad = run({"report", copy.string()});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_TRUE(contains(bad.err, "optimality")) << bad.err;
+  EXPECT_TRUE(contains(bad.err, "hit_minimum")) << bad.err;
+}
+
 TEST_F(ReportTest, AnalyzeReusesCheckpointsAndResults) {
   ASSERT_EQ(analyze_.code, 0) << analyze_.err;
   const CliRun again = run(analyze_args());

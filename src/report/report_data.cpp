@@ -122,6 +122,16 @@ ReportData load_analysis(const fs::path& root, const nlohmann::ordered_json& j) 
     const auto fusion = required<std::string>(r, "fusion", where + ": runs");
     const auto dir = required<std::string>(r, "dir", where + ": runs");
     RunView v = load_run(root, dir, fusion);
+    if (r.contains("optimality")) {
+      const auto& g = r["optimality"];
+      const std::string at = where + ": runs: optimality";
+      OptimalityGap gap;
+      gap.known = required<int64_t>(g, "known_minimum", at);
+      gap.solved = required<int64_t>(g, "solved", at);
+      gap.hit = required<int64_t>(g, "hit_minimum", at);
+      gap.mean_excess = required<double>(g, "mean_excess_points", at);
+      v.optimality = gap;
+    }
     add_unique(d.fusions, v.fusion);
     add_unique(d.methods, v.method);
     d.runs.push_back(std::move(v));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "muroan/measurement.h"
+#include "muroan/optimality.h"
 
 namespace muroan::report {
 
@@ -23,6 +24,7 @@ struct RunView {
   double attack_seconds = 0;          // sum of the records' seconds
   nlohmann::ordered_json gallery = nlohmann::ordered_json::array();  // gallery.json items
   std::vector<std::string> classes;   // from gallery.json; may be empty
+  std::optional<OptimalityGap> optimality;  // against the exact method's run on the same model, if any
 
   // Share of correctly classified samples flipped with a decoupling rate <= budget.
   double asr_at(double budget) const;
