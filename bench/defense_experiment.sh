@@ -146,10 +146,16 @@ def strongest(d, methods, suffix=""):
             continue
         rate = s.get("decoupling_rate") or {}
         med, p90 = rate.get("median"), rate.get("p90")
-        per.append(f"{m} {100 * s['asr']:.1f}%" + (f" @ {100 * med:.2f}%" if med is not None else ""))
-        key = (s["asr"], -(med if med is not None else 1.0))
+        # The summary's headline: the fooled ASR where the task has an oracle
+        # (with its own rate statistics), else any flip.
+        fooled = (s.get("headline") or {}).get("metric") == "fooled_asr"
+        asr = s["fooled_asr"] if fooled else s["asr"]
+        rate = (s.get("fooled_decoupling_rate") or {}) if fooled else rate
+        med, p90 = rate.get("median"), rate.get("p90")
+        per.append(f"{m} {100 * asr:.1f}%" + (f" @ {100 * med:.2f}%" if med is not None else ""))
+        key = (asr, -(med if med is not None else 1.0))
         if best is None or key > best[0]:
-            best = (key, m, s["asr"], med, p90)
+            best = (key, m, asr, med, p90)
     return (best[1:] if best else None), per
 
 def clean(ck):
