@@ -24,6 +24,8 @@ void warn_truncated(const SampleData& data, const std::string& source);
 
 // "a,b,,c" -> {"a", "b", "c"}: the items of a comma-separated option, empty ones dropped.
 std::vector<std::string> split_list(const std::string& list);
+// A non-negative decimal integer of at most 18 digits (no sign, no spaces) into *out.
+bool parse_index(const std::string& s, int64_t* out);
 void add_model_source_options(CLI::App& cmd, ModelSourceOptions& options);
 
 }  // namespace muroan::cli

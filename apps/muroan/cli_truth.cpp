@@ -17,15 +17,11 @@ std::vector<std::string> split_list(const std::string& list) {
   return out;
 }
 
-namespace {
-
 bool parse_index(const std::string& s, int64_t* out) {
   if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18) return false;
   *out = std::stoll(s);
   return true;
 }
-
-}  // namespace
 
 std::unique_ptr<TruthOracle> oracle_for(const ModelAndData& md, double garment_share) {
   if (md.task.empty()) return nullptr;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "cli_app.h"
 #include "cli_options.h"
@@ -23,14 +24,10 @@ template <typename T>
 std::vector<T> parse_counts(const std::string& flag, const std::string& list) {
   std::vector<T> out;
   for (const auto& item : split_list(list)) {
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(item, &used);
-      if (used != item.size() || v < 1) throw std::invalid_argument(item);
-      out.push_back(static_cast<T>(v));
-    } catch (const std::exception&) {
+    int64_t v = 0;
+    if (!parse_index(item, &v) || v < 1 || v > std::numeric_limits<int>::max())
       throw UsageError(flag + ": expected positive integers separated by commas, got '" + item + "'");
-    }
+    out.push_back(static_cast<T>(v));
   }
   if (out.empty()) throw UsageError(flag + ": empty list");
   return out;

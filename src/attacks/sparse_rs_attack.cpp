@@ -96,10 +96,11 @@ class SparseRsAttack : public Attack {
             1, std::min<int64_t>(k, std::llround(alpha_at(iteration, cap) * static_cast<double>(k))));
         std::vector<std::vector<int64_t>> proposals;
         std::vector<DecouplingSet> sets;
+        std::vector<char> in_current(static_cast<size_t>(n), 0);  // membership of `current`
+        for (int64_t i : current) in_current[static_cast<size_t>(i)] = 1;
         for (int64_t r = 0; r < rows; ++r) {
           std::vector<int64_t> members = current;
-          std::vector<char> in(static_cast<size_t>(n), 0);
-          for (int64_t i : members) in[static_cast<size_t>(i)] = 1;
+          std::vector<char> in = in_current;
           for (int64_t s = 0; s < swaps; ++s) {
             int64_t outside = draw(n);
             while (in[static_cast<size_t>(outside)]) outside = draw(n);
