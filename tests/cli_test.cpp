@@ -115,7 +115,7 @@ TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {
   expect_one_line_error(run({"bench", "--checkpoint", out, "--cache-dir", cache, "--batch-sizes", "0"}),
                         "--batch-sizes");
   expect_one_line_error(run({"bench", "--checkpoint", out, "--cache-dir", cache, "--methods", "magic"}),
-                        "unknown 'magic'");
+                        "unknown method 'magic'");
   fs::remove_all(dir);
 }
 

@@ -5,11 +5,16 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "file_limit.h"
 #include "muroan/cpu_threads.h"
 #include "muroan/error.h"
 #include "muroan/files.h"
 #include "muroan/inputs.h"
+#include "muroan/json_file.h"
+#include "muroan/names.h"
+#include "muroan/seed.h"
 #include "muroan/modality.h"
 #include "muroan/vocabulary.h"
 
@@ -122,6 +127,54 @@ TEST(Inputs, SliceAndSelect) {
   auto sel = select_rows(in, torch::tensor({4, 0}, torch::kLong));
   EXPECT_EQ(sel[1][0].item<int64_t>(), 4);
   EXPECT_EQ(sel[0][1][1].item<int64_t>(), 1);
+}
+
+TEST(Names, ListsAndChecks) {
+  EXPECT_EQ(join_names({"a", "b", "c"}), "a, b, c");
+  EXPECT_EQ(join_names({}), "");
+  const std::vector<std::string> known = {"concat", "gmu"};
+  EXPECT_NO_THROW(check_known_name("fusion", "fusion", "gmu", known));
+  try {
+    check_known_name("fusion", "fusion", "magic", known);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "fusion: unknown fusion 'magic' (known: concat, gmu)");
+  }
+  EXPECT_NO_THROW(check_name_list("fusions", "fusion", {"gmu", "concat"}, known));
+  EXPECT_THROW(check_name_list("fusions", "fusion", {}, known), UsageError);
+  try {
+    check_name_list("fusions", "fusion", {"gmu", "concat", "gmu"}, known);
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "fusions: 'gmu' is listed twice");
+  }
+}
+
+TEST(JsonFile, ErrorsNameTheFileAndLine) {
+  const auto dir = std::filesystem::temp_directory_path() / ("muroan_json_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "x.json").string();
+  std::ofstream(path) << "{\n  \"a\": [1, 2],\n  \"b\": }\n";
+  try {
+    read_json_file(path);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ":3: not valid JSON: syntax error", 0), 0u) << e.what();
+  }
+  std::ofstream(path) << R"({"z": 1, "a": 2})";
+  EXPECT_EQ(read_ordered_json_file(path).begin().key(), "z");  // the file's order
+  EXPECT_EQ(read_json_file(path).at("a"), 2);
+  EXPECT_THROW(read_json_file(path, /*max_bytes=*/4), InputError);
+  EXPECT_THROW(read_json_file((dir / "missing.json").string()), InputError);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Seed, MixSeedIsSplitMix64AndSeparatesStreams) {
+  // The value of the implementation every result so far was made with (certify, attacks).
+  EXPECT_EQ(mix_seed(1, 5), 14072917602864530048ULL);
+  EXPECT_NE(mix_seed(1, 0), mix_seed(1, 1));
+  EXPECT_NE(mix_seed(1, 0), mix_seed(2, 0));
+  EXPECT_EQ(splitmix64_finalise(0), 0u);
 }
 
 }  // namespace

@@ -385,6 +385,35 @@ TEST(Measurement, ResumeRefusesResultsOfOtherOptions) {
   EXPECT_EQ(run(d, a, o).resumed, 0);
 }
 
+// The one resume rule, asked by a caller that prefers starting over (analyze):
+// results of other options, more records than samples now, or an unreadable
+// file are started over, never resumed, never refused.
+TEST(Measurement, RestartOnMismatchStartsOverWhatCannotBeResumed) {
+  const Data d = make_data();
+  AttackOptions a;
+  const fs::path dir = fresh_dir("restart");
+  auto o = quiet_options(dir);
+  const std::string first = read_file(run(d, a, o).jsonl_path);
+  o.restart_on_mismatch = true;
+  TinyModel model(Rule::kAnd);
+  EXPECT_EQ(run(d, a, o).resumed, kSamples);  // the same run: resumed
+  a.budget = 0.5;
+  EXPECT_NE(resume_mismatch(model, d.inputs, d.labels, d.ids, a, o).find("options.budget"), std::string::npos);
+  EXPECT_EQ(run(d, a, o).resumed, 0);  // other options: started over
+  a.budget = 1.0;
+  EXPECT_EQ(read_file(run(d, a, o).jsonl_path), first);  // and back
+  auto fewer = o;
+  fewer.limit = 2;
+  EXPECT_EQ(resume_mismatch(model, d.inputs, d.labels, d.ids, a, fewer),
+            std::to_string(kSamples) + " records for 2 samples to attack");
+  EXPECT_EQ(run(d, a, fewer).resumed, 0);
+  fewer.restart_on_mismatch = false;
+  std::ofstream(dir / "results.jsonl", std::ios::app) << "{\"not\": a record}\n{}\n";
+  EXPECT_THROW(run(d, a, fewer), Error);  // refused when the caller insists on resuming
+  fewer.restart_on_mismatch = true;
+  EXPECT_EQ(run(d, a, fewer).resumed, 0);  // an unreadable file: started over
+}
+
 // Resume checks the model file's and the data's fingerprints, and says what changed.
 TEST(Measurement, ResumeRefusesAnotherModelFileOrOtherData) {
   Data d = make_data();

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "muroan/checkpoint.h"
+#include "muroan/training_record.h"
 #include "muroan/error.h"
 #include "muroan/fusion.h"
 #include "muroan/multimodal_net.h"
@@ -129,6 +130,53 @@ TEST(MultimodalNet, RejectsInputsThatDoNotFit) {
   EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::zeros({2, 6}, torch::kLong)), Error);
   EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::full({2, 5}, 10, torch::kLong)), Error);
   EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::zeros({2, 5}, torch::kInt)), Error);
+}
+
+TEST(TrainingRecord, JsonRoundTripAndTypeChecks) {
+  TrainingRecord r;
+  r.epochs_max = 12;
+  r.batch_size = 64;
+  r.learning_rate = 5e-4;
+  r.patience = 3;
+  r.seed = 7;
+  r.device = "cpu";
+  r.best_epoch = 9;
+  r.val_accuracy = 0.9;
+  r.test_accuracy = 0.91;
+  r.test_samples = 2000;
+  r.parameters = 256034;
+  r.seconds = 12.5;
+  r.chance_accuracy = 0.5;
+  r.left_plateau = true;
+  r.history = {{1, 0.69, 0.5, 0.5, 1.0}, {2, 0.4, 0.8, 0.85, 1.1}};
+  r.defense = {{"name", "ablation"}, {"ablation_keep", "45,all"}};
+  const auto j = r.to_json();
+  EXPECT_EQ(j.at("history").size(), 2u);
+  const TrainingRecord back = TrainingRecord::from_json(j, "x");
+  EXPECT_EQ(back.to_json(), j);
+  EXPECT_EQ(back.defense_name(), "ablation");
+  EXPECT_EQ(back.history[1].val_accuracy, 0.85);
+  // An earlier checkpoint without some fields keeps the defaults; a wrong type is an error naming the field.
+  auto old = j;
+  old.erase("left_plateau");
+  old.erase("defense");
+  const TrainingRecord earlier = TrainingRecord::from_json(old, "x");
+  EXPECT_FALSE(earlier.left_plateau);
+  EXPECT_EQ(earlier.defense_name(), "none");
+  for (const auto& [field, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"epochs_max", "twelve"}, {"seed", -1}, {"test_accuracy", "high"}, {"history", 3}, {"defense", "x"}}) {
+    auto bad = j;
+    bad[field] = value;
+    try {
+      TrainingRecord::from_json(bad, "ck.json: training");
+      FAIL() << field;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + field + "'"), std::string::npos) << e.what();
+    }
+  }
+  auto bad_epoch = j;
+  bad_epoch["history"][1]["val_accuracy"] = "x";
+  EXPECT_THROW(TrainingRecord::from_json(bad_epoch, "x"), InputError);
 }
 
 TEST(ModelConfig, JsonRoundTripAndMissingField) {

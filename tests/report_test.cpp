@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "muroan/analysis.h"
 #include "muroan/measurement.h"
 #include "muroan/png_image.h"
 #include "muroan/predict.h"
@@ -186,6 +187,42 @@ TEST_F(ReportTest, AnalyzeReusesCheckpointsAndResults) {
   EXPECT_FALSE(contains(again.out, "(best epoch")) << "trained again: " << again.out;
 }
 
+// `muroan analyze` is one library call: the same options through
+// muroan::run_analysis reuse the command's checkpoints, resume all its runs,
+// and record the same command line and settings.
+TEST_F(ReportTest, TheLibraryCallIsTheCommand) {
+  ASSERT_EQ(analyze_.code, 0) << analyze_.err;
+  const auto before = nlohmann::json::parse(read_file(out_ / "summary.json"));
+  AnalysisOptions o;
+  o.task = "fashion-match";
+  o.fusions = {"concat", "gmu"};
+  o.methods = {"greedy", "reference"};
+  o.samples = 8;
+  o.train.epochs = 1;
+  o.data.train_size = 64;
+  o.data.val_size = 32;
+  o.data.test_size = 32;
+  o.data.cache_dir = (root_ / "cache").string();
+  o.device = "cpu";
+  o.quiet = true;
+  o.out = out_.string();
+  std::vector<std::string> lines;
+  o.log = [&lines](const std::string& line) { lines.push_back(line); };
+  EXPECT_EQ(analysis_command_line(o), before["command"].get<std::string>());
+  const AnalysisResult r = run_analysis(o);
+  EXPECT_EQ(r.report, (out_ / "report.html").string());
+  lines.erase(std::remove_if(lines.begin(), lines.end(),
+                             [](const std::string& l) { return l.rfind("  warning: ", 0) == 0; }),
+              lines.end());
+  ASSERT_EQ(lines.size(), 6u) << "a line per model and per run";
+  EXPECT_TRUE(contains(lines[0], "concat: reusing")) << lines[0];
+  EXPECT_TRUE(contains(lines[1], "[1/4] concat/greedy") && contains(lines[1], "8 resumed")) << lines[1];
+  const auto after = nlohmann::json::parse(read_file(out_ / "summary.json"));
+  EXPECT_EQ(after["settings"], before["settings"]);
+  EXPECT_EQ(after["models"].size(), 2u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(after["runs"][i]["summary"]["asr"], before["runs"][i]["summary"]["asr"]);
+}
+
 // No analysis needed: every bad name is refused before any work.
 TEST(ReportCli, BadNamesFailBeforeAnyWork) {
   const fs::path root = fs::temp_directory_path() / ("muroan_report_cli_" + std::to_string(getpid()));
@@ -193,9 +230,9 @@ TEST(ReportCli, BadNamesFailBeforeAnyWork) {
   const fs::path out = root / "never";
   for (const auto& [flag, value, needle] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"--fusions", "concat,magic", "unknown name 'magic'"},
-           {"--methods", "greedy,telepathy", "unknown name 'telepathy'"},
-           {"--task", "imagenet", "unknown name 'imagenet'"},
+           {"--fusions", "concat,magic", "unknown fusion 'magic'"},
+           {"--methods", "greedy,telepathy", "unknown method 'telepathy'"},
+           {"--task", "imagenet", "unknown task 'imagenet'"},
            {"--fusions", "gmu,gmu", "listed twice"},
            {"--samples", "-1", "--samples"}}) {
     const CliRun r = run({"analyze", flag, value, "--out", out.string()});

@@ -5,6 +5,7 @@
 
 #include "cli_options.h"
 #include "muroan/error.h"
+#include "muroan/names.h"
 #include "muroan/task_oracle.h"
 
 namespace muroan::cli {
@@ -61,9 +62,8 @@ std::vector<int64_t> resolve_labels(const std::string& list, const std::vector<s
     if (it != classes.end()) {
       index = it - classes.begin();
     } else if (!parse_index(s, &index) || index >= static_cast<int64_t>(classes.size())) {
-      std::string known;
-      for (const auto& c : classes) known += (known.empty() ? "" : ", ") + c;
-      throw UsageError("--attack-labels: '" + s + "' is neither a class name (" + known + ") nor an index below " +
+      throw UsageError("--attack-labels: '" + s + "' is neither a class name (" + join_names(classes) +
+                       ") nor an index below " +
                        std::to_string(classes.size()));
     }
     if (std::find(out.begin(), out.end(), index) == out.end()) out.push_back(index);

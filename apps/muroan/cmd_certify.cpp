@@ -5,53 +5,34 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "cli_app.h"
+#include "cli_flags.h"
 #include "cli_options.h"
 #include "commands.h"
 #include "muroan/certify.h"
+#include "muroan/checkpoint.h"
 #include "muroan/defense.h"
 #include "muroan/device.h"
 #include "muroan/error.h"
 #include "muroan/model_source.h"
 
 namespace muroan::cli {
-namespace {
-
-// The ablation a checkpoint was trained with (training.defense), or null.
-nlohmann::json trained_ablation(const std::string& checkpoint) {
-  std::ifstream in(std::filesystem::path(checkpoint) / "checkpoint.json");
-  if (!in) return nullptr;
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("training") || !j["training"].is_object()) return nullptr;
-  const auto& t = j["training"];
-  if (!t.contains("defense") || !t["defense"].is_object() || t["defense"].value("name", "") != "ablation")
-    return nullptr;
-  return t["defense"];
-}
-
-}  // namespace
 
 int run_certify(const CertifyCommand& o) {
   (void)o.source.model_path();  // exactly one of --checkpoint and --manifest, or UsageError
-  CertifyOptions c;
-  c.n0 = o.n0;
-  c.n = o.n;
-  c.alpha = o.alpha;
-  c.seed = o.seed;
-  c.batch_size = o.batch_size;
+  CertifyOptions c = o.certify;
   c.limit = o.samples;
-  c.quiet = o.quiet;
-  c.out_dir = o.out.empty() ? "runs/certify" : o.out;
+  if (c.out_dir.empty()) c.out_dir = "runs/certify";
   std::string keep = o.keep, removal = o.text_removal;
   if (!o.source.checkpoint.empty()) {  // defaults from an ablation-trained checkpoint
-    const auto ablation = trained_ablation(o.source.checkpoint);
-    if (ablation.is_object()) {
-      if (keep.empty() && ablation.contains("ablation_keep") && ablation["ablation_keep"].is_string())
-        keep = ablation["ablation_keep"].get<std::string>();
-      if (removal.empty() && ablation.contains("text_removal") && ablation["text_removal"].is_string())
-        removal = ablation["text_removal"].get<std::string>();
+    const TrainingRecord trained = read_training_record(o.source.checkpoint);
+    if (trained.defense_name() == "ablation") {
+      const auto& d = trained.defense;
+      if (keep.empty() && d.contains("ablation_keep") && d["ablation_keep"].is_string())
+        keep = d["ablation_keep"].get<std::string>();
+      if (removal.empty() && d.contains("text_removal") && d["text_removal"].is_string())
+        removal = d["text_removal"].get<std::string>();
     }
   }
   if (keep.empty())
@@ -75,21 +56,25 @@ int run_certify(const CertifyCommand& o) {
 void register_certify(CLI::App& app, Action& action) {
   auto o = std::make_shared<CertifyCommand>();
   auto* cmd = app.add_subcommand("certify", "Certify a model against decoupling by randomized ablation");
+  auto flags = std::make_shared<FlagBinder>(cmd);
+  auto& c = o->certify;
   add_model_source_options(*cmd, o->source);
   cmd->add_option("--keep", o->keep,
                   "Points kept per modality, in model order (a single value: every modality; 'all': the whole "
                   "modality), e.g. 45,all; default: the checkpoint's --ablation-keep");
-  cmd->add_option("--samples-n0", o->n0, "Ablated copies that select the candidate class")->capture_default_str();
-  cmd->add_option("--samples-n", o->n, "Ablated copies that bound its probability")->capture_default_str();
-  cmd->add_option("--alpha", o->alpha, "Each certificate fails with probability at most alpha")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "Seed of the ablations (mixed with each sample's index)")->capture_default_str();
+  flags->bind("--samples-n0", "n0", c.n0, "Ablated copies that select the candidate class");
+  flags->bind("--samples-n", "n", c.n, "Ablated copies that bound its probability");
+  flags->bind("--alpha", "alpha", c.alpha, "Each certificate fails with probability at most alpha");
+  flags->name("keep", "--keep");
+  flags->name("limit", "--samples");
+  flags->bind("--seed", "seed", c.seed, "Seed of the ablations (mixed with each sample's index)");
   cmd->add_option("--text-removal", o->text_removal,
                   "delete or mask (default: the checkpoint's ablation setting, else delete)");
-  cmd->add_option("--batch-size", o->batch_size, "Rows per forward pass")->capture_default_str();
+  flags->bind("--batch-size", "batch_size", c.batch_size, "Rows per forward pass");
   cmd->add_option("--samples", o->samples, "Samples to certify, the first N (0: all)")->capture_default_str();
-  cmd->add_option("--out", o->out, "Result directory (default runs/certify)");
-  cmd->add_flag("--quiet", o->quiet, "No progress bar");
-  cmd->callback([&action, o] { action = [o] { return run_certify(*o); }; });
+  cmd->add_option("--out", c.out_dir, "Result directory (default runs/certify)");
+  cmd->add_flag("--quiet", c.quiet, "No progress bar");
+  cmd->callback([&action, o, flags] { action = [o, flags] { return flags->run([&o] { return run_certify(*o); }); }; });
 }
 
 }  // namespace muroan::cli

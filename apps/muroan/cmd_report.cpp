@@ -4,11 +4,9 @@
 // --manifest (with --data when the attack used other samples) first builds
 // DIR/gallery.json, since the report itself never loads a model.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "cli_app.h"
 #include "cli_options.h"
@@ -20,21 +18,8 @@
 #include "muroan/report.h"
 
 namespace muroan::cli {
-namespace {
 
 namespace fs = std::filesystem;
-
-bool is_analysis_folder(const fs::path& dir) {
-  std::ifstream in(dir / "summary.json");
-  if (!in) return false;
-  try {
-    return nlohmann::json::parse(in).value("format", "") == kAnalysisFormat;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
-}
-
-}  // namespace
 
 int run_report(const ReportCommand& o) {
   if (o.dir.empty()) throw UsageError("give the result folder: muroan report DIR");

@@ -7,37 +7,12 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace muroan::cli {
+#include "muroan/attack.h"
+#include "muroan/certify.h"
+#include "muroan/measurement.h"
+#include "muroan/task_oracle.h"
 
-struct TrainCommand {
-  std::string task = "fashion-match";
-  std::string fusion = "concat";
-  int64_t epochs = 12;
-  int64_t batch_size = 64;
-  double learning_rate = 5e-4;
-  int64_t patience = 3;
-  uint64_t seed = 1;
-  std::string device = "auto";
-  std::string out;  // default: runs/<task>-<fusion>-s<seed>
-  int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
-  int64_t dim = 0, head_hidden = 0;  // model widths; 0: ModelConfig's default
-  std::string cache_dir = ".muroan-cache";
-  bool quiet = false;
-  // Defense during training (defense.h): none, pgd-at, ablation, decoupling-at.
-  std::string defense = "none";
-  double defense_fraction = 1.0;        // share of each batch defended
-  double defense_eps = 8.0 / 255.0;     // pgd-at: image L-infinity radius
-  double defense_text_eps = 0.1;        // pgd-at: token-embedding radius (0: image only)
-  int64_t defense_steps = 5;            // pgd-at: PGD steps; decoupling-at: saliency steps
-  double defense_step_size = 0.0;       // pgd-at: 0 = 2.5 * eps / steps
-  double ablation_rate = 0.5;           // ablation: share of points decoupled per modality
-  std::string ablation_keep;            // ablation: points kept per modality, e.g. "45,all" (instead of the rate)
-  int64_t defense_patch = 7;            // decoupling-at: image element side
-  int64_t defense_elements = 1;         // decoupling-at: elements per step
-  std::string text_removal = "delete";  // ablation, decoupling-at
-};
-// Trains, evaluates on the test split, writes the checkpoint; returns the exit code.
-int run_train(const TrainCommand& options);
+namespace muroan::cli {
 
 struct EvalCommand {
   std::string checkpoint;
@@ -86,37 +61,19 @@ struct ModelSourceOptions {
   const std::string& model_path() const;
 };
 
+// The flags of `muroan attack` bind to these structs' fields: each default is
+// the library's (attack.h, measurement.h), except the number of samples.
 struct AttackCommand {
   ModelSourceOptions source;
-  std::string method = "greedy";
-  std::string objective = "margin";
-  int64_t target = -1;
-  std::string success = "auto";  // auto (fooled where the task has an oracle), flip or fooled
+  AttackOptions attack;
+  MeasurementOptions measure;
+  OracleOptions oracle;
+  int64_t samples = 100;         // the first N (0: all); measure.limit
+  std::string modalities;        // comma-separated names; "image" and "text" also name every modality of that kind
   std::string protect_words;     // comma-separated words no attack may decouple
   std::string protect_tokens;    // comma-separated token ids no attack may decouple
   std::string attack_labels;     // comma-separated labels (class indices or names); empty: all
-  double garment_share = 0.2;    // fashion-match oracle: share of the garment that makes x_S undefined
-  double budget = 1.0;
-  std::string modalities;  // comma-separated names; "image" and "text" also name every modality of that kind
-  int64_t max_queries = 0;
-  uint64_t seed = 1;
-  std::string granularity = "patch";
-  int64_t patch = 7;
-  int64_t top_k = 16;
-  int64_t max_size = 3;
-  std::string text_removal = "delete";
-  int64_t batch_size = 256;
-  double eps = 8.0 / 255.0;
-  double step_size = 2.0 / 255.0;
-  int64_t steps = 10;
-  bool share_encodings = true;
-  int64_t samples = 100;  // 0: all
-  std::string out;        // default runs/attack-<method>
-  bool resume = true;
-  bool quiet = false;
-  bool timing = true;     // false: 0 seconds in every record (byte-identical files for one seed)
-  bool allow_nondeterministic = false;
-  std::string shard;      // "i/N"; empty: from mpirun's environment, else no sharding
+  std::string shard;             // "i/N"; empty: from mpirun's environment, else no sharding
 };
 // Under mpirun (or with --shard) each process attacks every N-th sample and
 // the last one to finish merges the shards' files.
@@ -137,18 +94,13 @@ struct ReplayCommand {
 // decision; exit code 0 only when every replayed decision matches.
 int run_replay(const ReplayCommand& options);
 
+// The flags of `muroan certify` bind to CertifyOptions' fields (certify.h).
 struct CertifyCommand {
   ModelSourceOptions source;
-  std::string keep;        // points kept per modality, e.g. "45,all"; empty: the checkpoint's ablation_keep
-  int64_t n0 = 64;         // selection copies
-  int64_t n = 1000;        // estimation copies
-  double alpha = 0.05;
-  uint64_t seed = 1;
+  CertifyOptions certify;
+  std::string keep;          // points kept per modality, e.g. "45,all"; empty: the checkpoint's ablation_keep
   std::string text_removal;  // empty: the checkpoint's, else delete
-  int64_t batch_size = 256;
-  int64_t samples = 100;   // 0: all
-  std::string out;         // default runs/certify
-  bool quiet = false;
+  int64_t samples = 100;     // the first N (0: all); certify.limit
 };
 // Certifies a model by randomized ablation (certify.h): per-sample JSONL, summary
 // JSON, table; returns the exit code.
@@ -157,47 +109,6 @@ int run_certify(const CertifyCommand& options);
 }  // namespace muroan::cli
 
 namespace muroan::cli {
-
-// The fusions `muroan analyze` measures by default: one of each family of the
-// zoo -- feature concatenation, a gated unit, a multiplicative (tensor) fusion
-// and cross-modal attention -- all of which the default recipe trains well
-// above chance on fashion-match (docs/zoo_accuracy.md), in about 4-8 minutes
-// each on 2 CPU cores. Late fusion has no interaction and stays at chance there.
-constexpr const char* kAnalyzeFusions = "concat,gmu,tensor,xattn";
-// The attacks it runs by default: the black-box and white-box decoupling
-// attacks, the published reference attack, and random decoupling for contrast.
-constexpr const char* kAnalyzeMethods = "greedy,saliency,reference,random";
-
-struct AnalyzeCommand {
-  std::string task = "fashion-match";
-  std::string fusions = kAnalyzeFusions;  // comma-separated
-  std::string methods = kAnalyzeMethods;  // comma-separated
-  std::string defenses = "none";          // comma-separated; each fusion is trained with each
-  int64_t samples = 240;                  // the first N test samples per run (~220 attacked at 0.92 accuracy)
-  std::string out;                        // default runs/analyze-<task>
-  // Training (as `muroan train`); a checkpoint under OUT/checkpoints/<fusion>
-  // made with the same settings is reused.
-  int64_t epochs = TrainCommand{}.epochs;
-  int64_t batch_size = TrainCommand{}.batch_size;
-  double learning_rate = TrainCommand{}.learning_rate;
-  int64_t patience = TrainCommand{}.patience;
-  int64_t train_size = 0, val_size = 0, test_size = 0;  // 0: the task's default
-  // Attacks (as `muroan attack`).
-  double budget = 1.0;
-  std::string success = "auto";  // as `muroan attack --success`
-  double garment_share = 0.2;    // as `muroan attack --garment-share`
-  int64_t attack_batch_size = 256;
-  int64_t gallery = 3;  // successful samples per run kept for the report's gallery
-  uint64_t seed = 1;
-  std::string device = "auto";
-  std::string cache_dir = ".muroan-cache";
-  bool retrain = false;  // train again even when a matching checkpoint exists
-  bool quiet = false;    // no progress bars; still one line per finished step
-};
-// Trains (or reuses) each fusion, attacks it with each method, writes
-// OUT/summary.json, OUT/runs/<fusion>/<method>/, OUT/tables/*.csv and
-// OUT/report.html; returns the exit code.
-int run_analyze(const AnalyzeCommand& options);
 
 struct ReportCommand {
   std::string dir;  // a result folder of `muroan analyze` or `muroan attack --out`

@@ -101,6 +101,13 @@ struct AttackOptions {
 // throws UsageError naming a malformed field; missing fields keep defaults.
 nlohmann::ordered_json attack_options_to_json(const AttackOptions& options);
 AttackOptions attack_options_from_json(const nlohmann::ordered_json& j);
+// Modality names of a model from a user's list: a modality's name is kept;
+// "image" and "text" (or "tokens") also stand for every modality of that kind.
+// Without repeats, in the list's order. Throws UsageError "modalities: ..." for
+// a name the model does not have.
+std::vector<std::string> resolve_modality_names(const std::vector<std::string>& items,
+                                                const std::vector<ModalitySpec>& specs);
+
 // Checks values that do not depend on a model; throws UsageError.
 void validate_attack_options(const AttackOptions& options);
 // Checks the options against a model (modality names, target class, fusion).

@@ -15,6 +15,7 @@
 #include "muroan/modality.h"
 #include "muroan/multimodal_net.h"
 #include "muroan/task.h"
+#include "muroan/training_record.h"
 #include "muroan/vocabulary.h"
 
 namespace muroan {
@@ -28,7 +29,7 @@ struct Checkpoint {
   std::vector<std::string> classes;
   std::vector<ModalitySpec> modalities;
   Vocabulary vocab;
-  nlohmann::json training = nlohmann::json::object();  // options, metrics, timings
+  TrainingRecord training;  // recipe, metrics, timings, defense
   MultimodalNet net{nullptr};
 };
 
@@ -37,6 +38,8 @@ struct Checkpoint {
 void save_checkpoint(const Checkpoint& checkpoint, const std::string& dir);
 // Reads a checkpoint; throws InputError naming the file and field on any problem.
 Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device);
+// Only its training record (no weights, no model); throws InputError as load_checkpoint.
+TrainingRecord read_training_record(const std::string& dir);
 
 nlohmann::json modality_to_json(const ModalitySpec& spec);
 // `where` prefixes error messages (e.g. "manifest.json: inputs[1]").

@@ -1,6 +1,5 @@
 // Defenses of the fusion against decoupling (DESIGN.md section 6), applied while
-// a built-in model trains, and the batched point masking they share with
-// certification (certify.h).
+// a built-in model trains. The batched point masks they use are point_masks.h.
 //
 //   muroan::DefenseOptions d;
 //   d.kind = muroan::DefenseKind::kAblation;   // none | pgd-at | ablation | decoupling-at
@@ -35,52 +34,10 @@
 #include "muroan/inputs.h"
 #include "muroan/modality.h"
 #include "muroan/multimodal_net.h"
+#include "muroan/point_masks.h"
 #include "muroan/trainer.h"
 
 namespace muroan {
-
-// "Keep every point of this modality" in a list of keep counts.
-constexpr int64_t kKeepAll = -1;
-
-// ---- batched point masks ------------------------------------------------------
-
-// Decoupled points of a batch, one bool tensor per modality: image [B,H,W],
-// tokens [B,L] (true: decouple this point). Only real (non-pad) token positions
-// may be set. An undefined tensor decouples nothing in that modality.
-using PointMasks = std::vector<torch::Tensor>;
-
-// The batch with the masked points decoupled, with the semantics of
-// InputSpace::apply (images: the spec's fill on all channels; tokens: deleted,
-// later tokens shift left and pads fill the end, or masked with the pad id).
-// Vectorised: a few tensor operations per modality, on the batch's device.
-Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs,
-                         const PointMasks& masks, TextRemoval mode);
-
-// Real points per row and modality: int64 [B] (H*W for images, the non-pad
-// tokens for token modalities), on the batch's device.
-std::vector<torch::Tensor> count_points(const Inputs& batch, const std::vector<ModalitySpec>& specs);
-// Decoupled points per row and modality, int64 [B] (0 where a mask is undefined).
-std::vector<torch::Tensor> count_masked(const PointMasks& masks, int64_t rows);
-
-// Random masks on the batch's device, drawn on the CPU from `gen` (so that a
-// seed gives the same masks on every device):
-//   rate: in each row and modality, floor(rate * n + 0.5) of its n points are
-//         decoupled, uniformly at random;
-//   keep: in each row, min(keep[m], n) points of modality m are kept and the
-//         rest decoupled; kKeepAll keeps the modality whole (undefined mask).
-// `keep` holds one count per modality, or one for all. Throws UsageError for a
-// rate outside [0,1] or a negative count other than kKeepAll.
-PointMasks random_rate_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs, double rate,
-                             torch::Generator& gen);
-PointMasks random_keep_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs,
-                             const std::vector<int64_t>& keep, torch::Generator& gen);
-
-// "45,all" -> {45, kKeepAll}; "10" -> {10}. Throws UsageError naming `option`.
-std::vector<int64_t> parse_keep_list(const std::string& text, const std::string& option);
-std::string keep_list_to_string(const std::vector<int64_t>& keep);
-// One keep count per modality (a single value is repeated); throws UsageError
-// when the list has another length.
-std::vector<int64_t> expand_keep_list(const std::vector<int64_t>& keep, size_t modalities);
 
 // ---- defenses -------------------------------------------------------------------
 

@@ -44,6 +44,10 @@ struct MeasurementOptions {
   int64_t batch = 256;          // rows per forward pass of the clean pass
   bool quiet = false;           // no progress bar
   bool resume = true;           // continue results.jsonl made with the same run.json; else start over
+  // With resume: results that cannot be resumed (another run.json, more records
+  // than samples to attack now, an unreadable file) are started over instead
+  // of refused with UsageError. What analyze does with its own folders.
+  bool restart_on_mismatch = false;
   bool record_seconds = true;   // false writes 0 seconds, for byte-identical files
   // A model whose clean prediction of a sample differs between the batched
   // clean pass and the attack's own query is nondeterministic or depends on the
@@ -231,8 +235,9 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
 
 // Why run_measurement with these arguments would not resume the results in
 // options.out_dir ("no results yet", or what differs: "the model file
-// changed; options.budget: 1.0 -> 0.05"); empty when it would. The one resume
-// rule, for callers that decide between resuming and starting over.
+// changed; options.budget: 1.0 -> 0.05", "12 records for 8 samples", an
+// unreadable file); empty when it would. The one resume rule: run_measurement
+// applies it, callers may ask it beforehand.
 std::string resume_mismatch(const Classifier& model, const Inputs& samples, const torch::Tensor& labels,
                             const std::vector<std::string>& ids, const AttackOptions& attack,
                             const MeasurementOptions& options);
@@ -249,6 +254,14 @@ std::optional<MeasurementSummary> merge_shards(const std::string& dir, int64_t s
                                                const std::string& writer_tag = "");
 // The shard counts N of the results.shard-*-of-N.jsonl files in dir.
 std::vector<int64_t> shard_counts_in(const std::string& dir);
+
+// Which shard this process measures: `given` ("i/N", e.g. "0/4"), else the
+// rank and size that mpirun gives its processes (Open MPI, MPICH and other PMI
+// launchers), else the only one. Throws UsageError "shard: ..." for a malformed `given`.
+struct ShardPosition {
+  int64_t index = 0, count = 1;
+};
+ShardPosition resolve_shard(const std::string& given);
 
 struct ReplayResult {
   int64_t prediction = -1;

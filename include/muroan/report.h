@@ -53,6 +53,10 @@ constexpr int64_t kGalleryItemsPerRun = 3;
 int64_t write_gallery(const std::string& run_dir, Classifier& model, const SampleData& data,
                       const std::vector<std::string>& vocabulary, int64_t max_items = kGalleryItemsPerRun);
 
+// Whether DIR holds the summary.json of an analysis (analysis.h), i.e. one
+// readable JSON object of format kAnalysisFormat.
+bool is_analysis_folder(const std::string& dir);
+
 // Renders DIR/report.html and DIR/tables/*.csv (overview.csv, runs.csv,
 // found_sizes.csv, timings.csv) from the result folder DIR; returns the path
 // of report.html. Deterministic: the same files give the same bytes. Throws

@@ -50,7 +50,6 @@ class SearchContext {
   bool allowed(size_t m) const { return allowed_.at(m); }
   int64_t clean_prediction() const { return clean_prediction_; }
   const torch::Tensor& clean_logits() const { return clean_logits_; }  // [1,K]
-  const torch::Tensor& clean_fusion() const { return clean_fusion_; }
   // Whether sets must keep the sample's truth (fooled criterion with an oracle).
   bool judges_truth() const { return fooled_; }
   // Whether the oracle keeps the truth of x_S (always true without judges_truth()).
@@ -66,8 +65,6 @@ class SearchContext {
   // judges_truth(), rows the oracle rejects are answered without a query
   // (admissible false).
   std::vector<CandidateEval> evaluate(const std::vector<DecouplingSet>& sets);
-  // The same for ready inputs (no set; e.g. pgd).
-  std::vector<CandidateEval> evaluate_inputs(const Inputs& batch);
   // Differentiable objective [B] from logits [B,K] and (fusion objective) z [B,D].
   torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& fusion) const;
   bool uses_fusion() const { return options_.objective == Objective::kFusion; }

@@ -10,6 +10,7 @@
 
 #include "muroan/multimodal_net.h"
 #include "muroan/task.h"
+#include "muroan/training_record.h"
 
 namespace muroan {
 
@@ -33,11 +34,6 @@ struct TrainOptions {
   // transform_batch): receives the batch and labels, returns the logits [B,K]
   // to train on (pgd-at uses it to perturb token embeddings).
   std::function<torch::Tensor(const Inputs&, const torch::Tensor&)> batch_logits;
-};
-
-struct EpochRecord {
-  int64_t epoch = 0;
-  double train_loss = 0, train_accuracy = 0, val_accuracy = 0, seconds = 0;
 };
 
 struct TrainResult {

@@ -3,11 +3,13 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "attacks/methods.h"
 #include "muroan/error.h"
+#include "muroan/names.h"
 #include "muroan/search_context.h"
 
 namespace muroan {
@@ -134,50 +136,68 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
   return o;
 }
 
-void validate_attack_options(const AttackOptions& o) {
-  bool known = false;
-  std::string names;
-  for (const auto& info : attack_catalog()) {
-    known = known || info.name == o.method;
-    names += (names.empty() ? "" : ", ") + info.name;
-  }
-  if (!known) throw UsageError("attack method: unknown '" + o.method + "' (expected " + names + ")");
-  auto require = [](bool ok, const std::string& what) {
-    if (!ok) throw UsageError("attack options: " + what);
+std::vector<std::string> resolve_modality_names(const std::vector<std::string>& items,
+                                                const std::vector<ModalitySpec>& specs) {
+  std::vector<std::string> names;
+  auto add = [&names](const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   };
-  require(o.budget > 0.0 && o.budget <= 1.0, "budget must be in (0, 1], got " + std::to_string(o.budget));
-  require(o.max_queries >= 0, "max_queries must be >= 0 (0: unlimited)");
+  for (const auto& item : items) {
+    bool found = false;
+    for (const auto& s : specs) {
+      const bool kind_alias =
+          (item == "image" && s.is_image()) || ((item == "text" || item == "tokens") && s.is_tokens());
+      if (s.name == item || kind_alias) {
+        add(s.name);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::vector<std::string> known;
+      for (const auto& s : specs) known.push_back(s.name);
+      throw UsageError("modalities: the model has no modality '" + item + "' (it has " + join_names(known) + ")");
+    }
+  }
+  return names;
+}
+
+void validate_attack_options(const AttackOptions& o) {
+  std::vector<std::string> methods;
+  for (const auto& info : attack_catalog()) methods.push_back(info.name);
+  check_known_name("method", "method", o.method, methods);
+  // Messages start with the field's name (the CLI shows its flag instead).
+  auto require = [](bool ok, const std::string& what) {
+    if (!ok) throw UsageError(what);
+  };
+  require(o.budget > 0.0 && o.budget <= 1.0, "budget: must be in (0, 1], got " + std::to_string(o.budget));
+  require(o.max_queries >= 0, "max_queries: must be >= 0 (0: unlimited)");
   for (int64_t id : o.protected_tokens)
     require(id >= 0, "protected_tokens: token ids are >= 0, got " + std::to_string(id));
-  require(o.patch >= 1, "patch must be >= 1");
-  require(o.top_k >= 1, "top_k must be >= 1");
-  require(o.batch_size >= 1, "batch_size must be >= 1");
-  require(o.reference_min_side >= 1, "reference_min_side must be >= 1");
-  require(o.max_combinations >= 1, "max_combinations must be >= 1");
-  require(o.random_trials >= 1, "random_trials must be >= 1");
+  require(o.patch >= 1, "patch: must be >= 1");
+  require(o.top_k >= 1, "top_k: must be >= 1");
+  require(o.batch_size >= 1, "batch_size: must be >= 1");
+  require(o.reference_min_side >= 1, "reference_min_side: must be >= 1");
+  require(o.max_combinations >= 1, "max_combinations: must be >= 1");
+  require(o.random_trials >= 1, "random_trials: must be >= 1");
   require(o.max_size >= 1 && o.max_size <= kMaxExactSize,
-          "max_size must be in 1.." + std::to_string(kMaxExactSize) + ", got " + std::to_string(o.max_size));
-  require(o.eps >= 0.0, "eps must be >= 0");
-  require(o.step_size > 0.0, "step_size must be > 0");
-  require(o.steps >= 0, "steps must be >= 0");
-  require(o.clamp_min < o.clamp_max, "clamp_min must be below clamp_max");
+          "max_size: must be in 1.." + std::to_string(kMaxExactSize) + ", got " + std::to_string(o.max_size));
+  require(o.eps >= 0.0, "eps: must be >= 0");
+  require(o.step_size > 0.0, "step_size: must be > 0");
+  require(o.steps >= 0, "steps: must be >= 0");
+  require(o.clamp_min < o.clamp_max, "clamp_min: must be below clamp_max");
   require(o.objective != Objective::kTargeted || o.target >= 0,
-          "the targeted objective needs a target class (target >= 0)");
+          "target: the targeted objective needs a target class (>= 0)");
 }
 
 void validate_attack_options(const AttackOptions& o, const Classifier& model) {
   validate_attack_options(o);
   const auto& specs = model.modalities();
   for (const auto& name : o.modalities) {
-    bool found = false;
-    std::string names;
-    for (const auto& s : specs) {
-      found = found || s.name == name;
-      names += (names.empty() ? "" : ", ") + s.name;
-    }
-    if (!found)
-      throw UsageError("attack modalities: model '" + model.name() + "' has no modality '" + name +
-                       "' (it has " + names + ")");
+    std::vector<std::string> names;
+    for (const auto& s : specs) names.push_back(s.name);
+    if (std::find(names.begin(), names.end(), name) == names.end())
+      throw UsageError("attack modalities: model '" + model.name() + "' has no modality '" + name + "' (it has " +
+                       join_names(names) + ")");
   }
   if (model.num_classes() < 2)
     throw UsageError("model '" + model.name() + "' has fewer than 2 classes: nothing to attack");
@@ -313,36 +333,6 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
   r.backward_passes = ctx.backward_passes();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
-}
-
-std::vector<AttackInfo> attack_catalog() {
-  return {
-      {"reference", "the published decoupling attack: quadtree occlusion and word-deletion candidates, "
-                    "then their combinations by increasing size (black-box)"},
-      {"greedy", "adds the point or region that most lowers the objective until the decision changes, "
-                 "then prunes (black-box)"},
-      {"saliency", "first-order estimates rank the candidates, the best are re-ranked exactly, then "
-                   "pruned (white-box)"},
-      {"random", "random sets growing up to the budget (baseline)"},
-      {"sparse-rs", "Sparse-RS random search over which k candidates are decoupled, k doubling until a set "
-                    "succeeds, then pruned; 10,000 queries unless --max-queries (black-box)"},
-      {"exact", "the smallest set in points among all sets of at most max_size candidates, by batched "
-                "enumeration in order of size (black-box; the yardstick for the other attacks)"},
-      {"drop", "removal of whole modalities (baseline)"},
-      {"pgd", "L-infinity PGD on the image modalities; not a decoupling attack (baseline)"},
-  };
-}
-
-std::unique_ptr<Attack> make_attack(const AttackOptions& options) {
-  validate_attack_options(options);
-  if (options.method == "reference") return make_reference_attack(options);
-  if (options.method == "greedy") return make_greedy_attack(options);
-  if (options.method == "saliency") return make_saliency_attack(options);
-  if (options.method == "random") return make_random_attack(options);
-  if (options.method == "exact") return make_exact_attack(options);
-  if (options.method == "sparse-rs") return make_sparse_rs_attack(options);
-  if (options.method == "drop") return make_drop_attack(options);
-  return make_pgd_attack(options);
 }
 
 }  // namespace muroan

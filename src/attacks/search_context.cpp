@@ -7,20 +7,9 @@
 #include <limits>
 
 #include "muroan/error.h"
+#include "muroan/seed.h"
 
 namespace muroan {
-
-namespace {
-
-// SplitMix64 finaliser: decorrelates seeds that differ in a few bits.
-uint64_t mix_seed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 SearchContext::SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options,
                              uint64_t stream, const SampleTruth* truth)
@@ -198,14 +187,6 @@ std::vector<CandidateEval> SearchContext::evaluate_chunk(const std::vector<Decou
     for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = evals[k];
   }
   return out;
-}
-
-std::vector<CandidateEval> SearchContext::evaluate_inputs(const Inputs& batch) {
-  torch::NoGradGuard no_grad;
-  count_forward(batch_size(batch));
-  auto logits = model_.logits(batch);
-  auto fusion = uses_fusion() ? model_.fusion(batch) : torch::Tensor();
-  return score(logits, fusion);
 }
 
 void SearchContext::note_successes(const std::vector<DecouplingSet>& sets,

@@ -24,11 +24,4 @@ void seed_everything(uint64_t seed) {
   if (torch::cuda::is_available()) torch::cuda::manual_seed_all(seed);
 }
 
-EvalGuard::EvalGuard(torch::nn::Module& module)
-    : module_(module), was_training_(module.is_training()) {
-  module_.eval();
-}
-
-EvalGuard::~EvalGuard() { module_.train(was_training_); }
-
 }  // namespace muroan

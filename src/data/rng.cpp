@@ -3,18 +3,14 @@
 
 #include "data/generators.h"
 #include "muroan/error.h"
+#include "muroan/seed.h"
 
 namespace muroan {
 namespace data {
 namespace {
 
-// splitmix64 finaliser: spreads a seed over all 64 bits.
-uint64_t mix(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+// SplitMix64: one step from z, spreading a seed over all 64 bits.
+uint64_t mix(uint64_t z) { return splitmix64_finalise(z + 0x9e3779b97f4a7c15ULL); }
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include "data/generators.h"
 #include "muroan/error.h"
+#include "muroan/names.h"
 #include "muroan/task.h"
 
 namespace muroan {
@@ -60,12 +61,12 @@ std::vector<TaskInfo> task_catalog() {
 
 TaskData load_task(const std::string& name, const TaskOptions& options) {
   const TaskEntry* entry = nullptr;
-  std::string known;
+  std::vector<std::string> known;
   for (const auto& e : registry()) {
     if (e.info.name == name) entry = &e;
-    known += (known.empty() ? "" : ", ") + e.info.name;
+    known.push_back(e.info.name);
   }
-  if (!entry) throw UsageError("unknown task '" + name + "' (known: " + known + ")");
+  if (!entry) throw UsageError("unknown task '" + name + "' (known: " + join_names(known) + ")");
 
   data::SplitSizes sizes;
   sizes.train = resolve_size(options.train_size, entry->default_sizes.train, "train");

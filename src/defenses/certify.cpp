@@ -13,6 +13,7 @@
 #include "muroan/certify.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
+#include "muroan/seed.h"
 #include "muroan/progress.h"
 
 namespace muroan {
@@ -21,14 +22,6 @@ namespace {
 // Copies whose masks are drawn in one call: fixed, so that the random numbers
 // (and so the result) do not depend on batch_size.
 constexpr int64_t kMaskChunk = 32;
-
-// SplitMix64 finaliser: a sample's stream from the seed and its index.
-uint64_t mix_seed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 int64_t arg_max(const std::vector<int64_t>& v) {
   return static_cast<int64_t>(std::max_element(v.begin(), v.end()) - v.begin());  // first on ties
@@ -70,14 +63,14 @@ std::vector<int64_t> count_votes(Classifier& model, const Inputs& sample, const 
 }  // namespace
 
 void validate_certify_options(const CertifyOptions& o) {
-  if (o.keep.empty()) throw UsageError("--keep: give the points kept per modality (e.g. 45,all)");
+  if (o.keep.empty()) throw UsageError("keep: give the points kept per modality (e.g. 45,all)");
   for (int64_t k : o.keep)
-    if (k < 0 && k != kKeepAll) throw UsageError("--keep: counts must be >= 0 or 'all'");
-  if (o.n0 <= 0) throw UsageError("--samples-n0 must be positive");
-  if (o.n <= 0) throw UsageError("--samples-n must be positive");
-  if (!(o.alpha > 0.0 && o.alpha < 1.0)) throw UsageError("--alpha must be in (0,1)");
-  if (o.batch_size <= 0) throw UsageError("--batch-size must be positive");
-  if (o.limit < 0) throw UsageError("--samples must be >= 0");
+    if (k < 0 && k != kKeepAll) throw UsageError("keep: counts must be >= 0 or 'all'");
+  if (o.n0 <= 0) throw UsageError("n0: must be positive");
+  if (o.n <= 0) throw UsageError("n: must be positive");
+  if (!(o.alpha > 0.0 && o.alpha < 1.0)) throw UsageError("alpha: must be in (0,1)");
+  if (o.batch_size <= 0) throw UsageError("batch_size: must be positive");
+  if (o.limit < 0) throw UsageError("limit: must be >= 0 (0: all)");
 }
 
 CertifyRecord certify_sample(Classifier& model, const Inputs& sample_in, int64_t label, int64_t index,

@@ -23,34 +23,34 @@ const char* defense_name(DefenseKind kind) {
 DefenseKind parse_defense(const std::string& name) {
   for (auto k : {DefenseKind::kNone, DefenseKind::kPgdAt, DefenseKind::kAblation, DefenseKind::kDecouplingAt})
     if (name == defense_name(k)) return k;
-  throw UsageError("--defense: expected none, pgd-at, ablation or decoupling-at, got '" + name + "'");
+  throw UsageError("defense.kind: expected none, pgd-at, ablation or decoupling-at, got '" + name + "'");
 }
 
 void validate_defense_options(const DefenseOptions& o) {
-  if (!(o.fraction > 0.0 && o.fraction <= 1.0)) throw UsageError("--defense-fraction must be in (0,1]");
+  if (!(o.fraction > 0.0 && o.fraction <= 1.0)) throw UsageError("defense.fraction: must be in (0,1]");
   switch (o.kind) {
     case DefenseKind::kNone: return;
     case DefenseKind::kPgdAt:
-      if (!(o.eps >= 0.0) || !(o.text_eps >= 0.0)) throw UsageError("--defense-eps and --defense-text-eps must be >= 0");
-      if (o.eps == 0.0 && o.text_eps == 0.0) throw UsageError("pgd-at: --defense-eps and --defense-text-eps are both 0");
-      if (o.steps <= 0) throw UsageError("--defense-steps must be positive");
-      if (o.step_size < 0.0) throw UsageError("--defense-step-size must be >= 0 (0: 2.5 * eps / steps)");
+      if (!(o.eps >= 0.0) || !(o.text_eps >= 0.0)) throw UsageError("defense.eps, defense.text_eps: must be >= 0");
+      if (o.eps == 0.0 && o.text_eps == 0.0) throw UsageError("defense.eps, defense.text_eps: both 0, so pgd-at would perturb nothing");
+      if (o.steps <= 0) throw UsageError("defense.steps: must be positive");
+      if (o.step_size < 0.0) throw UsageError("defense.step_size: must be >= 0 (0: 2.5 * eps / steps)");
       if (o.step_size > 0.0 && o.eps == 0.0)
-        throw UsageError("--defense-step-size is relative to --defense-eps, which is 0");
+        throw UsageError("defense.step_size: is relative to the image radius defense.eps, which is 0");
       return;
     case DefenseKind::kAblation:
       if (o.ablation_keep.empty()) {
         if (!(o.ablation_rate >= 0.0 && o.ablation_rate <= 1.0))
-          throw UsageError("--ablation-rate must be in [0,1]");
+          throw UsageError("defense.ablation_rate: must be in [0,1]");
       } else {
         for (int64_t k : o.ablation_keep)
-          if (k < 0 && k != kKeepAll) throw UsageError("--ablation-keep: counts must be >= 0 or 'all'");
+          if (k < 0 && k != kKeepAll) throw UsageError("defense.ablation_keep: counts must be >= 0 or 'all'");
       }
       return;
     case DefenseKind::kDecouplingAt:
-      if (o.steps <= 0) throw UsageError("--defense-steps must be positive");
-      if (o.patch <= 0) throw UsageError("--defense-patch must be positive");
-      if (o.elements_per_step <= 0) throw UsageError("--defense-elements must be positive");
+      if (o.steps <= 0) throw UsageError("defense.steps: must be positive");
+      if (o.patch <= 0) throw UsageError("defense.patch: must be positive");
+      if (o.elements_per_step <= 0) throw UsageError("defense.elements_per_step: must be positive");
       return;
   }
 }

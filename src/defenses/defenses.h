@@ -23,10 +23,6 @@ int64_t defended_rows(double fraction, int64_t rows);
 // `head` rows of `defended` followed by the remaining rows of `original`.
 Inputs splice_rows(const Inputs& defended, const Inputs& original, int64_t head);
 
-// Token rows [B,L] with the masked real positions deleted or masked.
-torch::Tensor apply_token_mask(const torch::Tensor& tokens, const torch::Tensor& mask, int64_t pad_id,
-                               TextRemoval mode);
-
 // A CPU generator for a seed.
 torch::Generator make_cpu_generator(uint64_t seed);
 

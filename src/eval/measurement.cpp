@@ -3,14 +3,15 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <exception>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "eval/jsonl.h"
 #include "eval/result_files.h"
 #include "muroan/files.h"
 #include "muroan/error.h"
+#include "muroan/json_file.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
 
@@ -79,12 +80,51 @@ nlohmann::ordered_json run_json(const std::string& model, const std::vector<Moda
 
 nlohmann::ordered_json read_run_json(const fs::path& run_path) {
   if (!fs::exists(run_path)) return nullptr;
-  std::ifstream in(run_path);
+  return read_ordered_json_file(run_path.string());
+}
+
+// The samples a measurement attacks: i = shard_index, shard_index + shard_count, ... below the limit.
+std::vector<int64_t> samples_to_attack(int64_t n_all, const MeasurementOptions& o) {
+  const int64_t n = o.limit > 0 ? std::min(o.limit, n_all) : n_all;
+  std::vector<int64_t> todo;
+  for (int64_t i = o.shard_index; i < n; i += std::max<int64_t>(o.shard_count, 1)) todo.push_back(i);
+  return todo;
+}
+
+// The earlier results in an output folder and, when they cannot be resumed,
+// why (`problem`, for people) and the error a caller who insisted on resuming
+// gets (`refusal`). The one resume rule.
+struct EarlierResults {
+  JsonlContent content;
+  std::string problem;
+  std::exception_ptr refusal;
+};
+
+EarlierResults earlier_results(const fs::path& run_path, const fs::path& jsonl_path,
+                               const nlohmann::ordered_json& run, size_t samples_now) {
+  EarlierResults e;
   try {
-    return nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::ordered_json::exception&) {
-    throw InputError(run_path.string(), "not valid JSON");
+    const nlohmann::ordered_json previous = read_run_json(run_path);
+    if (previous != run) {
+      e.problem = run_difference(previous, run);
+      e.refusal = std::make_exception_ptr(UsageError(jsonl_path.string() + " holds results of another run (" +
+                                                     e.problem + "); use another output directory, or start over "
+                                                     "without resume"));
+      return e;
+    }
+    e.content = read_jsonl(jsonl_path.string(), /*drop_truncated_tail=*/true);
+  } catch (const Error& err) {
+    e.problem = err.what();
+    e.refusal = std::current_exception();
+    return e;
   }
+  if (e.content.records.size() > samples_now) {
+    e.problem = std::to_string(e.content.records.size()) + " records for " + std::to_string(samples_now) +
+                " samples to attack";
+    e.refusal = std::make_exception_ptr(
+        UsageError(jsonl_path.string() + " has more records than there are samples to attack"));
+  }
+  return e;
 }
 
 }  // namespace
@@ -97,13 +137,9 @@ std::string resume_mismatch(const Classifier& model, const Inputs& samples, cons
   if (!fs::exists(dir / shard_name("results", ".jsonl", o))) return "no results yet";
   const auto run = run_json(o.model_name.empty() ? model.name() : o.model_name, model.modalities(), attack, o,
                             data_fingerprint(samples, labels, ids));
-  nlohmann::ordered_json previous;
-  try {
-    previous = read_run_json(dir / shard_name("run", ".json", o));
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return previous == run ? "" : run_difference(previous, run);
+  return earlier_results(dir / shard_name("run", ".json", o), dir / shard_name("results", ".jsonl", o), run,
+                         samples_to_attack(batch_size(samples), o).size())
+      .problem;
 }
 
 MeasurementResult run_measurement(Classifier& model, const Inputs& samples, const torch::Tensor& labels,
@@ -135,9 +171,7 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
   const auto& specs = model.modalities();
   const std::string model_name = o.model_name.empty() ? model.name() : o.model_name;
 
-  const int64_t n = o.limit > 0 ? std::min(o.limit, n_all) : n_all;
-  std::vector<int64_t> todo;  // the sample indices of this shard, in order
-  for (int64_t i = o.shard_index; i < n; i += o.shard_count) todo.push_back(i);
+  const std::vector<int64_t> todo = samples_to_attack(n_all, o);  // this shard's sample indices, in order
   auto id_of = [&ids](int64_t i) { return ids.empty() ? std::to_string(i) : ids[static_cast<size_t>(i)]; };
   const auto label_host = labels.to(torch::kCPU).to(torch::kLong).contiguous();
   const int64_t* label_of = label_host.data_ptr<int64_t>();
@@ -155,14 +189,13 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     result.jsonl_path = jsonl_path.string();
     result.summary_path = summary_path.string();
     const auto run = run_json(model_name, specs, attack, o, data_fingerprint(samples, labels, ids));
+    EarlierResults earlier;
     if (o.resume && fs::exists(jsonl_path)) {
-      const nlohmann::ordered_json previous = read_run_json(run_path);
-      if (previous != run)
-        throw UsageError(jsonl_path.string() + " holds results of another run (" + run_difference(previous, run) +
-                         "); use another output directory, or start over without resume");
-      auto content = read_jsonl(jsonl_path.string(), /*drop_truncated_tail=*/true);
-      if (content.records.size() > todo.size())
-        throw UsageError(jsonl_path.string() + " has more records than there are samples to attack");
+      earlier = earlier_results(run_path, jsonl_path, run, todo.size());
+      if (earlier.refusal && !o.restart_on_mismatch) std::rethrow_exception(earlier.refusal);
+    }
+    if (o.resume && fs::exists(jsonl_path) && !earlier.refusal) {
+      auto& content = earlier.content;
       for (size_t k = 0; k < content.records.size(); ++k) {
         const auto& r = content.records[k];
         if (r.index != todo[k] || r.id != id_of(todo[k]))

@@ -2,13 +2,16 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <set>
+#include <utility>
 
 #include "eval/result_files.h"
 #include "muroan/error.h"
+#include "muroan/json_file.h"
 #include "muroan/measurement.h"
 
 namespace muroan {
@@ -16,15 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::ordered_json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path.string(), "cannot open");
-  try {
-    return nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::ordered_json::exception&) {
-    throw InputError(path.string(), "not valid JSON");
-  }
-}
+nlohmann::ordered_json read_json(const fs::path& path) { return read_ordered_json_file(path.string()); }
 
 }  // namespace
 
@@ -90,6 +85,41 @@ std::optional<MeasurementSummary> merge_shards(const std::string& dir_name, int6
   write_file_atomically((dir / "run.json").string(), run.dump(2) + "\n", writer_tag);
   write_file_atomically((dir / "summary.json").string(), summary_to_json(summary).dump(2) + "\n", writer_tag);
   return summary;
+}
+
+namespace {
+
+int64_t env_int(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return -1;
+  char* end = nullptr;
+  const long long x = std::strtoll(v, &end, 10);
+  return (*end == '\0' && x >= 0) ? x : -1;
+}
+
+}  // namespace
+
+ShardPosition resolve_shard(const std::string& given) {
+  ShardPosition s;
+  if (!given.empty()) {
+    long long i = -1, n = -1;
+    char rest = 0;
+    if (std::sscanf(given.c_str(), "%lld/%lld%c", &i, &n, &rest) != 2 || n < 1 || i < 0 || i >= n)
+      throw UsageError("shard: expected i/N with 0 <= i < N, e.g. 0/4; got '" + given + "'");
+    s.index = i;
+    s.count = n;
+    return s;
+  }
+  for (const auto& [rank, size] : {std::pair{"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+                                   std::pair{"PMI_RANK", "PMI_SIZE"}, std::pair{"PMIX_RANK", "PMIX_SIZE"}}) {
+    const int64_t r = env_int(rank), n = env_int(size);
+    if (r >= 0 && n >= 1 && r < n) {
+      s.index = r;
+      s.count = n;
+      return s;
+    }
+  }
+  return s;
 }
 
 }  // namespace muroan

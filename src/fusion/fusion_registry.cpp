@@ -4,6 +4,7 @@
 
 #include "fusions.h"
 #include "muroan/error.h"
+#include "muroan/names.h"
 
 namespace muroan {
 
@@ -97,9 +98,9 @@ Fusion make_fusion(const std::string& name, const FusionConfig& config) {
       return entry.make(config);
     }
   }
-  std::string known;
-  for (const auto& entry : entries()) known += (known.empty() ? "" : ", ") + entry.info.name;
-  throw UsageError("unknown fusion '" + name + "' (known: " + known + ")");
+  std::vector<std::string> known;
+  for (const auto& entry : entries()) known.push_back(entry.info.name);
+  throw UsageError("unknown fusion '" + name + "' (known: " + join_names(known) + ")");
 }
 
 }  // namespace muroan

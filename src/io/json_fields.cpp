@@ -32,15 +32,6 @@ int64_t integer_field(const nlohmann::json& object, const std::string& name, con
   return value.get<int64_t>();
 }
 
-std::string json_error_text(const nlohmann::json::exception& e) {
-  std::string text = e.what();
-  if (const auto pos = text.find("] "); text.rfind("[json.exception", 0) == 0 && pos != std::string::npos)
-    text = text.substr(pos + 2);
-  if (text.rfind("parse error", 0) == 0)
-    if (const auto pos = text.find(": "); pos != std::string::npos) text = text.substr(pos + 2);
-  return text;
-}
-
 std::string json_type_text(const nlohmann::json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::null: return "null";
@@ -55,22 +46,8 @@ std::string json_type_text(const nlohmann::json& value) {
   }
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  constexpr uint64_t kMaxJsonBytes = 16ull << 20;  // a manifest or vocab: 16 MiB at most
-  const std::string text = read_file_limited(path, kMaxJsonBytes);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    const size_t byte = std::min<size_t>(e.byte, text.size());
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n');
-    throw InputError(path + ":" + std::to_string(line), "not valid JSON: " + json_error_text(e));
-  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large to store (out_of_range.406)
-    throw InputError(path, "not valid JSON: " + json_error_text(e));
-  }
-}
-
 std::map<std::string, int64_t> read_word_ids(const std::string& path) {
-  const nlohmann::json v = read_json_file(path);
+  const nlohmann::json v = read_json_file(path, kMaxConfigJsonBytes);
   std::map<std::string, int64_t> ids;
   if (v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "muroan/json_file.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -20,14 +22,11 @@ const nlohmann::json& require_field(const nlohmann::json& object, const std::str
 std::string string_field(const nlohmann::json& object, const std::string& name, const std::string& where);
 int64_t integer_field(const nlohmann::json& object, const std::string& name, const std::string& where);
 
-// A parse error without nlohmann's prefix ("[json.exception.parse_error.101] ...
-// column 5: "), e.g. "syntax error while parsing value - unexpected '}'".
-std::string json_error_text(const nlohmann::json::exception& e);
 // The JSON type of `value` for messages: "a string", "a number", "null", ...
 std::string json_type_text(const nlohmann::json& value);
 
-// A JSON file of at most 16 MiB; throws InputError "path:line: not valid JSON: ...".
-nlohmann::json read_json_file(const std::string& path);
+// A manifest or vocabulary file is read with read_json_file (json_file.h) and this limit.
+constexpr uint64_t kMaxConfigJsonBytes = 16ull << 20;
 
 // A vocabulary file: a JSON list of words by id, or an object word -> id.
 // Throws InputError naming the entry that is neither.

@@ -11,6 +11,7 @@
 #include "io/json_fields.h"
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
+#include "muroan/names.h"
 #include "muroan/files.h"
 #include "muroan/tokenizer.h"
 #include "muroan/torchscript_model.h"
@@ -77,7 +78,7 @@ void check_input_values(const ModalitySpec& spec, const std::string& where) {
 }  // namespace
 
 Manifest load_manifest(const std::string& path) {
-  const nlohmann::json j = io::read_json_file(path);
+  const nlohmann::json j = read_json_file(path, io::kMaxConfigJsonBytes);
   if (!j.is_object()) throw InputError(path, "expected a JSON object, got " + io::json_type_text(j));
   Manifest m;
   m.path = path;
@@ -151,9 +152,8 @@ Manifest load_manifest(const std::string& path) {
     for (auto it = f.begin(); it != f.end(); ++it) {
       const std::string where = path + ": field 'fields." + it.key() + "'";
       if (!known.count(it.key())) {
-        std::string names;
-        for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
-        throw InputError(where, "'" + it.key() + "' is not an input name nor id, label or text (known: " + names + ")");
+        throw InputError(where, "'" + it.key() + "' is not an input name nor id, label or text (known: " +
+                                    join_names({known.begin(), known.end()}) + ")");
       }
       if (!it->is_string() || it->get<std::string>().empty())
         throw InputError(where, "expected the name of a sample field, got " + io::json_type_text(*it));

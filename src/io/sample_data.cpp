@@ -134,7 +134,7 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
     try {
       sample = nlohmann::json::parse(line);
     } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a huge number
-      throw InputError(where, "not valid JSON: " + io::json_error_text(e));
+      throw InputError(where, "not valid JSON: " + json_error_text(e));
     }
     if (!sample.is_object()) throw InputError(where, "expected a JSON object, got " + io::json_type_text(sample));
 

@@ -54,7 +54,7 @@ const Shim& shim() {
 #else
     void* lib = nullptr;
     std::string tried;
-    for (const char* path : {MUROAN_SENTENCEPIECE_SHIM, "libmuroan_sentencepiece.so"}) {
+    for (const char* path : {MUROAN_SENTENCEPIECE_SHIM, MUROAN_SENTENCEPIECE_SHIM_INSTALLED, "libmuroan_sentencepiece.so"}) {
       lib = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
       if (lib) break;
       tried += std::string(tried.empty() ? "" : "; ") + dlerror();

@@ -10,6 +10,7 @@
 
 #include "io/json_fields.h"
 #include "muroan/error.h"
+#include "muroan/names.h"
 #include "muroan/files.h"
 
 namespace fs = std::filesystem;
@@ -181,9 +182,8 @@ class WordPieceTokenizer final : public Tokenizer {
 void check_tokenizer_fields(const nlohmann::json& config, const std::set<std::string>& known, const std::string& where) {
   for (auto it = config.begin(); it != config.end(); ++it) {
     if (known.count(it.key())) continue;
-    std::string names;
-    for (const auto& k : known) names += (names.empty() ? "" : ", ") + k;
-    throw InputError(field_where(where, it.key()), "not a field of this tokenizer (known: " + names + ")");
+    throw InputError(field_where(where, it.key()),
+                     "not a field of this tokenizer (known: " + join_names({known.begin(), known.end()}) + ")");
   }
 }
 

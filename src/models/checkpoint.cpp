@@ -5,10 +5,10 @@
 #include <torch/serialize.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "models/json_get.h"
 #include "muroan/error.h"
+#include "muroan/json_file.h"
 #include "muroan/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -108,7 +108,7 @@ void save_checkpoint(const Checkpoint& ck, const std::string& dir) {
       {"classes", ck.classes},
       {"modalities", modalities},
       {"vocabulary", ck.vocab.to_json()},
-      {"training", ck.training},
+      {"training", ck.training.to_json()},
       {"versions", software_versions()},
   };
   const fs::path weights_tmp = root / (std::string(kWeightsFile) + ".tmp");
@@ -117,20 +117,33 @@ void save_checkpoint(const Checkpoint& ck, const std::string& dir) {
   write_text_atomically(root / kConfigFile, j.dump(2) + "\n");
 }
 
+namespace {
+
+// DIR/checkpoint.json, its format checked.
+nlohmann::json read_checkpoint_json(const std::string& dir) {
+  const fs::path config_path = fs::path(dir) / kConfigFile;
+  const std::string where = config_path.string();
+  if (!fs::exists(config_path))
+    throw InputError(where, "cannot open (is '" + dir + "' a directory written by `muroan train`?)");
+  const nlohmann::json j = read_json_file(where);
+  if (field<std::string>(j, "format", where) != kCheckpointFormat)
+    throw InputError(where + ": format", std::string("expected \"") + kCheckpointFormat + "\"");
+  return j;
+}
+
+}  // namespace
+
+TrainingRecord read_training_record(const std::string& dir) {
+  const nlohmann::json j = read_checkpoint_json(dir);
+  const std::string where = (fs::path(dir) / kConfigFile).string() + ": training";
+  return j.contains("training") ? TrainingRecord::from_json(j.at("training"), where) : TrainingRecord{};
+}
+
 Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) {
   const fs::path config_path = fs::path(dir) / kConfigFile;
   const fs::path weights_path = fs::path(dir) / kWeightsFile;
   const std::string where = config_path.string();
-  std::ifstream in(config_path);
-  if (!in) throw InputError(where, "cannot open (is '" + dir + "' a directory written by `muroan train`?)");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a huge number
-    throw InputError(where, std::string("not valid JSON: ") + e.what());
-  }
-  if (field<std::string>(j, "format", where) != kCheckpointFormat)
-    throw InputError(where + ": format", std::string("expected \"") + kCheckpointFormat + "\"");
+  const nlohmann::json j = read_checkpoint_json(dir);
 
   Checkpoint ck;
   ck.task = field<std::string>(j, "task", where);
@@ -152,7 +165,7 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) 
   if (!mods.is_array()) throw InputError(where + ": modalities", "expected an array");
   for (size_t i = 0; i < mods.size(); ++i)
     ck.modalities.push_back(modality_from_json(mods[i], where + ": modalities[" + std::to_string(i) + "]"));
-  ck.training = j.value("training", nlohmann::json::object());
+  if (j.contains("training")) ck.training = TrainingRecord::from_json(j.at("training"), where + ": training");
 
   ck.net = MultimodalNet(ck.config);
   if (!fs::exists(weights_path)) throw InputError(weights_path.string(), "missing");

@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
 #include "muroan/files.h"
 #include "muroan/decoupling.h"
 #include "muroan/error.h"
+#include "muroan/json_file.h"
 #include "muroan/measurement.h"
 #include "muroan/report.h"
 #include "png_data_uri.h"
@@ -135,14 +135,7 @@ int64_t write_gallery(const std::string& run_dir, Classifier& model, const Sampl
                       const std::vector<std::string>& vocabulary, int64_t max_items) {
   const fs::path dir(run_dir);
   const fs::path run_path = dir / "run.json";
-  std::ifstream in(run_path);
-  if (!in) throw InputError(run_path.string(), "cannot open for reading");
-  nlohmann::ordered_json run;
-  try {
-    run = nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::ordered_json::exception&) {
-    throw InputError(run_path.string(), "not valid JSON");
-  }
+  const nlohmann::ordered_json run = read_ordered_json_file(run_path.string());
   const auto records = read_records((dir / "results.jsonl").string());
   const auto n = data.size();
 

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "muroan/error.h"
+#include "muroan/json_file.h"
 #include "muroan/report.h"
 
 namespace muroan::report {
@@ -14,15 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::ordered_json read_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "cannot open for reading");
-  try {
-    return nlohmann::ordered_json::parse(in);
-  } catch (const nlohmann::ordered_json::exception& e) {
-    throw InputError(path.string(), std::string("not valid JSON: ") + e.what());
-  }
-}
+nlohmann::ordered_json read_json(const fs::path& path) { return read_ordered_json_file(path.string()); }
 
 template <class T>
 T field(const nlohmann::ordered_json& j, const char* key, const std::string& where, T fallback) {
@@ -175,6 +167,25 @@ const ModelView* ReportData::find_model(const std::string& fusion) const {
     if (m.fusion == fusion) return &m;
   return nullptr;
 }
+
+}  // namespace muroan::report
+
+namespace muroan {
+
+bool is_analysis_folder(const std::string& dir) {
+  const std::filesystem::path summary_path = std::filesystem::path(dir) / "summary.json";
+  if (!std::filesystem::exists(summary_path)) return false;
+  try {
+    const auto j = read_ordered_json_file(summary_path.string());
+    return j.is_object() && j.value("format", "") == kAnalysisFormat;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace muroan
+
+namespace muroan::report {
 
 ReportData load_report_data(const std::string& dir) {
   const fs::path root(dir);

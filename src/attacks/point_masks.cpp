@@ -7,7 +7,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "defenses/defenses.h"
+#include "muroan/point_masks.h"
 #include "muroan/error.h"
 #include "muroan/tokenizer.h"
 
