@@ -11,6 +11,20 @@
 # (30: 11 px across, like the square); --qps: questions per scene; --encoder
 # coord: x and y coordinate channels appended to the image and the grid read out
 # by max and mean over cells instead of the flattened projection.
+# --encoder spp (2026-12-02, the one that learns; /tmp/shapes_findings.md): conv
+# body 3->16->32->64 (3x3, pad 1, ReLU) with max-pooling after the first two
+# only, so a 16x16x64 grid; per channel the max over the grid, the mean over the
+# grid and the max over each 2x2 quadrant (adaptive_max_pool2d(g, 2)) -> 6*64 =
+# 384 numbers -> Linear(384, 64) -> ReLU (He init throughout). --spp4 adds the
+# 4x4 level (worse). --bn: batch norm after each conv.
+# --encoder keypoints: the same body, then a spatial softmax per channel
+# (Levine et al. 2016; --temp: initial learnable inverse temperature) giving
+# expected (x, y), plus per-channel max and mean -> Linear(4*64, 64) -> ReLU.
+# --pools, --ch, --color1x1 N (a 1x1 conv 3->N first), --kpcoord, --kpin pre:
+# variants of the body. --fresh: new training scenes every epoch (about 1.5 s
+# for 12,000); --budget S: stop starting epochs after S seconds.
+# Recipe that learns: --colors 4 --objects 4 --slots 4 --qps 1 --r2 16
+#   --encoder spp --head 256 --lr 1e-3 --fusion concat|product
 import sys, time, random, torch, torch.nn as nn, torch.nn.functional as F
 import argparse
 p = argparse.ArgumentParser()
@@ -19,6 +33,11 @@ p.add_argument('--margin', type=int, default=2); p.add_argument('--types', defau
 p.add_argument('--train', type=int, default=12000); p.add_argument('--epochs', type=int, default=10)
 p.add_argument('--qps', type=int, default=3); p.add_argument('--seed', type=int, default=1)
 p.add_argument('--fusion', default='concat'); p.add_argument('--slots', type=int, default=0); p.add_argument('--head', type=int, default=64); p.add_argument('--lr', type=float, default=5e-4); p.add_argument('--r2', type=int, default=30); p.add_argument('--jitter', type=int, default=2); p.add_argument('--encoder', default='flat')
+p.add_argument('--pools', type=int, default=2); p.add_argument('--ch', type=int, default=64)
+p.add_argument('--color1x1', type=int, default=0); p.add_argument('--bn', action='store_true')
+p.add_argument('--kpcoord', action='store_true'); p.add_argument('--fresh', action='store_true')
+p.add_argument('--budget', type=float, default=1e9); p.add_argument('--temp', type=float, default=1.0)
+p.add_argument('--kpin', default='post'); p.add_argument('--spp4', action='store_true')
 a = p.parse_args()
 torch.set_num_threads(1); rng = random.Random(a.seed); torch.manual_seed(a.seed)
 S, H = 64, 5
@@ -77,18 +96,60 @@ def make(n):
 tr = make(a.train); va = make(2000); vty = TY[:2000]
 print('classes', (torch.bincount(tr[3], minlength=9).float()/a.train).tolist(), flush=True)
 def he(l): nn.init.kaiming_normal_(l.weight, nonlinearity='relu'); nn.init.zeros_(l.bias); return l
+class KP(nn.Module):
+    # keypoints encoder: conv body kept at (64 / 2^pools)^2 resolution, then per channel a
+    # spatial softmax over the grid -> expected (x, y), plus per-channel max and mean;
+    # [x, y, max, mean] for C channels (4C numbers) -> Linear -> ReLU -> 64.
+    def __init__(s):
+        super().__init__()
+        L = []; cin = 3 + (2 if a.kpcoord else 0)
+        if a.color1x1: L += [he(nn.Conv2d(cin, a.color1x1, 1)), nn.ReLU()]; cin = a.color1x1
+        widths = [16, 32, a.ch]
+        for k, w in enumerate(widths):
+            L.append(he(nn.Conv2d(cin, w, 3, padding=1)))
+            if a.bn: L.append(nn.BatchNorm2d(w))
+            L.append(nn.ReLU())
+            if k < a.pools: L.append(nn.MaxPool2d(2))
+            cin = w
+        s.body = nn.Sequential(*L); s.C = cin; G = S >> a.pools; s.G = G
+        r = torch.linspace(-1, 1, G)
+        s.register_buffer('gx', r.view(1, G).expand(G, G).reshape(-1))
+        s.register_buffer('gy', r.view(G, 1).expand(G, G).reshape(-1))
+        s.proj = he(nn.Linear(4 * cin, 64))
+        if a.encoder == 'spp': s.proj = he(nn.Linear((6 + (16 if a.spp4 else 0)) * cin, 64))
+        s.beta = nn.Parameter(torch.full((cin, 1), float(a.temp)))  # learnable inverse temperature per channel
+        if a.kpin == 'pre': assert isinstance(s.body[-1], nn.ReLU); s.body[-1] = nn.Identity()
+    def forward(s, im):
+        if a.encoder == 'spp':  # spatial pyramid: per channel max over 1x1, 2x2 (and 4x4) cells + global mean
+            g = s.body(im)
+            f = [g.amax((2, 3)), g.mean((2, 3)), F.adaptive_max_pool2d(g, 2).flatten(1)]
+            if a.spp4: f.append(F.adaptive_max_pool2d(g, 4).flatten(1))
+            return F.relu(s.proj(torch.cat(f, 1)))
+        if a.kpcoord:
+            n = im.shape[0]; r = torch.linspace(-1, 1, S)
+            xy = torch.stack([r.view(1, S).expand(S, S), r.view(S, 1).expand(S, S)]).expand(n, 2, S, S)
+            im = torch.cat([im, xy], 1)
+        g = s.body(im).flatten(2)                      # n, C, G*G (pre-ReLU if the last ReLU is dropped)
+        w = torch.softmax(g * s.beta, 2)               # spatial softmax per channel
+        if a.kpin == 'pre': g = F.relu(g)
+        kx = (w * s.gx).sum(2); ky = (w * s.gy).sum(2)
+        return F.relu(s.proj(torch.cat([kx, ky, g.amax(2), g.mean(2)], 1)))
 class Net(nn.Module):
     def __init__(s):
         super().__init__()
-        s.body = nn.Sequential(he(nn.Conv2d(3,16,3,padding=1)), nn.ReLU(), nn.MaxPool2d(2), he(nn.Conv2d(16,32,3,padding=1)), nn.ReLU(), nn.MaxPool2d(2), he(nn.Conv2d(32,64,3,padding=1)), nn.ReLU(), nn.MaxPool2d(2))
-        if a.encoder == 'coord':  # x, y coordinate channels in; max and mean over the grid out
+        if a.encoder in ('keypoints', 'spp'): s.kp = KP()
+        else: s.body = nn.Sequential(he(nn.Conv2d(3,16,3,padding=1)), nn.ReLU(), nn.MaxPool2d(2), he(nn.Conv2d(16,32,3,padding=1)), nn.ReLU(), nn.MaxPool2d(2), he(nn.Conv2d(32,64,3,padding=1)), nn.ReLU(), nn.MaxPool2d(2))
+        if a.encoder in ('keypoints', 'spp'): pass
+        elif a.encoder == 'coord':  # x, y coordinate channels in; max and mean over the grid out
             s.body[0] = he(nn.Conv2d(5,16,3,padding=1)); s.proj = he(nn.Linear(128, 64))
         else:
             s.proj = he(nn.Linear(64*64, 64))
         s.emb = nn.Embedding(64, 32, padding_idx=0); s.gru = nn.GRU(32, 64, batch_first=True)
         s.head = nn.Sequential(nn.Linear(128 if a.fusion=='concat' else 64, a.head), nn.ReLU(), nn.Linear(a.head, 9))
     def forward(s, im, t):
-        if a.encoder == 'coord':
+        if a.encoder in ('keypoints', 'spp'):
+            i = s.kp(im)
+        elif a.encoder == 'coord':
             n = im.shape[0]; r = torch.linspace(-1, 1, S)
             xy = torch.stack([r.view(1, S).expand(S, S), r.view(S, 1).expand(S, S)]).expand(n, 2, S, S)
             g = s.body(torch.cat([im, xy], 1)).flatten(2)
@@ -98,10 +159,14 @@ class Net(nn.Module):
         m = (t!=0).float().unsqueeze(-1); h = s.gru(s.emb(t)*m)[0]*m; q = h.sum(1)/m.sum(1).clamp_min(1)
         z = torch.cat([i,q],1) if a.fusion=='concat' else i*q
         return s.head(z)
-net = Net(); opt = torch.optim.Adam(net.parameters(), a.lr)
+net = Net(); print('params', sum(x.numel() for x in net.parameters()), flush=True); opt = torch.optim.Adam(net.parameters(), a.lr)
 def imgs(d, idx): return d[0][d[1][idx]].float()/255
+T0 = time.time()
 for ep in range(a.epochs):
-    t0=time.time(); net.train(); perm = torch.randperm(a.train); corr=0
+    if time.time() - T0 > a.budget: break
+    t0=time.time()
+    if a.fresh and ep > 0: tr = make(a.train); print(f'regen {time.time()-t0:.0f}s', flush=True)
+    net.train(); perm = torch.randperm(a.train); corr=0
     for b in range(0, a.train, 64):
         idx = perm[b:b+64]; out = net(imgs(tr,idx), tr[2][idx]); loss = F.cross_entropy(out, tr[3][idx])
         opt.zero_grad(); loss.backward(); opt.step(); corr += (out.argmax(1)==tr[3][idx]).sum().item()

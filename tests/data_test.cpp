@@ -500,13 +500,14 @@ TEST(ShapesVqa, WellFormed) {
   EXPECT_EQ(data.classes, (std::vector<std::string>{"no", "yes", "circle", "square", "1", "2",
                                                     "3", "4", "5"}));
   expect_well_formed(data, 3, 64);
-  // Every answer occurs.
+  // Every answer occurs but "5" (four objects; the class stays for the oracle's recomputed counts).
   auto counts = torch::bincount(data.train.labels, {}, 9);
-  for (int64_t k = 0; k < 9; ++k) EXPECT_GT(counts[k].item<int64_t>(), 0) << data.classes[k];
-  // Three questions per scene.
+  for (int64_t k = 0; k < 8; ++k) EXPECT_GT(counts[k].item<int64_t>(), 0) << data.classes[k];
+  EXPECT_EQ(counts[8].item<int64_t>(), 0);
+  // One question per scene.
   const auto& images = data.train.inputs[0];
-  EXPECT_TRUE(images[0].equal(images[2]));
-  EXPECT_FALSE(images[2].equal(images[3]));
+  EXPECT_FALSE(images[0].equal(images[1]));
+  EXPECT_FALSE(images[1].equal(images[2]));
 }
 
 TEST(ShapesVqa, DeterministicInSeed) {
@@ -557,7 +558,8 @@ TEST(ShapesVqa, AnswersOnAHandBuiltScene) {
   EXPECT_EQ(px(1, 50, 12), data::kShapesColors[1][1]);            // green centre
   EXPECT_EQ(px(2, 55, 17), data::kShapesColors[1][2]);            // square corner drawn
   EXPECT_EQ(px(0, 15, 15), data::kShapesGreyBackground[0]);       // circle corner not
-  EXPECT_EQ(px(0, 15, 10), data::kShapesColors[0][0]);            // circle edge drawn
+  EXPECT_EQ(px(0, 14, 10), data::kShapesColors[0][0]);            // circle edge drawn (r^2 = 16)
+  EXPECT_EQ(px(0, 15, 10), data::kShapesGreyBackground[0]);       // one pixel further not
   EXPECT_EQ(px(0, 32, 5), data::kShapesGreyBackground[0]);        // background
 }
 
@@ -565,58 +567,51 @@ TEST(ShapesVqa, GeneratedScenesAreValidAndAnswersCorrect) {
   const TaskData data = load_task("shapes-vqa", small_options(13, 600, 30, 30));
   const auto plan = data::plan_shapes_split(13, "train", 600);
   ASSERT_EQ(plan.samples.size(), 600u);
-  ASSERT_EQ(plan.scenes.size(), 200u);
+  ASSERT_EQ(plan.scenes.size(), 600u);  // one question per scene
   const auto images = (data.train.inputs[0] * 255).round().to(torch::kUInt8);
   for (size_t s = 0; s < plan.scenes.size(); ++s) {
     const auto& objects = plan.scenes[s].objects;
-    ASSERT_EQ(objects.size(), 5u);
-    std::set<int> colors;
-    for (size_t i = 0; i < objects.size(); ++i) {
-      colors.insert(objects[i].color);
-      ASSERT_GE(objects[i].x, 5);
-      ASSERT_LE(objects[i].x, 58);
-      ASSERT_GE(objects[i].y, 5);
-      ASSERT_LE(objects[i].y, 58);
-      ASSERT_FALSE(objects[i].x == 31 || objects[i].x == 32);  // clear of the midline
-      for (size_t j = 0; j < i; ++j)  // 11 px objects, not touching
-        ASSERT_GE(std::max(std::abs(objects[i].x - objects[j].x),
-                           std::abs(objects[i].y - objects[j].y)), 12);
+    ASSERT_EQ(objects.size(), 4u);
+    std::set<int> colors, cells;
+    for (const auto& o : objects) {
+      ASSERT_LT(o.color, data::kShapesSceneColors);
+      colors.insert(o.color);
+      // In its own 16 px cell, the whole 11 px object inside it (so never on the midline).
+      const int cx = o.x / 16, cy = o.y / 16;
+      cells.insert(cy * 4 + cx);
+      ASSERT_LE(std::abs(o.x - (cx * 16 + 8)), 2) << o.x;
+      ASSERT_LE(std::abs(o.y - (cy * 16 + 8)), 2) << o.y;
+      ASSERT_GE(o.x - 5, cx * 16);
+      ASSERT_LE(o.x + 5, cx * 16 + 15);
     }
-    ASSERT_EQ(colors.size(), 5u);
+    ASSERT_EQ(colors.size(), 4u);
+    ASSERT_EQ(cells.size(), 4u);
     // The image is the rendering of the scene.
     std::vector<uint8_t> img(3 * 64 * 64);
     data::render_shapes_scene(plan.scenes[s], img.data());
-    ASSERT_TRUE(images[static_cast<int64_t>(3 * s)].equal(
-        torch::from_blob(img.data(), {3, 64, 64}, torch::kUInt8)));
+    ASSERT_TRUE(images[static_cast<int64_t>(s)].equal(torch::from_blob(img.data(), {3, 64, 64}, torch::kUInt8)));
   }
   // Answers recomputed here, by brute force, from the scene description.
   for (int64_t i = 0; i < 600; ++i) {
     const auto& [s, q] = plan.samples[static_cast<size_t>(i)];
+    ASSERT_EQ(s, i);
     const auto& objects = plan.scenes[static_cast<size_t>(s)].objects;
     const ShapesObject* ref = nullptr;
     for (const auto& o : objects)
       if (o.color == q.color) ref = &o;
     ASSERT_NE(ref, nullptr);
-    std::vector<std::pair<double, const ShapesObject*>> by_distance;
-    for (const auto& o : objects)
-      if (&o != ref) by_distance.emplace_back(std::hypot(o.x - ref->x, o.y - ref->y), &o);
-    std::sort(by_distance.begin(), by_distance.end());
-    ASSERT_LT(by_distance[0].first, by_distance[1].first);  // a single closest
-    ASSERT_LT(by_distance[2].first, by_distance[3].first);  // a single farthest
-    auto shape = [](const ShapesObject* o) { return o->square ? "square" : "circle"; };
     std::string expected;
     switch (q.type) {
-      case ShapesQuestionType::kShape: expected = shape(ref); break;
+      case ShapesQuestionType::kShape: expected = ref->square ? "square" : "circle"; break;
       case ShapesQuestionType::kLeft: expected = ref->x + 0.5 < 32 ? "yes" : "no"; break;
       case ShapesQuestionType::kTop: expected = ref->y + 0.5 < 32 ? "yes" : "no"; break;
-      case ShapesQuestionType::kClosestShape: expected = shape(by_distance.front().second); break;
-      case ShapesQuestionType::kFarthestShape: expected = shape(by_distance.back().second); break;
       case ShapesQuestionType::kCount: {
         int n = 0;
         for (const auto& o : objects) n += o.square == ref->square;
         expected = std::to_string(n);
         break;
       }
+      default: FAIL() << "a relational question was generated: " << data::shapes_question_text(q);
     }
     ASSERT_EQ(data.classes[static_cast<size_t>(data.train.labels[i].item<int64_t>())], expected)
         << data.train.texts[static_cast<size_t>(i)];
@@ -625,24 +620,28 @@ TEST(ShapesVqa, GeneratedScenesAreValidAndAnswersCorrect) {
 }
 
 TEST(ShapesVqa, AnswersAreReasonablyBalanced) {
-  const auto plan = data::plan_shapes_split(21, "train", 6000);
+  const auto plan = data::plan_shapes_split(21, "train", 8000);
   std::vector<int> counts(9, 0);
   std::map<ShapesQuestionType, int> types;
   for (const auto& [s, q] : plan.samples) {
     ++counts[static_cast<size_t>(data::shapes_answer(plan.scenes[static_cast<size_t>(s)], q))];
     ++types[q.type];
   }
-  EXPECT_EQ(types.size(), 6u);
-  const double n = 6000;
-  // One question in three is a count, its answers 1..5 drawn uniformly.
-  for (const char* k : {"1", "2", "3", "4", "5"})
-    EXPECT_NEAR(counts[static_cast<size_t>(class_index(k))] / n, 1.0 / 15, 0.015) << k;
-  EXPECT_NEAR(counts[static_cast<size_t>(class_index("circle"))] / n, 2.0 / 9, 0.03);
-  EXPECT_NEAR(counts[static_cast<size_t>(class_index("square"))] / n, 2.0 / 9, 0.03);
-  EXPECT_NEAR(counts[static_cast<size_t>(class_index("yes"))] / n, 1.0 / 9, 0.025);
-  EXPECT_NEAR(counts[static_cast<size_t>(class_index("no"))] / n, 1.0 / 9, 0.025);
-  // No class dominates: the majority answer is right for at most a quarter.
-  EXPECT_LT(*std::max_element(counts.begin(), counts.end()) / n, 0.25);
+  EXPECT_EQ(types.size(), 4u);  // shape, left, top, count, each a quarter
+  for (const auto& [type, n] : types) EXPECT_NEAR(n / 8000.0, 0.25, 0.02);
+  const double n = 8000;
+  // Each object's shape is a fair coin, so a count question's answer k (the
+  // objects that share the asked object's shape) has probability C(4,k) k / 32.
+  const std::map<std::string, double> count_share = {{"1", 4.0 / 32}, {"2", 12.0 / 32}, {"3", 12.0 / 32},
+                                                     {"4", 4.0 / 32}, {"5", 0.0}};
+  for (const auto& [k, p] : count_share)
+    EXPECT_NEAR(counts[static_cast<size_t>(class_index(k.c_str()))] / n, p / 4, 0.012) << k;
+  EXPECT_NEAR(counts[static_cast<size_t>(class_index("circle"))] / n, 1.0 / 8, 0.02);
+  EXPECT_NEAR(counts[static_cast<size_t>(class_index("square"))] / n, 1.0 / 8, 0.02);
+  EXPECT_NEAR(counts[static_cast<size_t>(class_index("yes"))] / n, 1.0 / 4, 0.025);
+  EXPECT_NEAR(counts[static_cast<size_t>(class_index("no"))] / n, 1.0 / 4, 0.025);
+  // No class dominates: the majority answer (yes or no) is right for about a quarter.
+  EXPECT_LT(*std::max_element(counts.begin(), counts.end()) / n, 0.27);
 }
 
 // ---- cache ---------------------------------------------------------------------------

@@ -132,6 +132,46 @@ TEST(MultimodalNet, RejectsInputsThatDoNotFit) {
   EXPECT_THROW(check_model_inputs(c, torch::rand({2, 1, 16, 16}), torch::zeros({2, 5}, torch::kInt)), Error);
 }
 
+// The spp readout: a 2x finer grid for the attention fusions, a pooled vector
+// that sees where things are (quadrants), few weights, and a config field that
+// earlier checkpoints (flat) do not have.
+TEST(ImageReadout, SppKeepsAFinerGridAndFewWeightsAndRoundTrips) {
+  for (const std::string fusion : {"concat", "xattn", "film", "transformer"}) {
+    ModelConfig c = tiny_config(fusion);
+    c.image_readout = "spp";
+    MultimodalNet net(c);
+    const auto image = torch::rand({3, 1, 16, 16});
+    const auto tokens = random_tokens(3, 5, 10);
+    EXPECT_EQ(net->forward(image, tokens).sizes(), (std::vector<int64_t>{3, 3})) << fusion;
+    EXPECT_EQ(c.fusion_config().grid_h, 4) << "16 / 4";
+    EXPECT_EQ(tiny_config(fusion).fusion_config().grid_h, 2) << "16 / 8";
+  }
+  ModelConfig flat = tiny_config("concat"), spp = flat;
+  spp.image_readout = "spp";
+  auto projection = [](const ModelConfig& c) {
+    const auto params = MultimodalNet(c)->named_parameters();
+    const auto* weight = params.find("image_encoder.project.weight");
+    return weight ? weight->size(1) : int64_t{-1};
+  };
+  EXPECT_EQ(projection(flat), 16 * 2 * 2);  // D x grid cells
+  EXPECT_EQ(projection(spp), 16 * 6);       // D x (max, mean, 4 quadrant maxima)
+  // Where the object is changes the pooled vector (the quadrant maxima see it).
+  MultimodalNet net(spp);
+  auto left = torch::zeros({1, 1, 16, 16}), right = torch::zeros({1, 1, 16, 16});
+  left.index_put_({0, 0, torch::indexing::Slice(4, 8), torch::indexing::Slice(1, 5)}, 1.0);
+  right.index_put_({0, 0, torch::indexing::Slice(4, 8), torch::indexing::Slice(11, 15)}, 1.0);
+  const auto tokens = random_tokens(1, 5, 10);
+  EXPECT_FALSE(torch::allclose(net->fuse(left, tokens), net->fuse(right, tokens)));
+  // JSON: flat writes no field (earlier checkpoints stay byte-identical), spp does; bad values are refused.
+  EXPECT_FALSE(flat.to_json().contains("image_readout"));
+  EXPECT_EQ(spp.to_json().at("image_readout"), "spp");
+  EXPECT_EQ(ModelConfig::from_json(spp.to_json()).image_readout, "spp");
+  EXPECT_EQ(ModelConfig::from_json(flat.to_json()).image_readout, "flat");
+  auto bad = spp.to_json();
+  bad["image_readout"] = "mean";
+  EXPECT_THROW(ModelConfig::from_json(bad), Error);
+}
+
 TEST(TrainingRecord, JsonRoundTripAndTypeChecks) {
   TrainingRecord r;
   r.epochs_max = 12;

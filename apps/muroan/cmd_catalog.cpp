@@ -13,7 +13,9 @@ void register_tasks(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("tasks", "List the built-in tasks");
   cmd->callback([&action] {
     action = [] {
-      for (const auto& t : task_catalog()) std::printf("%-14s %s\n", t.name.c_str(), t.description.c_str());
+      for (const auto& t : task_catalog())
+        std::printf("%-14s %s; model: %s image readout, head width %lld\n", t.name.c_str(), t.description.c_str(),
+                    t.image_readout.c_str(), static_cast<long long>(t.head_hidden));
       return kExitOk;
     };
   });

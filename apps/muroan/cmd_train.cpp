@@ -53,7 +53,10 @@ void register_train(CLI::App& app, Action& action) {
   flags->bind("--val-size", "data.val_size", o.data.val_size, "Validation samples (0: default)");
   flags->bind("--test-size", "data.test_size", o.data.test_size, "Test samples (0: default)");
   flags->bind("--dim", "dim", o.dim, "Width of the encoders' outputs (0: the default, 64)");
-  flags->bind("--head-hidden", "head_hidden", o.head_hidden, "Hidden width of the classifier head (0: the default, 64)");
+  flags->bind("--head-hidden", "head_hidden", o.head_hidden,
+              "Hidden width of the classifier head (0: the task's, muroan tasks)");
+  flags->bind("--image-readout", "image_readout", o.image_readout,
+              "Image encoder readout: flat (projection of the grid) or spp (pyramid of maxima; empty: the task's)");
   flags->bind("--cache-dir", "data.cache_dir", o.data.cache_dir, "Where generated task data is cached");
   cmd->add_flag("--quiet", o.train.quiet, "No progress bars");
   flags->bind_enum("--defense", "defense.kind", d.kind,

@@ -32,6 +32,13 @@ struct ModelConfig {
   int64_t dim = 64;          // encoder output width D
   int64_t embed_dim = 32;    // token embedding width
   int64_t head_hidden = 64;  // hidden width of the head MLP
+  // How the image encoder summarises its grid into the pooled vector:
+  //   "flat": three conv blocks, the H/8 x W/8 grid flattened and projected (the default);
+  //   "spp":  two pooling blocks (an H/4 x W/4 grid), then per channel the max and
+  //           mean over the grid and the max over each quadrant, projected: a
+  //           spatial-pyramid readout with few weights, that does not memorise
+  //           scenes (shapes-vqa, docs/zoo_accuracy.md).
+  std::string image_readout = "flat";
 
   FusionConfig fusion_config() const;
   nlohmann::json to_json() const;
@@ -39,15 +46,21 @@ struct ModelConfig {
   static ModelConfig from_json(const nlohmann::json& j);
 };
 
-// Small CNN: three conv-relu-maxpool blocks; exposes the spatial grid (an H/8 x
-// W/8 map of D features) for attention fusions, and a pooled vector projected
-// from the whole grid.
+// "flat" or "spp" (ModelConfig::image_readout); throws Error otherwise.
+void check_image_readout(const std::string& readout);
+// The side of the image encoder's grid for an image side: size / 8 (flat) or size / 4 (spp).
+int64_t image_grid_size(int64_t size, const std::string& readout);
+
+// Small CNN: three conv-relu blocks, each but (with the spp readout) the last
+// followed by 2x2 max-pooling; exposes the spatial grid (a map of D features)
+// for attention fusions, and a pooled vector read out from the whole grid.
 class ImageEncoderImpl : public torch::nn::Module {
  public:
-  ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells);
+  ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells, const std::string& readout = "flat");
   ImageFeatures forward(const torch::Tensor& image);
 
  private:
+  bool spp_ = false;
   torch::nn::Sequential body_{nullptr};
   torch::nn::Linear project_{nullptr};
 };

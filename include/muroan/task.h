@@ -46,7 +46,13 @@ struct TaskOptions {
 struct TaskInfo {
   std::string name;
   std::string description;
+  // The built-in model's shape for this task, where `muroan train` is not told
+  // otherwise (ModelConfig): the image encoder's readout and the head's width.
+  std::string image_readout = "flat";
+  int64_t head_hidden = 64;
 };
+// The entry of task_catalog() named `name`; throws UsageError for an unknown name.
+TaskInfo task_info(const std::string& name);
 
 // The tasks MUROAN knows, in listing order.
 std::vector<TaskInfo> task_catalog();

@@ -27,7 +27,9 @@ struct TrainRunOptions {
   uint64_t seed = 1;                   // of the data, initialisation, shuffling and defense
   std::string device = "auto";         // auto, cpu or cuda
   TaskOptions data;                    // split sizes and cache; its seed is `seed`
-  int64_t dim = 0, head_hidden = 0;    // model widths; 0: ModelConfig's defaults
+  int64_t dim = 0;                     // encoder width; 0: ModelConfig's default
+  int64_t head_hidden = 0;             // head width; 0: the task's (TaskInfo)
+  std::string image_readout;           // "flat" or "spp"; empty: the task's (TaskInfo)
   TrainOptions train;                  // epochs, batch size, learning rate, patience, quiet;
                                        // its seed and device are the ones above
   DefenseOptions defense;              // none by default; its seed is `seed`

@@ -1,5 +1,5 @@
 // shapes-vqa: Sort-of-CLEVR style visual question answering over generated
-// scenes of five coloured circles and squares.
+// scenes of four coloured circles and squares, one per slot of a 4x4 grid.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -12,14 +12,6 @@ namespace muroan {
 namespace data {
 namespace {
 
-constexpr int64_t kCircleRadiusSq = 30;  // radius ~5.5: 11 px across, like a square
-// Centres at least this far apart along x or y leave a gap of at least 1 px
-// between two objects.
-constexpr int kMinSeparation = 2 * kShapesHalfSize + 2;
-// Centres stay this far from the vertical / horizontal midline so that "on the
-// left" and "at the top" are never a matter of one pixel.
-constexpr int kMidlineMargin = 2;
-constexpr int kPlacementTries = 200;
 constexpr int kNumColors = static_cast<int>(kShapesColorNames.size());
 constexpr int64_t kClassNo = 0, kClassYes = 1, kClassCircle = 2, kClassSquare = 3, kClassOne = 4;
 
@@ -49,63 +41,30 @@ const ShapesObject& extreme_neighbour(const ShapesScene& scene, const ShapesObje
   return *best;
 }
 
-// Whether every object has a single nearest and a single farthest neighbour, so
-// that relational questions have one answer.
-bool relations_unique(const std::vector<ShapesObject>& objects) {
-  for (size_t i = 0; i < objects.size(); ++i) {
-    std::vector<int64_t> d;
-    for (size_t j = 0; j < objects.size(); ++j)
-      if (j != i) d.push_back(dist_sq(objects[i], objects[j]));
-    std::sort(d.begin(), d.end());
-    if (d.size() >= 2 && (d[0] == d[1] || d[d.size() - 1] == d[d.size() - 2])) return false;
-  }
-  return true;
-}
-
-// A centre coordinate: inside the image, off the midline band.
-int draw_coordinate(Rng& rng) {
-  const int lo = static_cast<int>(kShapesHalfSize);
-  const int hi = static_cast<int>(kShapesSide - 1 - kShapesHalfSize);
-  const int mid = static_cast<int>(kShapesSide / 2);  // first pixel of the right half
-  for (;;) {
-    const int v = lo + static_cast<int>(rng.uniform(hi - lo + 1));
-    if (v < mid - kMidlineMargin || v >= mid + kMidlineMargin) return v;
-  }
-}
+static_assert(kShapesObjects <= kShapesSceneColors, "every object has its own colour");
 
 ShapesScene sample_scene(Rng& rng) {
   ShapesScene scene;
   scene.grey_background = rng.coin();
-  std::vector<int> colors(kNumColors);
-  for (int c = 0; c < kNumColors; ++c) colors[static_cast<size_t>(c)] = c;
+  std::vector<int> colors(kShapesSceneColors), cells(kShapesSlots * kShapesSlots);
+  for (int c = 0; c < kShapesSceneColors; ++c) colors[static_cast<size_t>(c)] = c;
+  for (size_t i = 0; i < cells.size(); ++i) cells[i] = static_cast<int>(i);
   rng.shuffle(colors);
-  // The number of circles is drawn with weights 1,2,2,2,2,1 for 0..5: with the
-  // counting question below this makes the answers 1..5 equally likely.
-  const int64_t circles = rng.weighted({1, 2, 2, 2, 2, 1});
-  std::vector<char> square(kShapesObjects);  // not vector<bool>: shuffled by swap
-  for (int64_t i = 0; i < kShapesObjects; ++i) square[static_cast<size_t>(i)] = i >= circles;
-  rng.shuffle(square);
-  for (;;) {
-    scene.objects.clear();
-    bool placed = true;
-    for (int64_t i = 0; i < kShapesObjects && placed; ++i) {
-      placed = false;
-      for (int tries = 0; tries < kPlacementTries && !placed; ++tries) {
-        ShapesObject o;
-        o.color = colors[static_cast<size_t>(i)];
-        o.square = square[static_cast<size_t>(i)] != 0;
-        o.x = draw_coordinate(rng);
-        o.y = draw_coordinate(rng);
-        placed = std::all_of(scene.objects.begin(), scene.objects.end(),
-                             [&](const ShapesObject& p) {
-                               return std::max(std::abs(p.x - o.x), std::abs(p.y - o.y)) >=
-                                      kMinSeparation;
-                             });
-        if (placed) scene.objects.push_back(o);
-      }
-    }
-    if (placed && relations_unique(scene.objects)) return scene;
+  rng.shuffle(cells);
+  const int cell_side = static_cast<int>(kShapesSide / kShapesSlots);
+  for (int64_t i = 0; i < kShapesObjects; ++i) {
+    ShapesObject o;
+    o.color = colors[static_cast<size_t>(i)];
+    o.square = rng.coin();
+    const int cell = cells[static_cast<size_t>(i)];
+    auto jitter = [&rng] {
+      return static_cast<int>(rng.uniform(2 * kShapesJitter + 1)) - static_cast<int>(kShapesJitter);
+    };
+    o.x = (cell % static_cast<int>(kShapesSlots)) * cell_side + cell_side / 2 + jitter();
+    o.y = (cell / static_cast<int>(kShapesSlots)) * cell_side + cell_side / 2 + jitter();
+    scene.objects.push_back(o);
   }
+  return scene;
 }
 
 void add_words(Vocabulary& vocab, const std::string& text) {
@@ -166,7 +125,7 @@ void render_shapes_scene(const ShapesScene& scene, uint8_t* chw) {
     const auto& rgb = kShapesColors.at(static_cast<size_t>(o.color));
     for (int64_t dy = -kShapesHalfSize; dy <= kShapesHalfSize; ++dy) {
       for (int64_t dx = -kShapesHalfSize; dx <= kShapesHalfSize; ++dx) {
-        if (!o.square && dx * dx + dy * dy > kCircleRadiusSq) continue;
+        if (!o.square && dx * dx + dy * dy > kShapesCircleRadiusSq) continue;
         const int64_t x = o.x + dx, y = o.y + dy;
         if (x < 0 || y < 0 || x >= kShapesSide || y >= kShapesSide) continue;
         for (int64_t ch = 0; ch < 3; ++ch) chw[ch * kPlane + y * kShapesSide + x] = rgb[ch];
@@ -185,38 +144,17 @@ Vocabulary shapes_vocabulary() {
 
 ShapesPlan plan_shapes_split(uint64_t seed, const std::string& split, int64_t size) {
   Rng rng(stream_seed(seed, "shapes-vqa/" + split));
+  constexpr ShapesQuestionType kAsked[] = {ShapesQuestionType::kShape, ShapesQuestionType::kLeft,
+                                           ShapesQuestionType::kTop, ShapesQuestionType::kCount};
   ShapesPlan plan;
-  const int64_t scenes = (size + 2) / 3;
-  plan.scenes.reserve(static_cast<size_t>(scenes));
+  plan.scenes.reserve(static_cast<size_t>(size));
   plan.samples.reserve(static_cast<size_t>(size));
-  for (int64_t s = 0; s < scenes; ++s) {
+  for (int64_t s = 0; s < size; ++s) {
     ShapesScene scene = sample_scene(rng);
-    // Counting first: its answer is drawn uniformly among the counts this scene
-    // offers (with the circle weights above: 1..5 equally likely), then an object
-    // of that shape is its reference.
-    int64_t circles = 0;
-    for (const auto& o : scene.objects) circles += o.square ? 0 : 1;
-    std::vector<char> offered;  // square?, for each count on offer
-    if (circles > 0) offered.push_back(0);
-    if (circles < kShapesObjects) offered.push_back(1);
-    const bool count_square = rng.pick(offered) != 0;
-    std::vector<int> count_colors, other_colors;
-    for (const auto& o : scene.objects) {
-      if (o.square == count_square) count_colors.push_back(o.color);
-    }
-    const ShapesQuestion count{ShapesQuestionType::kCount, rng.pick(count_colors)};
-    // The other two questions ask about two other, distinct objects.
-    for (const auto& o : scene.objects)
-      if (o.color != count.color) other_colors.push_back(o.color);
-    rng.shuffle(other_colors);
-    ShapesQuestion plain{static_cast<ShapesQuestionType>(rng.uniform(3)), other_colors[0]};
-    ShapesQuestion relational{
-        rng.coin() ? ShapesQuestionType::kClosestShape : ShapesQuestionType::kFarthestShape,
-        other_colors[1]};
+    const ShapesQuestionType type = kAsked[rng.uniform(4)];
+    const int color = scene.objects[static_cast<size_t>(rng.uniform(kShapesObjects))].color;
     plan.scenes.push_back(std::move(scene));
-    for (const auto& q : {plain, relational, count}) {
-      if (static_cast<int64_t>(plan.samples.size()) < size) plan.samples.emplace_back(s, q);
-    }
+    plan.samples.emplace_back(s, ShapesQuestion{type, color});
   }
   return plan;
 }

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
+#include <torch/torch.h>
 
 #include "models/json_get.h"
 #include "muroan/error.h"
@@ -29,16 +30,14 @@ Layer he_init(Layer layer) {
   return layer;
 }
 
-void push_conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out) {
+void push_conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out, bool pool = true) {
   seq->push_back(he_init(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1))));
   seq->push_back(torch::nn::ReLU());
-  seq->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(/*kernel_size=*/2)));
+  if (pool) seq->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(/*kernel_size=*/2)));
 }
 
-int64_t pooled_size(int64_t size) {
-  for (int64_t i = 0; i < kConvBlocks; ++i) size /= 2;
-  return size;
-}
+// Numbers per channel in the spp readout: grid max, grid mean, four quadrant maxima.
+constexpr int64_t kSppFeatures = 6;
 
 template <typename T>
 T required(const nlohmann::json& j, const char* field) {
@@ -53,12 +52,23 @@ T required(const nlohmann::json& j, const char* field) {
 
 }  // namespace
 
+void check_image_readout(const std::string& readout) {
+  if (readout != "flat" && readout != "spp")
+    throw Error("model config: image_readout '" + readout + "', expected \"flat\" or \"spp\"");
+}
+
+int64_t image_grid_size(int64_t size, const std::string& readout) {
+  const int64_t pools = readout == "spp" ? kConvBlocks - 1 : kConvBlocks;
+  for (int64_t i = 0; i < pools; ++i) size /= 2;
+  return size;
+}
+
 FusionConfig ModelConfig::fusion_config() const {
   FusionConfig f;
   f.image_dim = dim;
   f.text_dim = dim;
-  f.grid_h = pooled_size(image_height);
-  f.grid_w = pooled_size(image_width);
+  f.grid_h = image_grid_size(image_height, image_readout);
+  f.grid_w = image_grid_size(image_width, image_readout);
   f.max_len = max_len;
   f.hidden = dim;
   f.num_classes = num_classes;
@@ -66,12 +76,14 @@ FusionConfig ModelConfig::fusion_config() const {
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"fusion", fusion},         {"image_channels", image_channels},
-          {"image_height", image_height}, {"image_width", image_width},
-          {"vocab_size", vocab_size}, {"max_len", max_len},
-          {"pad_id", pad_id},         {"num_classes", num_classes},
-          {"dim", dim},               {"embed_dim", embed_dim},
-          {"head_hidden", head_hidden}};
+  nlohmann::json j = {{"fusion", fusion},         {"image_channels", image_channels},
+                      {"image_height", image_height}, {"image_width", image_width},
+                      {"vocab_size", vocab_size}, {"max_len", max_len},
+                      {"pad_id", pad_id},         {"num_classes", num_classes},
+                      {"dim", dim},               {"embed_dim", embed_dim},
+                      {"head_hidden", head_hidden}};
+  if (image_readout != "flat") j["image_readout"] = image_readout;  // absent: flat (earlier checkpoints)
+  return j;
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
@@ -88,6 +100,10 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   c.dim = required<int64_t>(j, "dim");
   c.embed_dim = required<int64_t>(j, "embed_dim");
   c.head_hidden = required<int64_t>(j, "head_hidden");
+  if (j.contains("image_readout")) {
+    c.image_readout = required<std::string>(j, "image_readout");
+    check_image_readout(c.image_readout);
+  }
   // Bounds before the network is built: a corrupt config must not ask the
   // allocator for terabytes (the built-in models use widths of 32 to 256).
   const auto bounded = [](const char* field, int64_t v, int64_t lo, int64_t hi) {
@@ -106,7 +122,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   bounded("embed_dim", c.embed_dim, 1, 4096);
   bounded("head_hidden", c.head_hidden, 1, 4096);
   const double projection = static_cast<double>(c.dim) * static_cast<double>(c.dim) *
-                            static_cast<double>(pooled_size(c.image_height) * pooled_size(c.image_width));
+                            (c.image_readout == "spp" ? static_cast<double>(kSppFeatures)
+                                                       : static_cast<double>(image_grid_size(c.image_height, "flat") *
+                                                                             image_grid_size(c.image_width, "flat")));
   if (projection > static_cast<double>(int64_t{1} << 28))
     throw Error("model config: dim " + std::to_string(c.dim) + " with " + std::to_string(c.image_height) + " x " +
                 std::to_string(c.image_width) + " images needs an image projection of " +
@@ -114,22 +132,32 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   return c;
 }
 
-ImageEncoderImpl::ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells) {
+ImageEncoderImpl::ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells, const std::string& readout)
+    : spp_(readout == "spp") {
+  check_image_readout(readout);
   torch::nn::Sequential body;
   push_conv_block(body, channels, 16);
   push_conv_block(body, 16, 32);
-  push_conv_block(body, 32, dim);
-  static_assert(kConvBlocks == 3, "the grid size assumes three pooling blocks");
+  push_conv_block(body, 32, dim, /*pool=*/!spp_);
+  static_assert(kConvBlocks == 3, "the grid size assumes three conv blocks");
   body_ = register_module("body", body);
-  project_ = register_module("project", he_init(torch::nn::Linear(dim * grid_cells, dim)));
+  project_ = register_module("project", he_init(torch::nn::Linear(spp_ ? kSppFeatures * dim : dim * grid_cells, dim)));
 }
 
 ImageFeatures ImageEncoderImpl::forward(const torch::Tensor& image) {
   ImageFeatures f;
   f.grid = body_->forward(image);
-  // A learned projection of the whole grid rather than a mean: the mean would
-  // throw away where things are, and captions and questions ask about places.
-  f.pooled = torch::relu(project_->forward(f.grid.flatten(1)));
+  if (spp_) {
+    // Where things are survives in the quadrant maxima; what is there in the
+    // grid max and mean. 6 D numbers instead of a projection of every cell.
+    const auto quadrants = torch::adaptive_max_pool2d(f.grid, {2, 2});
+    f.pooled = torch::relu(project_->forward(
+        torch::cat({f.grid.amax({2, 3}), f.grid.mean({2, 3}), std::get<0>(quadrants).flatten(1)}, 1)));
+  } else {
+    // A learned projection of the whole grid rather than a mean: the mean would
+    // throw away where things are, and captions and questions ask about places.
+    f.pooled = torch::relu(project_->forward(f.grid.flatten(1)));
+  }
   return f;
 }
 
@@ -164,12 +192,13 @@ TextFeatures TextEncoderImpl::forward(const torch::Tensor& ids) {
 
 MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config) {
   if (config.vocab_size <= 0) throw Error("model config: vocab_size must be positive");
-  if (pooled_size(config.image_height) < 1 || pooled_size(config.image_width) < 1)
+  check_image_readout(config.image_readout);
+  const int64_t grid_h = image_grid_size(config.image_height, config.image_readout);
+  const int64_t grid_w = image_grid_size(config.image_width, config.image_readout);
+  if (image_grid_size(config.image_height, "flat") < 1 || image_grid_size(config.image_width, "flat") < 1)
     throw Error("model config: images must be at least 8x8 pixels");
   image_encoder_ = register_module(
-      "image_encoder",
-      ImageEncoder(config.image_channels, config.dim,
-                   pooled_size(config.image_height) * pooled_size(config.image_width)));
+      "image_encoder", ImageEncoder(config.image_channels, config.dim, grid_h * grid_w, config.image_readout));
   text_encoder_ = register_module(
       "text_encoder", TextEncoder(config.vocab_size, config.embed_dim, config.dim, config.pad_id));
   fusion_ = register_module("fusion", make_fusion(config.fusion, config.fusion_config()));

@@ -73,7 +73,9 @@ std::optional<Checkpoint> matching_checkpoint(const fs::path& dir, const TrainRu
     Checkpoint ck = load_checkpoint(dir.string(), device);
     const auto& d = ck.task_options;
     const auto& r = ck.training;
+    const TaskInfo info = task_info(t.task);
     const bool same = ck.task == t.task && ck.config.fusion == t.fusion && d.seed == t.seed &&
+                      ck.config.image_readout == info.image_readout && ck.config.head_hidden == info.head_hidden &&
                       d.train_size == t.data.train_size && d.val_size == t.data.val_size &&
                       d.test_size == t.data.test_size && r.epochs_max == t.train.epochs &&
                       r.batch_size == t.train.batch_size && r.learning_rate == t.train.learning_rate &&

@@ -27,6 +27,8 @@ void validate_train_run(const TrainRunOptions& o) {
   if (o.dim < 0 || o.head_hidden < 0) throw UsageError("dim, head_hidden: must not be negative");
   if (o.data.train_size < 0 || o.data.val_size < 0 || o.data.test_size < 0)
     throw UsageError("data.train_size, data.val_size, data.test_size: must be >= 0 (0: the task's default)");
+  if (!o.image_readout.empty() && o.image_readout != "flat" && o.image_readout != "spp")
+    throw UsageError("image_readout: expected flat or spp, got '" + o.image_readout + "'");
   DefenseOptions defense = o.defense;
   defense.seed = o.seed;
   validate_defense_options(defense);
@@ -59,8 +61,10 @@ TrainRun train_checkpoint(const TrainRunOptions& o) {
   config.pad_id = tokens.pad_id;
   config.vocab_size = data.vocab.size();
   config.num_classes = static_cast<int64_t>(data.classes.size());
+  const TaskInfo info = task_info(o.task);
   if (o.dim > 0) config.dim = o.dim;
-  if (o.head_hidden > 0) config.head_hidden = o.head_hidden;
+  config.head_hidden = o.head_hidden > 0 ? o.head_hidden : info.head_hidden;
+  config.image_readout = o.image_readout.empty() ? info.image_readout : o.image_readout;
 
   seed_everything(o.seed);
   MultimodalNet net(config);
