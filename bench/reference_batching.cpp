@@ -180,8 +180,8 @@ void BM_Forward(benchmark::State& state) {
   const auto x = make_samples()[0];
   const Inputs batch{x[0].expand({rows, 1, kSide, kSide}).contiguous(), x[1].expand({rows, kMaxLen}).contiguous()};
   for (auto _ : state) benchmark::DoNotOptimize(model->logits(batch));
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows * state.iterations()),
-                                                benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows * state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Forward)->ArgName("rows")->Arg(1)->Arg(4)->Arg(12)->Arg(64)->Unit(benchmark::kMicrosecond);
 
@@ -198,10 +198,11 @@ int main(int argc, char** argv) {
     if (one == g_totals.end() || many == g_totals.end()) continue;
     const double per_one = one->second.seconds / static_cast<double>(one->second.samples);
     const double per_many = many->second.seconds / static_cast<double>(many->second.samples);
-    std::printf("reference attack, %s model, %lld samples, %d torch threads: batched %.2f ms/sample, "
-                "one query at a time %.2f ms/sample, speed-up %.2fx\n",
-                light ? "light" : "CNN+GRU", static_cast<long long>(kSamples), torch::get_num_threads(),
-                1e3 * per_many, 1e3 * per_one, per_one / per_many);
+    std::printf(
+        "reference attack, %s model, %lld samples, %d torch threads: batched %.2f ms/sample, "
+        "one query at a time %.2f ms/sample, speed-up %.2fx\n",
+        light ? "light" : "CNN+GRU", static_cast<long long>(kSamples), torch::get_num_threads(), 1e3 * per_many,
+        1e3 * per_one, per_one / per_many);
   }
   return 0;
 }

@@ -24,14 +24,19 @@ std::vector<uint8_t> mutate(std::vector<uint8_t> in, std::mt19937_64& rng) {
     case 0:
       if (!in.empty()) in[pick(in.size())] ^= static_cast<uint8_t>(1u << (rng() % 8));
       break;
-    case 1: in.resize(pick(in.size() + 1)); break;
-    case 2: in.insert(in.begin() + static_cast<std::ptrdiff_t>(pick(in.size() + 1)), static_cast<uint8_t>(rng())); break;
+    case 1:
+      in.resize(pick(in.size() + 1));
+      break;
+    case 2:
+      in.insert(in.begin() + static_cast<std::ptrdiff_t>(pick(in.size() + 1)), static_cast<uint8_t>(rng()));
+      break;
     case 3:
       if (!in.empty()) in[pick(in.size())] = static_cast<uint8_t>("{}[]\",:0-9eE\n \\"[rng() % 17]);
       break;
     default: {  // repeat a slice
       const size_t a = pick(in.size() + 1), b = a + pick(in.size() - a + 1);
-      std::vector<uint8_t> slice(in.begin() + static_cast<std::ptrdiff_t>(a), in.begin() + static_cast<std::ptrdiff_t>(b));
+      std::vector<uint8_t> slice(in.begin() + static_cast<std::ptrdiff_t>(a),
+                                 in.begin() + static_cast<std::ptrdiff_t>(b));
       in.insert(in.begin() + static_cast<std::ptrdiff_t>(b), slice.begin(), slice.end());
     }
   }

@@ -16,8 +16,8 @@ using testing::kInputPoints;
 using testing::kKeyPosition;
 using testing::kRegion;
 using testing::Rule;
-using testing::TinyModel;
 using testing::tiny_sample;
+using testing::TinyModel;
 
 AttackOptions with_method(const std::string& method) {
   AttackOptions o;
@@ -79,21 +79,19 @@ TEST_P(FindsMinimalSet, OnTheAndModel) {
   EXPECT_GT(r.forward_passes, 1);
   EXPECT_EQ(r.backward_passes > 0, c.method == "saliency");
   expect_replays(model, x, r);
-  if (c.method == "saliency" && !c.embeddings)
-    EXPECT_NE(r.note.find("exactly"), std::string::npos) << r.note;
+  if (c.method == "saliency" && !c.embeddings) EXPECT_NE(r.note.find("exactly"), std::string::npos) << r.note;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, FindsMinimalSet,
-    ::testing::Values(MinimalCase{"greedy", TextRemoval::kDelete, true},
-                      MinimalCase{"greedy", TextRemoval::kMask, true},
-                      MinimalCase{"saliency", TextRemoval::kDelete, true},
-                      MinimalCase{"saliency", TextRemoval::kMask, true},
-                      MinimalCase{"saliency", TextRemoval::kDelete, false}),
-    [](const auto& info) {
-      return info.param.method + "_" + text_removal_name(info.param.removal) +
-             (info.param.embeddings ? "" : "_noembed");
-    });
+INSTANTIATE_TEST_SUITE_P(Table, FindsMinimalSet,
+                         ::testing::Values(MinimalCase{"greedy", TextRemoval::kDelete, true},
+                                           MinimalCase{"greedy", TextRemoval::kMask, true},
+                                           MinimalCase{"saliency", TextRemoval::kDelete, true},
+                                           MinimalCase{"saliency", TextRemoval::kMask, true},
+                                           MinimalCase{"saliency", TextRemoval::kDelete, false}),
+                         [](const auto& info) {
+                           return info.param.method + "_" + text_removal_name(info.param.removal) +
+                                  (info.param.embeddings ? "" : "_noembed");
+                         });
 
 TEST(Greedy, CountsEveryRowAndBatchingChangesNothing) {
   TinyModel model(Rule::kAnd);
@@ -339,7 +337,8 @@ TEST(Exact, FindsTheFiftyPointMinimumOfTheAndModel) {
   EXPECT_TRUE(has_token(r.set, kKeyPosition));
   // 50 points > max_size + 1: the smallest of the sets of at most 3 elements only.
   EXPECT_NE(r.note.find("exact minimum: 50 points, the smallest of the sets of at most 3 elements ("),
-            std::string::npos) << r.note;
+            std::string::npos)
+      << r.note;
   expect_replays(model, x, r);
 }
 

@@ -16,11 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
-#include "temp_dir.h"
 #include "muroan/attack.h"
 #include "muroan/error.h"
 #include "muroan/png_image.h"
 #include "muroan/torchscript_model.h"
+#include "temp_dir.h"
 
 namespace muroan::cli {
 namespace {
@@ -64,9 +64,7 @@ std::string read_text(const std::string& path) {
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
-bool python_has_torch() {
-  return std::system((kPython + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0;
-}
+bool python_has_torch() { return std::system((kPython + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0; }
 
 // The number after `prefix` in `text`; NaN when absent.
 double number_after(const std::string& text, const std::string& prefix) {
@@ -94,9 +92,8 @@ TEST(Byom, PythonExportThenInfoReportsTheSameAccuracy) {
   EXPECT_EQ(task["classes"], nlohmann::json({"false", "true"}));
 
   const std::string log = dir.file("python.log");
-  const std::string command = kPython + " " + kSourceDir + "/examples/export_pytorch.py --train " +
-                              dir.file("train") + " --test " + dir.file("test") + " --out " + dir.file("byom") +
-                              " > " + log + " 2>&1";
+  const std::string command = kPython + " " + kSourceDir + "/examples/export_pytorch.py --train " + dir.file("train") +
+                              " --test " + dir.file("test") + " --out " + dir.file("byom") + " > " + log + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
   const double python_accuracy = number_after(read_text(log), "test accuracy ");
   ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
@@ -136,8 +133,8 @@ std::string write_tiny_manifest(TempDir& dir, const std::string& name, const std
 TEST(Byom, AModelThatWritesIntoItsInputsCannotCorruptTheResults) {
   TempDir dir;
   auto good = load_torchscript_model(write_tiny_manifest(dir, "good.json", kTinyModel), torch::kCPU);
-  auto bad = load_torchscript_model(write_tiny_manifest(dir, "bad.json", kSourceDir + "/tests/data/mutating.pt"),
-                                    torch::kCPU);
+  auto bad =
+      load_torchscript_model(write_tiny_manifest(dir, "bad.json", kSourceDir + "/tests/data/mutating.pt"), torch::kCPU);
   torch::manual_seed(3);
   const Inputs sample = {torch::rand({1, 1, 8, 8}), torch::tensor({{4, 7, 9, 2, 0, 0}}, torch::kLong)};
   const Inputs copy = {sample[0].clone(), sample[1].clone()};
@@ -235,14 +232,20 @@ TEST_F(BadInput, InfoDescribesAModelWithoutFusion) {
 TEST_F(BadInput, EachProblemIsOneLineAndANonZeroExit) {
   const std::string samples = dir_.file("samples.jsonl");
   // samples whose image is not a PNG and whose label is out of range, line by line
-  write_text(samples, R"({"id": "1", "image": "manifest.json", "tokens": [1], "label": 0})" "\n");
-  expect_one_line_error(info(samples), samples + ":1: field 'image': " + dir_.file("manifest.json") +
-                                           ": not a PNG or JPEG file");
-  write_text(samples, "\n" R"({"id": "1", "image": "x.png", "tokens": [1], "label": 12})" "\n");
+  write_text(samples, R"({"id": "1", "image": "manifest.json", "tokens": [1], "label": 0})"
+                      "\n");
+  expect_one_line_error(info(samples),
+                        samples + ":1: field 'image': " + dir_.file("manifest.json") + ": not a PNG or JPEG file");
+  write_text(samples,
+             "\n"
+             R"({"id": "1", "image": "x.png", "tokens": [1], "label": 12})"
+             "\n");
   expect_one_line_error(info(samples), samples + ":2: field 'label': 12 is outside the 3 classes");
-  write_text(samples, R"({"id": "1", "image": "x.png", "tokens": [1, 99], "label": 1})" "\n");
-  expect_one_line_error(info(samples), samples + ":1: field 'tokens': id 99 (element 1) is outside the model's "
-                                                 "vocabulary of 20 ids");
+  write_text(samples, R"({"id": "1", "image": "x.png", "tokens": [1, 99], "label": 1})"
+                      "\n");
+  expect_one_line_error(info(samples), samples +
+                                           ":1: field 'tokens': id 99 (element 1) is outside the model's "
+                                           "vocabulary of 20 ids");
   write_text(samples, "");
   expect_one_line_error(info(samples), samples + ": no samples");
 

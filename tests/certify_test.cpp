@@ -2,8 +2,8 @@
 // the bound against brute force, soundness on a model small enough to enumerate
 // every keep set and every decoupling set, determinism, and the command.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -35,10 +35,14 @@ TEST(ClopperPearson, MatchesKnownValues) {
     double alpha, lower, upper;
   };
   const Case cases[] = {
-      {10, 10, 0.05, 0.741134449107, 1.0},           {50, 100, 0.05, 0.413621714631, 0.586378285369},
-      {50, 100, 0.025, 0.398321129503, 0.601678870497}, {10, 10, 0.025, 0.691502892181, 1.0},
-      {0, 10, 0.05, 0.0, 0.258865550893},            {3, 10, 0.05, 0.087264433914, 0.606624216105},
-      {95, 100, 0.05, 0.897746622357, 0.980094436338}, {990, 1000, 0.001, 0.976036187155, 0.997030499070},
+      {10, 10, 0.05, 0.741134449107, 1.0},
+      {50, 100, 0.05, 0.413621714631, 0.586378285369},
+      {50, 100, 0.025, 0.398321129503, 0.601678870497},
+      {10, 10, 0.025, 0.691502892181, 1.0},
+      {0, 10, 0.05, 0.0, 0.258865550893},
+      {3, 10, 0.05, 0.087264433914, 0.606624216105},
+      {95, 100, 0.05, 0.897746622357, 0.980094436338},
+      {990, 1000, 0.001, 0.976036187155, 0.997030499070},
   };
   for (const auto& c : cases) {
     EXPECT_NEAR(clopper_pearson_lower(c.s, c.n, c.alpha), c.lower, 1e-9) << c.s << "/" << c.n;
@@ -62,12 +66,12 @@ TEST(ClopperPearson, IncompleteBetaKnownValuesAndRoundTrip) {
 // ---- the bound ----
 
 TEST(AblationBound, MissProbabilityIsTheBinomialRatio) {
-  EXPECT_NEAR(std::exp(ablation_log_miss(9, 3, 1)), 56.0 / 84.0, 1e-12);   // C(8,3)/C(9,3)
-  EXPECT_NEAR(std::exp(ablation_log_miss(16, 2, 3)), 78.0 / 120.0, 1e-12); // C(13,2)/C(16,2)
+  EXPECT_NEAR(std::exp(ablation_log_miss(9, 3, 1)), 56.0 / 84.0, 1e-12);    // C(8,3)/C(9,3)
+  EXPECT_NEAR(std::exp(ablation_log_miss(16, 2, 3)), 78.0 / 120.0, 1e-12);  // C(13,2)/C(16,2)
   EXPECT_EQ(ablation_log_miss(9, 3, 0), 0.0);
-  EXPECT_EQ(ablation_log_miss(9, 0, 5), 0.0);                               // nothing kept: nothing to miss
-  EXPECT_TRUE(std::isinf(ablation_log_miss(9, 7, 3)));                      // 6 left < 7 kept
-  EXPECT_TRUE(std::isinf(ablation_log_miss(5, 9, 1)));                      // all kept: any change is seen
+  EXPECT_EQ(ablation_log_miss(9, 0, 5), 0.0);           // nothing kept: nothing to miss
+  EXPECT_TRUE(std::isinf(ablation_log_miss(9, 7, 3)));  // 6 left < 7 kept
+  EXPECT_TRUE(std::isinf(ablation_log_miss(5, 9, 1)));  // all kept: any change is seen
   EXPECT_NEAR(ablation_delta({9, 5}, {3, 1}, {1, 1}), 1.0 - (56.0 / 84.0) * (4.0 / 5.0), 1e-12);
 }
 
@@ -110,8 +114,8 @@ TEST(AblationBound, CertifiedRadius) {
   // Nothing kept of the second modality: it may change freely.
   r = certified_radius(0.99, {100, 6}, {1, 0});
   EXPECT_EQ(r.per_modality[1], 6);
-  EXPECT_EQ(r.per_modality[0], 48);         // 0.99 - r/100 > 1/2
-  EXPECT_EQ(r.total, r.per_modality[0]);    // the worst split puts every point in the image
+  EXPECT_EQ(r.per_modality[0], 48);       // 0.99 - r/100 > 1/2
+  EXPECT_EQ(r.total, r.per_modality[0]);  // the worst split puts every point in the image
   // Everything kept of the second modality: one change there can flip the vote.
   r = certified_radius(0.99, {100, 6}, {1, 6});
   EXPECT_EQ(r.per_modality[1], 0);
@@ -125,8 +129,8 @@ TEST(AblationBound, CertifiedRadius) {
 
 // ---- soundness on an exhaustively checkable model ----
 
-constexpr int64_t kSide = 4;     // image 1x4x4: 16 points
-constexpr int64_t kLen = 6;      // tokens: max_len 6
+constexpr int64_t kSide = 4;  // image 1x4x4: 16 points
+constexpr int64_t kLen = 6;   // tokens: max_len 6
 constexpr int64_t kVocab = 8;
 constexpr int64_t kClasses = 3;
 
@@ -277,7 +281,8 @@ class Soundness : public ::testing::TestWithParam<SoundnessCase> {};
 TEST_P(Soundness, NoDecouplingWithinTheRadiusChangesTheExactVote) {
   const auto c = GetParam();
   const Inputs x = linear_sample();
-  const InputSpace space({ModalitySpec::image("image", 1, kSide, kSide, 0.0), ModalitySpec::tokens("tokens", kLen, 0, kVocab)}, x);
+  const InputSpace space(
+      {ModalitySpec::image("image", 1, kSide, kSide, 0.0), ModalitySpec::tokens("tokens", kLen, 0, kVocab)}, x);
   const std::vector<int64_t> n = space.points();  // {16, 5}
   const std::vector<int64_t> k{c.k_img, std::min(c.k_tok, n[1])};
 
@@ -398,7 +403,8 @@ TEST(Certify, RunWritesIdenticalFilesForASeed) {
   LinearModel model(3, 1.0);
   const Inputs one = linear_sample();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(11);
-  const Inputs inputs{torch::cat({one[0], torch::rand({3, 1, kSide, kSide}, gen)}, 0), one[1].expand({4, kLen}).clone()};
+  const Inputs inputs{torch::cat({one[0], torch::rand({3, 1, kSide, kSide}, gen)}, 0),
+                      one[1].expand({4, kLen}).clone()};
   const auto labels = torch::tensor(std::vector<int64_t>{0, 1, 0, 2}, torch::kLong);
   const fs::path dir = fs::temp_directory_path() / "muroan_certify_test";
   fs::remove_all(dir);
@@ -471,9 +477,10 @@ TEST(Certify, WorksOnATorchScriptModel) {
   std::ofstream(dir / "manifest.json") << manifest.dump();
   auto model = load_torchscript_model((dir / "manifest.json").string(), torch::kCPU);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
-  const Inputs inputs{torch::rand({3, 1, 8, 8}, gen),
-                      torch::tensor(std::vector<int64_t>{4, 2, 9, 0, 0, 0, 3, 3, 0, 0, 0, 0, 1, 5, 7, 2, 8, 0},
-                                    torch::kLong).view({3, 6})};
+  const Inputs inputs{
+      torch::rand({3, 1, 8, 8}, gen),
+      torch::tensor(std::vector<int64_t>{4, 2, 9, 0, 0, 0, 3, 3, 0, 0, 0, 0, 1, 5, 7, 2, 8, 0}, torch::kLong)
+          .view({3, 6})};
   const auto labels = torch::tensor(std::vector<int64_t>{0, 1, 2}, torch::kLong);
   CertifyOptions o;
   o.keep = {10, 1};
@@ -511,9 +518,9 @@ TEST(CertifyCommand, TrainsWithAblationThenCertifiesWithItsKeep) {
   const fs::path dir = fs::temp_directory_path() / "muroan_certify_cli_test";
   fs::remove_all(dir);
   const std::string ck = (dir / "ck").string(), cache = (dir / "cache").string();
-  const std::vector<std::string> common{"--task", "shapes-vqa", "--fusion", "concat", "--epochs", "1",
-                                        "--train-size", "64", "--val-size", "16", "--test-size", "16",
-                                        "--device", "cpu", "--quiet", "--cache-dir", cache};
+  const std::vector<std::string> common{"--task",       "shapes-vqa", "--fusion",   "concat",      "--epochs",    "1",
+                                        "--train-size", "64",         "--val-size", "16",          "--test-size", "16",
+                                        "--device",     "cpu",        "--quiet",    "--cache-dir", cache};
   std::vector<std::string> args{"train"};
   args.insert(args.end(), common.begin(), common.end());
   for (const char* a : {"--defense", "ablation", "--ablation-keep", "200,all", "--out"}) args.push_back(a);

@@ -29,9 +29,7 @@ Run run(const std::vector<std::string>& args) {
   return r;
 }
 
-int count_lines(const std::string& s) {
-  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
-}
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 void expect_one_line_error(const Run& r, const std::string& needle) {
   EXPECT_NE(r.code, 0);
@@ -47,8 +45,8 @@ TEST(Cli, ListsTasksAndModels) {
   EXPECT_NE(t.out.find("shapes-vqa"), std::string::npos);
   auto m = run({"models"});
   EXPECT_EQ(m.code, 0);
-  for (const char* f : {"concat", "sum", "product", "gmu", "tensor", "lowrank", "bilinear", "film", "xattn",
-                        "transformer", "late"})
+  for (const char* f :
+       {"concat", "sum", "product", "gmu", "tensor", "lowrank", "bilinear", "film", "xattn", "transformer", "late"})
     EXPECT_NE(m.out.find(std::string(f) + " "), std::string::npos) << f;
 }
 
@@ -78,9 +76,9 @@ TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {
   fs::remove_all(dir);
   const std::string out = (dir / "ck").string();
   const std::string cache = (dir / "cache").string();
-  auto t = run({"train", "--task", "shapes-vqa", "--fusion", "concat", "--epochs", "1", "--train-size", "64",
-                "--val-size", "32", "--test-size", "32", "--device", "cpu", "--quiet", "--out", out,
-                "--cache-dir", cache});
+  auto t = run({"train",        "--task",  "shapes-vqa", "--fusion", "concat",      "--epochs", "1",
+                "--train-size", "64",      "--val-size", "32",       "--test-size", "32",       "--device",
+                "cpu",          "--quiet", "--out",      out,        "--cache-dir", cache});
   ASSERT_EQ(t.code, 0) << t.err;
   EXPECT_NE(t.out.find("test accuracy"), std::string::npos);
   std::ifstream in(fs::path(out) / "checkpoint.json");
@@ -98,8 +96,8 @@ TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {
   // muroan bench on the same checkpoint: forward rows/s per batch size, then an attack's queries/s.
   const std::string bench_json = (dir / "bench.json").string();
   auto b = run({"bench", "--checkpoint", out, "--device", "cpu", "--cache-dir", cache, "--batch-sizes", "1,4",
-                "--thread-counts", "1", "--methods", "greedy", "--samples", "2", "--min-seconds", "0.01",
-                "--out", bench_json});
+                "--thread-counts", "1", "--methods", "greedy", "--samples", "2", "--min-seconds", "0.01", "--out",
+                bench_json});
   ASSERT_EQ(b.code, 0) << b.err;
   EXPECT_NE(b.out.find("| 1 |"), std::string::npos) << b.out;
   std::ifstream bin(bench_json);

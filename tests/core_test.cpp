@@ -13,9 +13,9 @@
 #include "muroan/files.h"
 #include "muroan/inputs.h"
 #include "muroan/json_file.h"
+#include "muroan/modality.h"
 #include "muroan/names.h"
 #include "muroan/seed.h"
-#include "muroan/modality.h"
 #include "muroan/vocabulary.h"
 
 namespace muroan {

@@ -12,17 +12,16 @@
 #include <sstream>
 
 #include "../src/data/generators.h"
-#include "temp_dir.h"
 #include "muroan/error.h"
 #include "muroan/task.h"
+#include "temp_dir.h"
 
 namespace muroan {
 namespace {
 
 namespace fs = std::filesystem;
 
-TaskOptions small_options(uint64_t seed, int64_t train = 200, int64_t val = 100,
-                          int64_t test = 100) {
+TaskOptions small_options(uint64_t seed, int64_t train = 200, int64_t val = 100, int64_t test = 100) {
   TaskOptions o;
   o.seed = seed;
   o.train_size = train;
@@ -94,8 +93,7 @@ void expect_well_formed(const TaskData& data, int64_t channels, int64_t side) {
     ASSERT_EQ(static_cast<int64_t>(split->texts.size()), n);
     EXPECT_EQ(split->ids[0], name + "-000000");
     EXPECT_EQ(split->ids[17], name + "-000017");
-    EXPECT_EQ(std::set<std::string>(split->ids.begin(), split->ids.end()).size(),
-              static_cast<size_t>(n));
+    EXPECT_EQ(std::set<std::string>(split->ids.begin(), split->ids.end()).size(), static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       ASSERT_EQ(data.vocab.decode(tokens[i]), split->texts[static_cast<size_t>(i)]);
       ASSERT_NE(tokens[i][0].item<int64_t>(), Vocabulary::kUnkId);
@@ -306,8 +304,7 @@ TEST(FashionMatch, LabelsAreTheTruthOfTheCaptionsOnTheItem) {
     ASSERT_GE(scene.item, 50000);
     ASSERT_LT(scene.item, 60000);
     ASSERT_EQ(scene.class_id, source->labels[static_cast<size_t>(scene.item)]);
-    ASSERT_TRUE(is_upscaled_item(raw.scenes[static_cast<int64_t>(s)],
-                                 item_pixels(*source, scene.item)))
+    ASSERT_TRUE(is_upscaled_item(raw.scenes[static_cast<int64_t>(s)], item_pixels(*source, scene.item)))
         << "scene " << s;
   }
 }
@@ -331,13 +328,11 @@ TEST(FashionMatch, LoadTaskFollowsThePlan) {
                         Expected{&data.val, "val", train_file.get(), 50000, 60000},
                         Expected{&data.test, "test", test_file.get(), 0, 10000}}) {
     SCOPED_TRACE(e.name);
-    const auto plan =
-        data::plan_fashion_split(9, e.name, e.split->size(), *e.source, e.begin, e.end);
+    const auto plan = data::plan_fashion_split(9, e.name, e.split->size(), *e.source, e.begin, e.end);
     const auto raw = data::build_fashion_split(plan, e.name, *e.source, data::fashion_vocabulary());
     EXPECT_TRUE(e.split->labels.equal(raw.labels));
     EXPECT_EQ(e.split->texts, raw.texts);
-    EXPECT_TRUE(e.split->inputs[0].equal(
-        raw.scenes.index_select(0, raw.scene_index).to(torch::kFloat) / 255.0));
+    EXPECT_TRUE(e.split->inputs[0].equal(raw.scenes.index_select(0, raw.scene_index).to(torch::kFloat) / 255.0));
   }
 }
 
@@ -463,8 +458,7 @@ TEST(FashionMatch, MissingOrCorruptFilesThrowInputErrorNamingTheFile) {
     load();
     FAIL() << "no exception";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte.gz"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte.gz"), std::string::npos) << e.what();
   }
   std::ofstream(dir.path() / "train-images-idx3-ubyte.gz") << "not an idx file at all";
   std::ofstream(dir.path() / "train-labels-idx1-ubyte.gz") << "nor this";
@@ -472,8 +466,7 @@ TEST(FashionMatch, MissingOrCorruptFilesThrowInputErrorNamingTheFile) {
     load();
     FAIL() << "no exception";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte.gz"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("train-images-idx3-ubyte.gz"), std::string::npos) << e.what();
   }
   // And through load_task, with the directory from the environment.
   ASSERT_EQ(::setenv("MUROAN_FASHION_MNIST_DIR", dir.path().c_str(), 1), 0);
@@ -497,8 +490,7 @@ int64_t class_index(const char* name) {
 TEST(ShapesVqa, WellFormed) {
   const TaskData data = load_task("shapes-vqa", small_options(1, 300, 90, 90));
   EXPECT_EQ(data.task, "shapes-vqa");
-  EXPECT_EQ(data.classes, (std::vector<std::string>{"no", "yes", "circle", "square", "1", "2",
-                                                    "3", "4", "5"}));
+  EXPECT_EQ(data.classes, (std::vector<std::string>{"no", "yes", "circle", "square", "1", "2", "3", "4", "5"}));
   expect_well_formed(data, 3, 64);
   // Every answer occurs but "5" (four objects; the class stays for the oracle's recomputed counts).
   auto counts = torch::bincount(data.train.labels, {}, 9);
@@ -526,8 +518,7 @@ TEST(ShapesVqa, AnswersOnAHandBuiltScene) {
   // orange circle (54,54), yellow circle (40,40)
   ShapesScene scene;
   scene.grey_background = true;
-  scene.objects = {{0, false, 10, 10}, {1, true, 50, 12}, {2, true, 12, 50},
-                   {3, false, 54, 54}, {4, false, 40, 40}};
+  scene.objects = {{0, false, 10, 10}, {1, true, 50, 12}, {2, true, 12, 50}, {3, false, 54, 54}, {4, false, 40, 40}};
   auto ask = [&](ShapesQuestionType t, int color) {
     return data::kShapesClasses[static_cast<size_t>(data::shapes_answer(scene, {t, color}))];
   };
@@ -554,13 +545,13 @@ TEST(ShapesVqa, AnswersOnAHandBuiltScene) {
   std::vector<uint8_t> img(3 * 64 * 64);
   data::render_shapes_scene(scene, img.data());
   auto px = [&](int ch, int x, int y) { return img[static_cast<size_t>(ch * 4096 + y * 64 + x)]; };
-  EXPECT_EQ(px(0, 10, 10), data::kShapesColors[0][0]);            // red centre
-  EXPECT_EQ(px(1, 50, 12), data::kShapesColors[1][1]);            // green centre
-  EXPECT_EQ(px(2, 55, 17), data::kShapesColors[1][2]);            // square corner drawn
-  EXPECT_EQ(px(0, 15, 15), data::kShapesGreyBackground[0]);       // circle corner not
-  EXPECT_EQ(px(0, 14, 10), data::kShapesColors[0][0]);            // circle edge drawn (r^2 = 16)
-  EXPECT_EQ(px(0, 15, 10), data::kShapesGreyBackground[0]);       // one pixel further not
-  EXPECT_EQ(px(0, 32, 5), data::kShapesGreyBackground[0]);        // background
+  EXPECT_EQ(px(0, 10, 10), data::kShapesColors[0][0]);       // red centre
+  EXPECT_EQ(px(1, 50, 12), data::kShapesColors[1][1]);       // green centre
+  EXPECT_EQ(px(2, 55, 17), data::kShapesColors[1][2]);       // square corner drawn
+  EXPECT_EQ(px(0, 15, 15), data::kShapesGreyBackground[0]);  // circle corner not
+  EXPECT_EQ(px(0, 14, 10), data::kShapesColors[0][0]);       // circle edge drawn (r^2 = 16)
+  EXPECT_EQ(px(0, 15, 10), data::kShapesGreyBackground[0]);  // one pixel further not
+  EXPECT_EQ(px(0, 32, 5), data::kShapesGreyBackground[0]);   // background
 }
 
 TEST(ShapesVqa, GeneratedScenesAreValidAndAnswersCorrect) {
@@ -602,16 +593,23 @@ TEST(ShapesVqa, GeneratedScenesAreValidAndAnswersCorrect) {
     ASSERT_NE(ref, nullptr);
     std::string expected;
     switch (q.type) {
-      case ShapesQuestionType::kShape: expected = ref->square ? "square" : "circle"; break;
-      case ShapesQuestionType::kLeft: expected = ref->x + 0.5 < 32 ? "yes" : "no"; break;
-      case ShapesQuestionType::kTop: expected = ref->y + 0.5 < 32 ? "yes" : "no"; break;
+      case ShapesQuestionType::kShape:
+        expected = ref->square ? "square" : "circle";
+        break;
+      case ShapesQuestionType::kLeft:
+        expected = ref->x + 0.5 < 32 ? "yes" : "no";
+        break;
+      case ShapesQuestionType::kTop:
+        expected = ref->y + 0.5 < 32 ? "yes" : "no";
+        break;
       case ShapesQuestionType::kCount: {
         int n = 0;
         for (const auto& o : objects) n += o.square == ref->square;
         expected = std::to_string(n);
         break;
       }
-      default: FAIL() << "a relational question was generated: " << data::shapes_question_text(q);
+      default:
+        FAIL() << "a relational question was generated: " << data::shapes_question_text(q);
     }
     ASSERT_EQ(data.classes[static_cast<size_t>(data.train.labels[i].item<int64_t>())], expected)
         << data.train.texts[static_cast<size_t>(i)];
@@ -632,8 +630,8 @@ TEST(ShapesVqa, AnswersAreReasonablyBalanced) {
   const double n = 8000;
   // Each object's shape is a fair coin, so a count question's answer k (the
   // objects that share the asked object's shape) has probability C(4,k) k / 32.
-  const std::map<std::string, double> count_share = {{"1", 4.0 / 32}, {"2", 12.0 / 32}, {"3", 12.0 / 32},
-                                                     {"4", 4.0 / 32}, {"5", 0.0}};
+  const std::map<std::string, double> count_share = {
+      {"1", 4.0 / 32}, {"2", 12.0 / 32}, {"3", 12.0 / 32}, {"4", 4.0 / 32}, {"5", 0.0}};
   for (const auto& [k, p] : count_share)
     EXPECT_NEAR(counts[static_cast<size_t>(class_index(k.c_str()))] / n, p / 4, 0.012) << k;
   EXPECT_NEAR(counts[static_cast<size_t>(class_index("circle"))] / n, 1.0 / 8, 0.02);
@@ -647,9 +645,7 @@ TEST(ShapesVqa, AnswersAreReasonablyBalanced) {
 // ---- cache ---------------------------------------------------------------------------
 
 // "<stem>-v<version>": the name of a cache entry.
-std::string cache_entry(const std::string& stem) {
-  return stem + "-v" + std::to_string(data::kCacheFormatVersion);
-}
+std::string cache_entry(const std::string& stem) { return stem + "-v" + std::to_string(data::kCacheFormatVersion); }
 
 TEST(TaskCache, RoundTripGivesIdenticalData) {
   TempDir dir;

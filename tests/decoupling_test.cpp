@@ -28,8 +28,8 @@ TEST(Decoupling, RegionsTakeTheFillAndNothingElseChanges) {
   const auto specs = rgb_specs(0.25);
   const auto x = rgb_sample();
   DecouplingSet s;
-  s.add(DecouplingElement::pixels(0, {2, 3, 4, 2}));   // columns 2..5, rows 3..4
-  s.add(DecouplingElement::pixels(0, {9, 7, 1, 1}));   // one pixel, bottom-right
+  s.add(DecouplingElement::pixels(0, {2, 3, 4, 2}));  // columns 2..5, rows 3..4
+  s.add(DecouplingElement::pixels(0, {9, 7, 1, 1}));  // one pixel, bottom-right
   const auto xs = apply_decoupling(x, s, specs, TextRemoval::kDelete);
   auto mask = torch::zeros({1, 1, 8, 10}, torch::kBool);
   mask.slice(2, 3, 5).slice(3, 2, 6).fill_(true);
@@ -37,7 +37,7 @@ TEST(Decoupling, RegionsTakeTheFillAndNothingElseChanges) {
   const auto m = mask.expand({1, 3, 8, 10});
   EXPECT_TRUE(torch::all(xs[0].masked_select(m) == 0.25).item<bool>());
   EXPECT_TRUE(torch::equal(xs[0].masked_select(~m), x[0].masked_select(~m)));
-  EXPECT_TRUE(torch::equal(xs[1], x[1]));  // tokens untouched
+  EXPECT_TRUE(torch::equal(xs[1], x[1]));                             // tokens untouched
   EXPECT_TRUE(torch::equal(x[0].min() >= 1.0, torch::tensor(true)));  // the input itself unchanged
 }
 
@@ -90,7 +90,7 @@ TEST(Decoupling, UnionCountsOverlapsOnce) {
   s.add(DecouplingElement::pixels(0, {2, 2, 4, 4}));  // overlaps 2x2 = 4 pixels
   s.add(DecouplingElement::pixels(0, {1, 1, 1, 1}));  // inside the first
   s.add(DecouplingElement::token(1, 3));
-  s.add(DecouplingElement::token(1, 3));              // the same token twice
+  s.add(DecouplingElement::token(1, 3));  // the same token twice
   const PointCount c = space.count(s);
   EXPECT_EQ(c.decoupled, (std::vector<int64_t>{28, 1}));
   EXPECT_EQ(c.decoupled_points(), 29);

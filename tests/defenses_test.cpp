@@ -1,8 +1,8 @@
 // Defenses: the batched point masks against InputSpace::apply and their exact
 // counts, and that each defense changes the training batches as described.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -58,8 +58,8 @@ void expect_matches_input_space(const Inputs& batch, const std::vector<ModalityS
     const Inputs row = slice_rows(batch, i, i + 1);
     const Inputs expected = InputSpace(specs, row).apply({set_of_row(masks, i)}, mode);
     EXPECT_TRUE(torch::equal(out[0].slice(0, i, i + 1), expected[0])) << "image row " << i;
-    EXPECT_TRUE(torch::equal(out[1].slice(0, i, i + 1), expected[1])) << "tokens row " << i << ": "
-                                                                        << out[1][i] << " vs " << expected[1];
+    EXPECT_TRUE(torch::equal(out[1].slice(0, i, i + 1), expected[1]))
+        << "tokens row " << i << ": " << out[1][i] << " vs " << expected[1];
   }
 }
 
@@ -123,7 +123,8 @@ TEST(PointMasks, KeepKeepsExactlyKAndIsUniform) {
 
   // Same seed, same masks; every point kept with probability k/n.
   auto g1 = at::make_generator<at::CPUGeneratorImpl>(4), g2 = at::make_generator<at::CPUGeneratorImpl>(4);
-  EXPECT_TRUE(torch::equal(random_keep_masks(batch, specs, {10, 2}, g1)[0], random_keep_masks(batch, specs, {10, 2}, g2)[0]));
+  EXPECT_TRUE(
+      torch::equal(random_keep_masks(batch, specs, {10, 2}, g1)[0], random_keep_masks(batch, specs, {10, 2}, g2)[0]));
   const int64_t rows = 4000;
   Inputs many{batch[0][0].expand({rows, 1, kSide, kSide}),
               torch::tensor(std::vector<int64_t>{3, 4, 5, 6, 7, 0}, torch::kLong).expand({rows, kLen})};
@@ -254,7 +255,7 @@ TEST(AblationDefense, KeepKAndFraction) {
     for (int64_t i = 0; i < batch_size(in); ++i) {
       const int64_t zeros = (out[0][i] == 0).sum().item<int64_t>();
       EXPECT_EQ(zeros, i < 8 ? kSide * kSide - 10 : 0) << "row " << i;  // the first half only
-      EXPECT_TRUE(torch::equal(out[1][i], in[1][i]));                     // tokens kept whole
+      EXPECT_TRUE(torch::equal(out[1][i], in[1][i]));                   // tokens kept whole
     }
     return out;
   };
@@ -333,8 +334,8 @@ TEST(DecouplingDefense, ExamplesAreDecoupledInputs) {
   int64_t decoupled_rows = 0;
   for (int64_t i = 0; i < 16; ++i) {
     const int64_t pixels = d[0][i].item<int64_t>(), tokens = d[1][i].item<int64_t>();
-    EXPECT_EQ(pixels % 16, 0);                        // whole 4x4 cells
-    EXPECT_LE(pixels / 16 + tokens, 6);               // at most steps * elements
+    EXPECT_EQ(pixels % 16, 0);           // whole 4x4 cells
+    EXPECT_LE(pixels / 16 + tokens, 6);  // at most steps * elements
     decoupled_rows += pixels + tokens > 0 ? 1 : 0;
     EXPECT_NEAR(ex.rate[i].item<double>(),
                 static_cast<double>(pixels + tokens) / static_cast<double>(kSide * kSide + real_tokens(batch[1][i])),

@@ -7,14 +7,13 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
-#include "temp_dir.h"
 #include "muroan/decoupling.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
@@ -22,6 +21,7 @@
 #include "muroan/sample_data.h"
 #include "muroan/tokenizer.h"
 #include "muroan/torchscript_model.h"
+#include "temp_dir.h"
 
 namespace muroan {
 namespace {
@@ -68,8 +68,9 @@ TEST(Tokenizer, WhitespaceMapsWordsAndUnknownsAndTruncatesWholeWords) {
 
   auto strict = load_tokenizer(nlohmann::json::parse(R"({"kind": "whitespace", "vocab": "vocab.json"})"),
                                dir.path().string(), "m");
-  EXPECT_NE(error_of([&] { strict->encode("this dog", 8, "data.jsonl:3: field 'text'"); })
-                .find("data.jsonl:3: field 'text': word 'dog' is not in the tokenizer's vocabulary"),
+  EXPECT_NE(error_of([&] {
+              strict->encode("this dog", 8, "data.jsonl:3: field 'text'");
+            }).find("data.jsonl:3: field 'text': word 'dog' is not in the tokenizer's vocabulary"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
               load_tokenizer(nlohmann::json::parse(R"({"kind": "whitespace", "vocab": "vocab.json", "unk_id": 6})"),
@@ -195,8 +196,8 @@ TEST(Tokenizer, RandomPointMasksKeepWordsWholeAndSpecialTokens) {
   EXPECT_FALSE(m.select(1, 5).any().item<bool>()) << "[SEP] decoupled";
   EXPECT_TRUE(m.select(1, 2).equal(m.select(1, 3))) << "fun and ##ny decoupled apart";
   // One word of three kept: two decoupled, which is 2 or 3 positions.
-  const auto words_removed = m.select(1, 1).to(torch::kLong) + m.select(1, 2).to(torch::kLong) +
-                             m.select(1, 4).to(torch::kLong);
+  const auto words_removed =
+      m.select(1, 1).to(torch::kLong) + m.select(1, 2).to(torch::kLong) + m.select(1, 4).to(torch::kLong);
   EXPECT_TRUE((words_removed == 2).all().item<bool>());
   const auto x = apply_point_masks(batch, {spec}, masks, TextRemoval::kDelete)[0];
   EXPECT_TRUE((x.select(1, 0) == 2).all().item<bool>());
@@ -218,7 +219,8 @@ TEST(Resize, AreaAveragesNearestPicksBilinearKeepsAConstant) {
 
 void write_jpeg(const std::string& path, int width, int height, int seed) {
   std::vector<unsigned char> rgb(static_cast<size_t>(width * height * 3));
-  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<unsigned char>((i * 37 + static_cast<size_t>(seed) * 101) % 256);
+  for (size_t i = 0; i < rgb.size(); ++i)
+    rgb[i] = static_cast<unsigned char>((i * 37 + static_cast<size_t>(seed) * 101) % 256);
   ASSERT_NE(stbi_write_jpg(path.c_str(), width, height, 3, rgb.data(), 90), 0);
 }
 
@@ -239,16 +241,20 @@ class HatefulMemesShaped : public testing::Test {
   void SetUp() override {
     fs::create_directories(dir_.path() / "img");
     write_text(dir_.file("vocab.txt"), kWordPieceVocab);
-    const std::vector<std::string> texts = {"this meme is funny",  "this is not a cat!", "cats",
-                                            "a funny cat meme",    "this is a meme",     "not funny",
-                                            "this cat is funny !", "memes"};
+    const std::vector<std::string> texts = {
+        "this meme is funny", "this is not a cat!",  "cats", "a funny cat meme", "this is a meme",
+        "not funny",          "this cat is funny !", "memes"};
     const int sizes[][2] = {{13, 9}, {8, 8}, {20, 16}, {9, 31}, {64, 48}, {8, 8}, {11, 11}, {40, 7}};
     std::string jsonl;
     for (size_t i = 0; i < texts.size(); ++i) {
       const int id = 42950 + static_cast<int>(i);
       write_jpeg(dir_.file("img/" + std::to_string(id) + ".jpg"), sizes[i][0], sizes[i][1], id);
-      jsonl += nlohmann::json{{"id", id}, {"img", "img/" + std::to_string(id) + ".jpg"}, {"label", static_cast<int>(i % 2)},
-                              {"text", texts[i]}}.dump() + "\n";
+      jsonl += nlohmann::json{{"id", id},
+                              {"img", "img/" + std::to_string(id) + ".jpg"},
+                              {"label", static_cast<int>(i % 2)},
+                              {"text", texts[i]}}
+                   .dump() +
+               "\n";
     }
     write_text(dir_.file("train.jsonl"), jsonl);
     manifest_ = nlohmann::json::parse(R"({
@@ -273,8 +279,8 @@ class HatefulMemesShaped : public testing::Test {
 
 TEST_F(HatefulMemesShaped, LoadsIntegerIdsMappedFieldsMixedJpegsAndRawText) {
   auto model = load_torchscript_model(dir_.file("manifest.json"), torch::kCPU);
-  const SampleData data = load_samples(dir_.file("train.jsonl"), model->modalities(), model->classes(),
-                                       model->manifest().fields);
+  const SampleData data =
+      load_samples(dir_.file("train.jsonl"), model->modalities(), model->classes(), model->manifest().fields);
   ASSERT_EQ(data.size(), 8);
   EXPECT_EQ(data.ids[0], "42950");
   EXPECT_EQ(data.inputs[0].sizes(), (std::vector<int64_t>{8, 1, 8, 8}));
@@ -295,14 +301,14 @@ TEST_F(HatefulMemesShaped, LoadsIntegerIdsMappedFieldsMixedJpegsAndRawText) {
 }
 
 TEST_F(HatefulMemesShaped, IsAttackedEndToEndAndNeverLosesASpecialTokenOrHalfAWord) {
-  const auto r = cli({"attack", "--manifest", dir_.file("manifest.json"), "--data", dir_.file("train.jsonl"),
-                      "--method", "greedy", "--samples", "0", "--patch", "2", "--device", "cpu", "--no-timing",
-                      "--out", dir_.file("out")});
+  const auto r =
+      cli({"attack", "--manifest", dir_.file("manifest.json"), "--data", dir_.file("train.jsonl"), "--method", "greedy",
+           "--samples", "0", "--patch", "2", "--device", "cpu", "--no-timing", "--out", dir_.file("out")});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("4 of 8 texts were longer than the input's max_len"), std::string::npos) << r.err;
   auto model = load_torchscript_model(dir_.file("manifest.json"), torch::kCPU);
-  const SampleData data = load_samples(dir_.file("train.jsonl"), model->modalities(), model->classes(),
-                                       model->manifest().fields);
+  const SampleData data =
+      load_samples(dir_.file("train.jsonl"), model->modalities(), model->classes(), model->manifest().fields);
   std::ifstream in(dir_.file("out/results.jsonl"));
   int records = 0, token_decouplings = 0;
   std::set<std::string> ids;
@@ -335,7 +341,10 @@ TEST_F(HatefulMemesShaped, ManifestMistakesAreOneClearLine) {
   const std::vector<std::pair<std::function<void()>, std::string>> cases = {
       {[&] { manifest_["inputs"][0]["resize"] = "cubic"; }, "field 'resize': expected \"area\""},
       {[&] { manifest_["inputs"][1]["resize"] = "area"; }, "only an image input is resized"},
-      {[&] { manifest_["inputs"][0]["tokenizer"] = {{"kind", "wordpiece"}}; }, "only a tokens input has a tokenizer"},
+      {[&] {
+         manifest_["inputs"][0]["tokenizer"] = {{"kind", "wordpiece"}};
+       },
+       "only a tokens input has a tokenizer"},
       {[&] { manifest_["inputs"][1]["vocab_size"] = 10; }, "knows 15 ids, more than the input's vocab_size 10"},
       {[&] { manifest_["inputs"][1]["tokenizer"]["vocab"] = "missing.txt"; }, "missing.txt"},
       {[&] { manifest_["inputs"][1].erase("tokenizer"); }, "has no tokenizer in the manifest"},
@@ -345,8 +354,8 @@ TEST_F(HatefulMemesShaped, ManifestMistakesAreOneClearLine) {
     manifest_ = original;
     edit();
     write_manifest();
-    const auto r = cli({"info", "--manifest", dir_.file("manifest.json"), "--data", dir_.file("train.jsonl"),
-                        "--device", "cpu"});
+    const auto r =
+        cli({"info", "--manifest", dir_.file("manifest.json"), "--data", dir_.file("train.jsonl"), "--device", "cpu"});
     EXPECT_NE(r.code, 0) << needle;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;

@@ -51,8 +51,7 @@ bool uses_text(const std::string& name) { return name != "image-only"; }
 
 // Masks of the default batch: 5, 3 and 1 real tokens.
 torch::Tensor default_mask() {
-  return torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0}, torch::kBool)
-      .view({kBatch, kLen});
+  return torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0}, torch::kBool).view({kBatch, kLen});
 }
 
 // Features as the encoders produce them: pooled is the mean over the grid and
@@ -153,8 +152,7 @@ TEST_P(FusionTest, PadPositionsHaveNoInfluence) {
   auto before = z(batch_);
   Batch changed = batch_;
   auto pads = batch_.text.mask.logical_not().unsqueeze(-1).expand_as(batch_.text.tokens);
-  changed.text.tokens = torch::where(pads, 100 * torch::randn_like(batch_.text.tokens),
-                                     batch_.text.tokens);
+  changed.text.tokens = torch::where(pads, 100 * torch::randn_like(batch_.text.tokens), batch_.text.tokens);
   ASSERT_FALSE(torch::equal(changed.text.tokens, batch_.text.tokens));
   EXPECT_TRUE(torch::equal(z(changed), before));
 }
@@ -166,9 +164,9 @@ TEST_P(FusionTest, PaddingLengthHasNoInfluence) {
   auto all = z(batch_);
   for (int64_t i = 0; i < kBatch; ++i) {
     int64_t real = batch_.text.mask[i].sum().item<int64_t>();
-    auto trimmed = make_batch(batch_.image.grid.slice(0, i, i + 1),
-                              batch_.text.tokens.slice(0, i, i + 1).slice(1, 0, real),
-                              batch_.text.mask.slice(0, i, i + 1).slice(1, 0, real));
+    auto trimmed =
+        make_batch(batch_.image.grid.slice(0, i, i + 1), batch_.text.tokens.slice(0, i, i + 1).slice(1, 0, real),
+                   batch_.text.mask.slice(0, i, i + 1).slice(1, 0, real));
     EXPECT_TRUE(torch::allclose(z(trimmed)[0], all[i], /*rtol=*/1e-5, /*atol=*/1e-6))
         << "sample " << i << " with " << real << " real tokens";
   }
@@ -266,8 +264,8 @@ double fit_xor(const std::string& name, bool mlp_head) {
   auto a = torch::tensor({0, 0, 1, 1, 0, 0, 1, 1}, torch::kLong);
   auto b = torch::tensor({0, 1, 0, 1, 0, 1, 0, 1}, torch::kLong);
   auto labels = a.bitwise_xor(b);
-  auto data = make_batch(image_protos.index_select(0, a), text_protos.index_select(0, b),
-                         mask_protos.index_select(0, b));
+  auto data =
+      make_batch(image_protos.index_select(0, a), text_protos.index_select(0, b), mask_protos.index_select(0, b));
 
   auto fusion = make_fusion(name, small_config());
   auto head = torch::nn::Sequential();
@@ -331,9 +329,9 @@ INSTANTIATE_TEST_SUITE_P(Zoo, FusionTest, ::testing::ValuesIn(catalog_names()),
                          });
 
 TEST(FusionCatalog, NamesInOrderWithDescriptions) {
-  const std::vector<std::string> expected = {
-      "concat", "sum",         "product", "gmu",        "tensor",   "lowrank",  "bilinear",
-      "film",   "xattn",       "transformer", "late",   "image-only", "text-only"};
+  const std::vector<std::string> expected = {"concat",  "sum",        "product",  "gmu",   "tensor",
+                                             "lowrank", "bilinear",   "film",     "xattn", "transformer",
+                                             "late",    "image-only", "text-only"};
   EXPECT_EQ(catalog_names(), expected);
   for (const auto& info : fusion_catalog()) {
     EXPECT_FALSE(info.description.empty()) << info.name;
@@ -351,10 +349,9 @@ TEST(FusionCatalog, OnlyLateFusionOutputsLogits) {
 TEST(FusionCatalog, OutDimsWithTheDefaultConfig) {
   FusionConfig c;  // 64-dim features, hidden 64, K = 2
   const std::map<std::string, int64_t> expected = {
-      {"concat", 64}, {"sum", 64},       {"product", 64},     {"gmu", 64},
-      {"tensor", 289}, {"lowrank", 64},  {"bilinear", 64},    {"film", 64},
-      {"xattn", 128}, {"transformer", 192}, {"late", 2},       {"image-only", 64},
-      {"text-only", 64}};
+      {"concat", 64},  {"sum", 64},        {"product", 64},  {"gmu", 64},    {"tensor", 289},
+      {"lowrank", 64}, {"bilinear", 64},   {"film", 64},     {"xattn", 128}, {"transformer", 192},
+      {"late", 2},     {"image-only", 64}, {"text-only", 64}};
   for (const auto& name : catalog_names()) {
     EXPECT_EQ(make_fusion(name, c)->out_dim(), expected.at(name)) << name;
   }
@@ -389,8 +386,7 @@ TEST(FusionCatalog, BadConfigThrowsUsageError) {
 TEST(FusionTransformer, ShorterTextAndSmallerGridAreAccepted) {
   torch::manual_seed(1);
   auto f = make_fusion("transformer", small_config());
-  auto b = make_batch(torch::randn({2, kDim, 2, 3}), torch::randn({2, 4, kDim}),
-                      torch::ones({2, 4}, torch::kBool));
+  auto b = make_batch(torch::randn({2, kDim, 2, 3}), torch::randn({2, 4, kDim}), torch::ones({2, 4}, torch::kBool));
   EXPECT_EQ(f->forward(b.image, b.text).sizes(), (std::vector<int64_t>{2, 3 * 16}));
   auto too_long = make_batch(torch::randn({2, kDim, kGrid, kGrid}), torch::randn({2, kLen + 1, kDim}),
                              torch::ones({2, kLen + 1}, torch::kBool));
@@ -405,8 +401,7 @@ TEST(FusionTransformer, TokenOrderMatters) {
   torch::NoGradGuard no_grad;
   auto b = random_batch(torch::ones({kBatch, kLen}, torch::kBool));
   auto swapped = make_batch(b.image.grid, b.text.tokens.flip({1}), b.text.mask);
-  EXPECT_GT(min_row_change(f->forward(swapped.image, swapped.text), f->forward(b.image, b.text)),
-            1e-6);
+  EXPECT_GT(min_row_change(f->forward(swapped.image, swapped.text), f->forward(b.image, b.text)), 1e-6);
 }
 
 // xattn mean-pools over tokens, so it is order-free; it must average over the

@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "temp_dir.h"
 #include "muroan/error.h"
 #include "muroan/model_source.h"
 #include "muroan/png_image.h"
 #include "muroan/predict.h"
 #include "muroan/sample_data.h"
 #include "muroan/torchscript_model.h"
+#include "temp_dir.h"
 
 namespace muroan {
 namespace {
@@ -84,8 +84,7 @@ std::string write_manifest(const TempDir& dir, const nlohmann::json& j) {
 }
 
 // A PNG written by hand (for what stb does not write: 16 bits, alpha).
-void write_raw_png(const std::string& path, int width, int height, int bit_depth, int color_type,
-                   int bytes_per_pixel) {
+void write_raw_png(const std::string& path, int width, int height, int bit_depth, int color_type, int bytes_per_pixel) {
   std::string raw;
   for (int y = 0; y < height; ++y) {
     raw.push_back('\0');  // filter: none
@@ -104,8 +103,8 @@ void write_raw_png(const std::string& path, int width, int height, int bit_depth
     png += be32(static_cast<uint32_t>(data.size())) + body +
            be32(static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
   };
-  chunk("IHDR", be32(width) + be32(height) + std::string{static_cast<char>(bit_depth), static_cast<char>(color_type),
-                                                         0, 0, 0});
+  chunk("IHDR",
+        be32(width) + be32(height) + std::string{static_cast<char>(bit_depth), static_cast<char>(color_type), 0, 0, 0});
   chunk("IDAT", std::string(reinterpret_cast<const char*>(z.data()), zlen));
   chunk("IEND", "");
   write_text(path, png);
@@ -141,7 +140,8 @@ TEST(Png, RefusesWhatIsNotAn8BitGreyOrRgbPng) {
   write_raw_png(dir.file("grey.png"), 4, 3, 8, 0, 1);  // the hand-made writer itself is right
   EXPECT_EQ(read_png(dir.file("grey.png")).sizes(), torch::IntArrayRef({1, 3, 4}));
   // Sizes are checked from the header, before decoding.
-  expect_error([&] { read_png(dir.file("grey.png"), 8, 8); }, {"grey.png: is 4 x 3 pixels (width x height), expected 8 x 8"});
+  expect_error([&] { read_png(dir.file("grey.png"), 8, 8); },
+               {"grey.png: is 4 x 3 pixels (width x height), expected 8 x 8"});
 }
 
 // Altered compressed data is refused, as zlib and PIL refuse it, never decoded
@@ -271,15 +271,23 @@ TEST(Manifest, NamesTheFileAndFieldOfEveryProblem) {
   bad([](auto& j) { j["model"] = 7; }, {"field 'model': expected a string, got an integer"});
   bad([](auto& j) { j["inputs"] = "image"; }, {"field 'inputs': expected a non-empty array"});
   bad([](auto& j) { j["inputs"] = nlohmann::json::array(); }, {"field 'inputs'", "empty array"});
-  bad([](auto& j) { j["inputs"][1]["max_len"] = "12"; }, {"inputs[1]: field 'max_len': expected an integer, got a string"});
+  bad([](auto& j) { j["inputs"][1]["max_len"] = "12"; },
+      {"inputs[1]: field 'max_len': expected an integer, got a string"});
   bad([](auto& j) { j["inputs"][1]["max_len"] = 12.5; }, {"inputs[1]: field 'max_len'", "floating-point"});
   bad([](auto& j) { j["inputs"][0]["shape"] = {1, 8}; }, {"inputs[0]: field 'shape': expected [C, H, W]"});
   bad([](auto& j) { j["inputs"][0]["fill"] = "black"; }, {"inputs[0]: field 'fill': expected a number"});
   bad([](auto& j) { j["inputs"][0]["kind"] = "audio"; }, {"inputs[0]", "kind", "audio"});
   // sizes bounded before anything is allocated (a probe batch of 100000^2 pixels, or 600M tokens)
-  bad([](auto& j) { j["inputs"][0]["shape"] = {3, 100000, 100000}; },
+  bad(
+      [](auto& j) {
+        j["inputs"][0]["shape"] = {3, 100000, 100000};
+      },
       {"inputs[0]: shape", "100000 x 100000 pixels; MUROAN reads images of at most 4096 x 4096"});
-  bad([](auto& j) { j["inputs"][0]["shape"] = {4, 8, 8}; }, {"inputs[0]: shape", "C = 4, expected 1 (grey) or 3 (RGB)"});
+  bad(
+      [](auto& j) {
+        j["inputs"][0]["shape"] = {4, 8, 8};
+      },
+      {"inputs[0]: shape", "C = 4, expected 1 (grey) or 3 (RGB)"});
   bad([](auto& j) { j["inputs"][1]["max_len"] = 600000000; },
       {"inputs[1]: max_len", "expected a length in [1, 16384], got 600000000"});
   bad([](auto& j) { j["inputs"][1]["name"] = "image"; }, {"inputs[1]: field 'name': 'image' names two inputs"});
@@ -347,8 +355,11 @@ TEST(TorchScriptModel, WithoutAFusionMethodSaysSoClearly) {
   auto model = load_torchscript_model(write_manifest(dir, j), kCpu);
   EXPECT_FALSE(model->has_fusion());
   EXPECT_EQ(model->fusion_dim(), 0);
-  expect_error([&] { model->fusion({torch::rand({1, 1, 8, 8}), torch::ones({1, 6}, torch::kLong)}); },
-               {"no fusion embedding", "fusion_method", "fusion objective and the fusion shift are not available"});
+  expect_error(
+      [&] {
+        model->fusion({torch::rand({1, 1, 8, 8}), torch::ones({1, 6}, torch::kLong)});
+      },
+      {"no fusion embedding", "fusion_method", "fusion objective and the fusion shift are not available"});
 }
 
 TEST(TorchScriptModel, RefusesModelsThatBreakTheContract) {
@@ -360,7 +371,10 @@ TEST(TorchScriptModel, RefusesModelsThatBreakTheContract) {
     expect_error([&] { load_torchscript_model(path, kCpu); }, needles);
   };
   // logits [B,K] with K = the manifest's classes, checked on a probe batch
-  bad([](auto& j) { j["classes"] = {"yes", "no"}; },
+  bad(
+      [](auto& j) {
+        j["classes"] = {"yes", "no"};
+      },
       {"tiny.pt: forward returns shape [2, 3], expected logits [2, 2]", "K = 2"});
   bad([](auto& j) { j["model"] = kFlatModel; }, {"flat.pt: forward returns shape [2], expected logits [2, 3]"});
   // a fusion method named but absent, or of the wrong shape
@@ -369,7 +383,10 @@ TEST(TorchScriptModel, RefusesModelsThatBreakTheContract) {
   bad([](auto& j) { j["fusion_method"] = "bad_fusion"; },
       {"tiny.pt: bad_fusion returns shape [2, 2, 2], expected fusion embedding [2, D]"});
   // inputs that do not fit forward: the model's own error, as one line
-  bad([](auto& j) { j["inputs"][0]["shape"] = {1, 9, 9}; },
+  bad(
+      [](auto& j) {
+        j["inputs"][0]["shape"] = {1, 9, 9};
+      },
       {"tiny.pt: forward fails on a probe batch (image [2, 1, 9, 9] Float, tokens [2, 6] Long) on cpu:",
        "shapes cannot be multiplied"});
   bad([](auto& j) { j["inputs"].erase(1); }, {"tiny.pt: forward takes 2 inputs, the manifest lists 1 (image)"});
@@ -390,9 +407,9 @@ TEST(TorchScriptModel, ChecksTheManifestVocabularySize) {
   auto j = tiny_manifest();
   j["inputs"][1]["vocab_size"] = 30;  // wrong: the embedding has 20 rows
   const std::string path = write_manifest(dir, j);
-  expect_error([&] { load_torchscript_model(path, kCpu); },
-               {"manifest.json: inputs[1]: field 'vocab_size': 30 ids, but", "tiny.pt refuses id 29: ",
-                "index out of range"});
+  expect_error(
+      [&] { load_torchscript_model(path, kCpu); },
+      {"manifest.json: inputs[1]: field 'vocab_size': 30 ids, but", "tiny.pt refuses id 29: ", "index out of range"});
 }
 
 TEST(TorchScriptModel, TurnsARuntimeFailureIntoOneLine) {
@@ -400,8 +417,11 @@ TEST(TorchScriptModel, TurnsARuntimeFailureIntoOneLine) {
   auto model = load_torchscript_model(write_manifest(dir, tiny_manifest()), kCpu);
   auto tokens = torch::ones({1, 6}, torch::kLong);
   tokens[0][2] = 25;  // outside the embedding: only load_samples checks ids
-  expect_error([&] { model->logits({torch::rand({1, 1, 8, 8}), tokens}); },
-               {"tiny.pt: forward fails on image [1, 1, 8, 8] Float, tokens [1, 6] Long: ", "index out of range"});
+  expect_error(
+      [&] {
+        model->logits({torch::rand({1, 1, 8, 8}), tokens});
+      },
+      {"tiny.pt: forward fails on image [1, 1, 8, 8] Float, tokens [1, 6] Long: ", "index out of range"});
 }
 
 // ---- samples.jsonl ------------------------------------------------------------
@@ -438,7 +458,8 @@ class Samples : public testing::Test {
 TEST_F(Samples, LoadsImagesTokensLabelsIdsAndTexts) {
   const auto data = load(write_samples(std::string(kGood) + "\n\n" +
                                        R"({"id": "s2", "image": "images/a.png", "text": "a b c", )"
-                                       R"("tokens": [1, 2, 3, 4, 5, 6], "label": 0})" + "\n"));
+                                       R"("tokens": [1, 2, 3, 4, 5, 6], "label": 0})" +
+                                       "\n"));
   ASSERT_EQ(data.size(), 2);
   EXPECT_EQ(data.ids, (std::vector<std::string>{"s1", "s2"}));
   EXPECT_EQ(data.texts, (std::vector<std::string>{"", "a b c"}));
@@ -455,11 +476,15 @@ TEST_F(Samples, LoadsImagesTokensLabelsIdsAndTexts) {
 // Integer ids, as many data sets have them (Hateful Memes: {"id": 42953, ...}).
 TEST_F(Samples, IdsMayBeIntegers) {
   const auto data = load(write_samples(R"({"id": 42953, "image": "images/a.png", "tokens": [3], "label": 1})"
-                                       "\n" R"({"id": "s2", "image": "images/a.png", "tokens": [4], "label": 0})" "\n"));
+                                       "\n"
+                                       R"({"id": "s2", "image": "images/a.png", "tokens": [4], "label": 0})"
+                                       "\n"));
   EXPECT_EQ(data.ids, (std::vector<std::string>{"42953", "s2"}));
   // "7" and 7 are the same id.
   const std::string dup = write_samples(R"({"id": 7, "image": "images/a.png", "tokens": [3], "label": 1})"
-                                        "\n" R"({"id": "7", "image": "images/a.png", "tokens": [4], "label": 0})" "\n");
+                                        "\n"
+                                        R"({"id": "7", "image": "images/a.png", "tokens": [4], "label": 0})"
+                                        "\n");
   expect_error([&] { load(dup); }, {dup + ":2: field 'id': '7' is already the id of line 1"});
 }
 
@@ -474,9 +499,11 @@ TEST_F(Samples, JpegAndRgbFilesServeAGreyInput) {
   EXPECT_NEAR(jpeg[0][4][13].item<int>(), 20, 8);
   // The grey input of the fixture model is 8x8: the JPEG is refused by size,
   // from its header; an 8x8 RGB PNG is converted by luma.
-  expect_refused(R"({"id": "s2", "image": "images/p.jpg", "tokens": [1], "label": 0})",
-                 "field 'image': " + dir_.file("data/images/p.jpg") + ": is 16 x 8 pixels (width x height), expected 8 x 8");
-  const auto data = load(write_samples(R"({"id": "s1", "image": "images/rgb.png", "tokens": [3], "label": 2})" "\n"));
+  expect_refused(
+      R"({"id": "s2", "image": "images/p.jpg", "tokens": [1], "label": 0})",
+      "field 'image': " + dir_.file("data/images/p.jpg") + ": is 16 x 8 pixels (width x height), expected 8 x 8");
+  const auto data = load(write_samples(R"({"id": "s1", "image": "images/rgb.png", "tokens": [3], "label": 2})"
+                                       "\n"));
   const auto rgb = read_png(dir_.file("data/images/rgb.png")).to(torch::kFloat);
   const auto luma = (rgb[0] * 0.299 + rgb[1] * 0.587 + rgb[2] * 0.114).round() / 255.0;
   EXPECT_TRUE(torch::allclose(data.inputs[0][0][0], luma));
@@ -488,17 +515,19 @@ TEST_F(Samples, JpegAndRgbFilesServeAGreyInput) {
 // Data sets name their fields their own way; the manifest's "fields" maps them
 // (Hateful Memes: {"id": 42953, "img": "img/42953.png", "label": 0, "text": "..."}).
 TEST_F(Samples, FieldsAreMappedFromTheManifest) {
-  const std::map<std::string, std::string> fields{{"image", "img"}, {"tokens", "ids"}, {"text", "caption"},
-                                                  {"label", "y"}};
-  const std::string path = write_samples(
-      R"({"id": 42953, "img": "images/a.png", "ids": [3, 4], "y": 2, "caption": "a meme", "image": 7})" "\n");
+  const std::map<std::string, std::string> fields{
+      {"image", "img"}, {"tokens", "ids"}, {"text", "caption"}, {"label", "y"}};
+  const std::string path =
+      write_samples(R"({"id": 42953, "img": "images/a.png", "ids": [3, 4], "y": 2, "caption": "a meme", "image": 7})"
+                    "\n");
   const auto data = load_samples(path, model_->modalities(), model_->classes(), fields);
   EXPECT_EQ(data.ids, (std::vector<std::string>{"42953"}));
   EXPECT_EQ(data.texts, (std::vector<std::string>{"a meme"}));
   EXPECT_TRUE(data.labels.equal(torch::tensor({2}, torch::kLong)));
   EXPECT_TRUE(data.inputs[1].equal(torch::tensor({{3, 4, 0, 0, 0, 0}}, torch::kLong)));
   // Errors name the sample's own field.
-  const std::string bad = write_samples(R"({"id": 1, "img": 5, "ids": [3], "y": 0})" "\n");
+  const std::string bad = write_samples(R"({"id": 1, "img": 5, "ids": [3], "y": 0})"
+                                        "\n");
   expect_error([&] { load_samples(bad, model_->modalities(), model_->classes(), fields); },
                {bad + ":1: field 'img': expected a string"});
 }
@@ -532,9 +561,9 @@ TEST_F(Samples, NamesTheFileLineAndFieldOfEveryProblem) {
                  "field 'image': " + dir_.file("data/images/none.png") + ": cannot open");
   expect_refused(R"({"id": "s2", "image": "samples.jsonl", "tokens": [1], "label": 0})",
                  "field 'image': " + dir_.file("data/samples.jsonl") + ": not a PNG or JPEG file");
-  expect_refused(R"({"id": "s2", "image": "images/small.png", "tokens": [1], "label": 0})",
-                 "field 'image': " + dir_.file("data/images/small.png") +
-                     ": is 8 x 7 pixels (width x height), expected 8 x 8");
+  expect_refused(
+      R"({"id": "s2", "image": "images/small.png", "tokens": [1], "label": 0})",
+      "field 'image': " + dir_.file("data/images/small.png") + ": is 8 x 7 pixels (width x height), expected 8 x 8");
   expect_refused(R"({"id": "s2", "image": 5, "tokens": [1], "label": 0})", "field 'image': expected a string");
   expect_refused(R"({"id": "s2", "tokens": [1], "label": 0})", "field 'image': missing");
   expect_refused(R"({"id": "s2", "image": "images/a.png", "label": 0})", "field 'tokens': missing");

@@ -18,8 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Rule;
-using testing::TinyModel;
 using testing::tiny_sample;
+using testing::TinyModel;
 
 constexpr int64_t kSamples = 6;
 constexpr int64_t kMislabelled = 3;  // labelled 0, predicted 1: not attacked
@@ -109,8 +109,7 @@ TEST(Measurement, JsonlLinesCarryTheDesignFields) {
   ASSERT_TRUE(std::getline(in, line));
   const auto j = nlohmann::json::parse(line);
   for (const char* key : {"id", "label", "clean_prediction", "success", "adversarial_prediction", "points",
-                          "decoupling_rate", "set", "fusion_shift", "forward_passes", "backward_passes",
-                          "seconds"})
+                          "decoupling_rate", "set", "fusion_shift", "forward_passes", "backward_passes", "seconds"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j["id"], "s0");
   EXPECT_EQ(j["points"]["image"], 49);
@@ -146,7 +145,7 @@ TEST(Measurement, EveryMethodIsByteIdenticalWithoutTiming) {
     EXPECT_EQ(read_file(x.jsonl_path), read_file(y.jsonl_path));
     EXPECT_EQ(read_file(x.summary_path), read_file(y.summary_path));
     EXPECT_NE(read_file(x.jsonl_path).find("\"seconds\":0.0"), std::string::npos);
-    EXPECT_EQ(read_file(x.jsonl_path).find("\"seconds\":0.0") , read_file(x.jsonl_path).find("\"seconds\":"));
+    EXPECT_EQ(read_file(x.jsonl_path).find("\"seconds\":0.0"), read_file(x.jsonl_path).find("\"seconds\":"));
   }
 }
 
@@ -179,13 +178,13 @@ SampleRecord gap_record(const std::string& id, bool success, int64_t points, boo
 
 TEST(Optimality, CountsHitsAndExcessOnlyWhereTheMinimumIsKnown) {
   // exact, max_size 3: a known up to 4 points; "big" (49 points) and "none" are not known.
-  const std::vector<SampleRecord> exact = {gap_record("a", true, 1), gap_record("b", true, 4),
-                                           gap_record("c", true, 2), gap_record("big", true, 49),
+  const std::vector<SampleRecord> exact = {gap_record("a", true, 1),     gap_record("b", true, 4),
+                                           gap_record("c", true, 2),     gap_record("big", true, 49),
                                            gap_record("none", false, 0), gap_record("skip", true, 1, false)};
-  const std::vector<SampleRecord> greedy = {gap_record("b", true, 4),    // hit
-                                            gap_record("a", true, 3),    // excess 2
-                                            gap_record("c", false, 0),   // known, not solved
-                                            gap_record("big", true, 49), // minimum unknown
+  const std::vector<SampleRecord> greedy = {gap_record("b", true, 4),     // hit
+                                            gap_record("a", true, 3),     // excess 2
+                                            gap_record("c", false, 0),    // known, not solved
+                                            gap_record("big", true, 49),  // minimum unknown
                                             gap_record("none", true, 7), gap_record("skip", true, 1)};
   const OptimalityGap g = optimality_gap(exact, greedy, 3);
   EXPECT_EQ(g.known, 3);
@@ -258,9 +257,8 @@ TEST(ModelSanity, ANondeterministicModelIsRefusedOrMeasuredWithAWarning) {
   }
   EXPECT_GT(left, 0);
   EXPECT_LE(r.summary.asr, 1.0);
-  EXPECT_TRUE(std::any_of(r.summary.warnings.begin(), r.summary.warnings.end(), [](const std::string& w) {
-    return w.find("nondeterministic") != std::string::npos;
-  }));
+  EXPECT_TRUE(std::any_of(r.summary.warnings.begin(), r.summary.warnings.end(),
+                          [](const std::string& w) { return w.find("nondeterministic") != std::string::npos; }));
 }
 
 TEST(Summary, RefusesRecordsThatContradictThemselves) {
@@ -561,10 +559,10 @@ SampleRecord record(bool correct, bool success, double rate, int64_t image_point
 
 TEST(Summary, StatisticsOfHandMadeRecords) {
   const std::vector<SampleRecord> records{
-      record(true, true, 0.01, 9, 1),    //
-      record(true, true, 0.04, 30, 0),   //
-      record(true, false, 0.30, 0, 0),   //
-      record(false, false, 0.0, 0, 0),   // misclassified: not attacked
+      record(true, true, 0.01, 9, 1),   //
+      record(true, true, 0.04, 30, 0),  //
+      record(true, false, 0.30, 0, 0),  //
+      record(false, false, 0.0, 0, 0),  // misclassified: not attacked
       record(true, true, 0.02, 20, 0),
   };
   AttackOptions a;

@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "muroan/checkpoint.h"
-#include "muroan/training_record.h"
 #include "muroan/error.h"
 #include "muroan/fusion.h"
 #include "muroan/multimodal_net.h"
+#include "muroan/training_record.h"
 
 namespace muroan {
 namespace {
@@ -60,8 +60,7 @@ TEST_P(EveryFusion, ShapesOfLogitsAndFusionEmbedding) {
   // The head maps z to the logits.
   EXPECT_TRUE(torch::allclose(net->head(z), logits, 1e-5, 1e-6));
   // Embedding path = id path.
-  EXPECT_TRUE(torch::allclose(net->forward_embedded(image, net->embed_tokens(tokens), tokens), logits,
-                              1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(net->forward_embedded(image, net->embed_tokens(tokens), tokens), logits, 1e-5, 1e-6));
 }
 
 // A modality that every row shares is encoded once and its features repeated:
@@ -102,12 +101,12 @@ TEST_P(EveryFusion, OverfitsATinyBatch) {
   EXPECT_EQ(acc, 1.0) << GetParam() << " could not memorise 12 samples";
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, EveryFusion, ::testing::ValuesIn(fusion_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (auto& ch : n) if (ch == '-') ch = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Zoo, EveryFusion, ::testing::ValuesIn(fusion_names()), [](const auto& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+});
 
 TEST(MultimodalNet, TrailingPadsDoNotChangeTheDecision) {
   torch::manual_seed(2);
@@ -228,8 +227,8 @@ TEST(ModelConfig, JsonRoundTripAndMissingField) {
   EXPECT_THROW(ModelConfig::from_json(j), Error);
   // Sizes a corrupt checkpoint could ask the allocator for are refused first.
   const std::vector<std::pair<const char*, int64_t>> huge = {
-      {"dim", 1 << 20}, {"image_height", 100000}, {"max_len", 600000000}, {"vocab_size", int64_t{1} << 40},
-      {"image_channels", 4}, {"num_classes", 1}, {"pad_id", 10}};
+      {"dim", 1 << 20},      {"image_height", 100000}, {"max_len", 600000000}, {"vocab_size", int64_t{1} << 40},
+      {"image_channels", 4}, {"num_classes", 1},       {"pad_id", 10}};
   for (const auto& [field, value] : huge) {
     auto k = c.to_json();
     k[field] = value;

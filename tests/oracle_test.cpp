@@ -83,17 +83,16 @@ TEST_P(FashionText, CaptionIsReRead) {
 
 INSTANTIATE_TEST_SUITE_P(
     Rules, FashionText,
-    ::testing::Values(
-        FashionCase{"this is not a bag", 1, {"not"}, 0, "negation"},         // negation gone: the truth flips
-        FashionCase{"this is not a bag", 0, {"not"}, 1, "negation"},
-        FashionCase{"this is no boot", 1, {"no"}, 0, "negation"},
-        FashionCase{"this is not a bag", 1, {"bag"}, std::nullopt, "class noun"},  // names nothing
-        FashionCase{"a photo of a t-shirt", 0, {"t-shirt"}, std::nullopt, "class noun"},
-        FashionCase{"this is not a bag", 1, {"not", "bag"}, std::nullopt, "class noun"},
-        FashionCase{"this is not a bag", 1, {"this"}, 1, ""},              // function words: unchanged
-        FashionCase{"this is not a bag", 1, {"this", "is", "a"}, 1, ""},
-        FashionCase{"a photo of a sandal", 0, {"photo", "of"}, 0, ""},
-        FashionCase{"this is a coat", 1, {}, 1, ""}));
+    ::testing::Values(FashionCase{"this is not a bag", 1, {"not"}, 0, "negation"},  // negation gone: the truth flips
+                      FashionCase{"this is not a bag", 0, {"not"}, 1, "negation"},
+                      FashionCase{"this is no boot", 1, {"no"}, 0, "negation"},
+                      FashionCase{"this is not a bag", 1, {"bag"}, std::nullopt, "class noun"},  // names nothing
+                      FashionCase{"a photo of a t-shirt", 0, {"t-shirt"}, std::nullopt, "class noun"},
+                      FashionCase{"this is not a bag", 1, {"not", "bag"}, std::nullopt, "class noun"},
+                      FashionCase{"this is not a bag", 1, {"this"}, 1, ""},  // function words: unchanged
+                      FashionCase{"this is not a bag", 1, {"this", "is", "a"}, 1, ""},
+                      FashionCase{"a photo of a sandal", 0, {"photo", "of"}, 0, ""},
+                      FashionCase{"this is a coat", 1, {}, 1, ""}));
 
 TEST(FashionOracle, GarmentShareDecidesWhenTheImageIsUndefined) {
   auto oracle = make_task_oracle("fashion-match", data::fashion_vocabulary());  // a fifth: 80 of 400 pixels
@@ -101,7 +100,7 @@ TEST(FashionOracle, GarmentShareDecidesWhenTheImageIsUndefined) {
   DecouplingSet set;
   set.add(DecouplingElement::pixels(0, {10, 10, 19, 4}));  // 76 pixels: 19%
   EXPECT_EQ(truth->judge(set, TextRemoval::kDelete).label, 1);
-  set.add(DecouplingElement::pixels(0, {29, 10, 1, 4}));    // +4: 80 pixels, 20%
+  set.add(DecouplingElement::pixels(0, {29, 10, 1, 4}));  // +4: 80 pixels, 20%
   const auto v = truth->judge(set, TextRemoval::kDelete);
   EXPECT_FALSE(v.label.has_value());
   EXPECT_NE(v.reason.find("20% of the garment"), std::string::npos) << v.reason;
@@ -402,8 +401,8 @@ TEST(FooledCriterion, SummariesCarryTheClassesAndTheHeadline) {
   const auto f = run_measurement(model, samples, labels, {}, {}, flip, o).summary;
   EXPECT_EQ(f.criterion, "flip");
   EXPECT_EQ(f.oracle, "key-token");
-  EXPECT_DOUBLE_EQ(f.asr, 1.0);               // greedy deletes the key token: every sample flips
-  EXPECT_DOUBLE_EQ(f.headline_asr(), 0.0);    // and none of those flips is fooled
+  EXPECT_DOUBLE_EQ(f.asr, 1.0);             // greedy deletes the key token: every sample flips
+  EXPECT_DOUBLE_EQ(f.headline_asr(), 0.0);  // and none of those flips is fooled
   EXPECT_EQ(f.success_classes.at("truth-changed"), 3);
   const auto fooled = run_measurement(model, samples, labels, {}, {}, AttackOptions{}, o).summary;
   EXPECT_EQ(fooled.criterion, "fooled");

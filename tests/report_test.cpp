@@ -3,8 +3,8 @@
 // from the JSON, the page is self-contained, and (when Chromium is installed)
 // it loads in a headless browser without console errors and shows its tables
 // and gallery.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -19,8 +19,8 @@
 #include <iterator>
 #include <random>
 #include <regex>
-#include <thread>
 #include <sstream>
+#include <thread>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -76,11 +76,30 @@ class ReportTest : public testing::Test {
   static void TearDownTestSuite() { fs::remove_all(root_); }
 
   static std::vector<std::string> analyze_args() {
-    return {"analyze",      "--task",     "fashion-match", "--fusions",   "concat,gmu",
-            "--methods",    "greedy,reference", "--samples", "8",          "--epochs",
-            "1",            "--train-size", "64",          "--val-size",  "32",
-            "--test-size",  "32",         "--device",      "cpu",         "--quiet",
-            "--out",        out_.string(), "--cache-dir",  (root_ / "cache").string()};
+    return {"analyze",
+            "--task",
+            "fashion-match",
+            "--fusions",
+            "concat,gmu",
+            "--methods",
+            "greedy,reference",
+            "--samples",
+            "8",
+            "--epochs",
+            "1",
+            "--train-size",
+            "64",
+            "--val-size",
+            "32",
+            "--test-size",
+            "32",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out",
+            out_.string(),
+            "--cache-dir",
+            (root_ / "cache").string()};
   }
 
   static fs::path root_, out_;
@@ -163,7 +182,8 @@ TEST_F(ReportTest, ShowsTheOptimalityGapWhereTheAnalysisHasOne) {
   fs::copy(out_, copy, fs::copy_options::recursive);
   auto summary = nlohmann::json::parse(read_file(copy / "summary.json"));
   EXPECT_FALSE(contains(read_file(copy / "report.html"), "Exact minimum hit"));
-  summary["runs"][0]["optimality"] = {{"known_minimum", 5}, {"solved", 4}, {"hit_minimum", 3}, {"mean_excess_points", 1.5}};
+  summary["runs"][0]["optimality"] = {
+      {"known_minimum", 5}, {"solved", 4}, {"hit_minimum", 3}, {"mean_excess_points", 1.5}};
   std::ofstream(copy / "summary.json") << summary.dump(2);
   const CliRun r = run({"report", copy.string()});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -211,9 +231,9 @@ TEST_F(ReportTest, TheLibraryCallIsTheCommand) {
   EXPECT_EQ(analysis_command_line(o), before["command"].get<std::string>());
   const AnalysisResult r = run_analysis(o);
   EXPECT_EQ(r.report, (out_ / "report.html").string());
-  lines.erase(std::remove_if(lines.begin(), lines.end(),
-                             [](const std::string& l) { return l.rfind("  warning: ", 0) == 0; }),
-              lines.end());
+  lines.erase(
+      std::remove_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("  warning: ", 0) == 0; }),
+      lines.end());
   ASSERT_EQ(lines.size(), 6u) << "a line per model and per run";
   EXPECT_TRUE(contains(lines[0], "concat: reusing")) << lines[0];
   EXPECT_TRUE(contains(lines[1], "[1/4] concat/greedy") && contains(lines[1], "8 resumed")) << lines[1];
@@ -228,8 +248,7 @@ TEST(ReportCli, BadNamesFailBeforeAnyWork) {
   const fs::path root = fs::temp_directory_path() / ("muroan_report_cli_" + std::to_string(getpid()));
   fs::remove_all(root);
   const fs::path out = root / "never";
-  for (const auto& [flag, value, needle] :
-       std::vector<std::tuple<std::string, std::string, std::string>>{
+  for (const auto& [flag, value, needle] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"--fusions", "concat,magic", "unknown fusion 'magic'"},
            {"--methods", "greedy,telepathy", "unknown method 'telepathy'"},
            {"--task", "imagenet", "unknown task 'imagenet'"},
@@ -258,8 +277,9 @@ TEST_F(ReportTest, ReportsASingleAttackFolder) {
   // Any flip: the gallery below needs successes, and whether a briefly trained
   // model is fooled on 6 samples depends on the compiler's floating point (the
   // clang sanitizer build found none).
-  const CliRun a = run({"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "6", "--success", "flip",
-                     "--device", "cpu", "--cache-dir", (root_ / "cache").string(), "--quiet", "--out", dir.string()});
+  const CliRun a =
+      run({"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "6", "--success", "flip",
+           "--device", "cpu", "--cache-dir", (root_ / "cache").string(), "--quiet", "--out", dir.string()});
   ASSERT_EQ(a.code, 0) << a.err;
   const CliRun plain = run({"report", dir.string()});
   ASSERT_EQ(plain.code, 0) << plain.err;
@@ -269,7 +289,7 @@ TEST_F(ReportTest, ReportsASingleAttackFolder) {
   EXPECT_TRUE(fs::exists(dir / "tables" / "runs.csv"));
 
   const CliRun with_model = run({"report", dir.string(), "--checkpoint", checkpoint, "--device", "cpu", "--cache-dir",
-                              (root_ / "cache").string()});
+                                 (root_ / "cache").string()});
   ASSERT_EQ(with_model.code, 0) << with_model.err;
   EXPECT_TRUE(fs::exists(dir / "gallery.json"));
   html = read_file(dir / "report.html");
@@ -286,10 +306,32 @@ TEST_F(ReportTest, ReportsASingleAttackFolder) {
 TEST(AnalyzeDefenses, TrainsAndReportsEachDefendedModel) {
   const fs::path root = fs::temp_directory_path() / ("muroan_analyze_defenses_" + std::to_string(getpid()));
   fs::remove_all(root);
-  const std::vector<std::string> args = {
-      "analyze", "--task", "fashion-match", "--fusions", "concat", "--defenses", "none,ablation", "--methods",
-      "greedy", "--samples", "4", "--epochs", "1", "--train-size", "64", "--val-size", "32", "--test-size", "32",
-      "--device", "cpu", "--quiet", "--out", (root / "a").string(), "--cache-dir", (root / "cache").string()};
+  const std::vector<std::string> args = {"analyze",
+                                         "--task",
+                                         "fashion-match",
+                                         "--fusions",
+                                         "concat",
+                                         "--defenses",
+                                         "none,ablation",
+                                         "--methods",
+                                         "greedy",
+                                         "--samples",
+                                         "4",
+                                         "--epochs",
+                                         "1",
+                                         "--train-size",
+                                         "64",
+                                         "--val-size",
+                                         "32",
+                                         "--test-size",
+                                         "32",
+                                         "--device",
+                                         "cpu",
+                                         "--quiet",
+                                         "--out",
+                                         (root / "a").string(),
+                                         "--cache-dir",
+                                         (root / "cache").string()};
   const CliRun first = run(args);
   ASSERT_EQ(first.code, 0) << first.err;
   const auto j = nlohmann::json::parse(read_file(root / "a" / "summary.json"));
@@ -331,9 +373,20 @@ TEST_F(ReportTest, ShardedAttackMergesIntoTheUnshardedResult) {
   ASSERT_EQ(analyze_.code, 0) << analyze_.err;
   const std::string checkpoint = (out_ / "checkpoints" / "concat").string();
   auto attack = [&](const fs::path& dir, std::vector<std::string> extra) {
-    std::vector<std::string> args = {"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "7",
-                                     "--device", "cpu", "--cache-dir", (root_ / "cache").string(), "--quiet",
-                                     "--out", dir.string()};
+    std::vector<std::string> args = {"attack",
+                                     "--checkpoint",
+                                     checkpoint,
+                                     "--method",
+                                     "greedy",
+                                     "--samples",
+                                     "7",
+                                     "--device",
+                                     "cpu",
+                                     "--cache-dir",
+                                     (root_ / "cache").string(),
+                                     "--quiet",
+                                     "--out",
+                                     dir.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return run(args);
   };
@@ -377,9 +430,19 @@ TEST_F(ReportTest, ShardedAttackMergesIntoTheUnshardedResult) {
 // byte for byte).
 TEST_F(ReportTest, KilledAtRandomPointsTheResumedFilesEqualAnUninterruptedRun) {
   ASSERT_EQ(analyze_.code, 0) << analyze_.err;
-  const std::vector<std::string> common = {"attack", "--checkpoint", (out_ / "checkpoints" / "concat").string(),
-                                           "--method", "greedy", "--samples", "16", "--device", "cpu", "--quiet",
-                                           "--no-timing", "--cache-dir", (root_ / "cache").string()};
+  const std::vector<std::string> common = {"attack",
+                                           "--checkpoint",
+                                           (out_ / "checkpoints" / "concat").string(),
+                                           "--method",
+                                           "greedy",
+                                           "--samples",
+                                           "16",
+                                           "--device",
+                                           "cpu",
+                                           "--quiet",
+                                           "--no-timing",
+                                           "--cache-dir",
+                                           (root_ / "cache").string()};
   auto with_out = [&](const fs::path& dir) {
     auto args = common;
     args.insert(args.end(), {"--out", dir.string()});
@@ -425,9 +488,26 @@ TEST_F(ReportTest, ProtectedWordsAndAttackLabelsFromTheCommandLine) {
   ASSERT_EQ(analyze_.code, 0) << analyze_.err;
   const std::string checkpoint = (out_ / "checkpoints" / "concat").string();
   const fs::path dir = root_ / "protected";
-  const auto r = run({"attack", "--checkpoint", checkpoint, "--method", "greedy", "--samples", "16", "--device", "cpu",
-                      "--quiet", "--success", "flip", "--protect-words", "not,no,a,this", "--attack-labels", "false",
-                      "--cache-dir", (root_ / "cache").string(), "--out", dir.string()});
+  const auto r = run({"attack",
+                      "--checkpoint",
+                      checkpoint,
+                      "--method",
+                      "greedy",
+                      "--samples",
+                      "16",
+                      "--device",
+                      "cpu",
+                      "--quiet",
+                      "--success",
+                      "flip",
+                      "--protect-words",
+                      "not,no,a,this",
+                      "--attack-labels",
+                      "false",
+                      "--cache-dir",
+                      (root_ / "cache").string(),
+                      "--out",
+                      dir.string()});
   ASSERT_EQ(r.code, 0) << r.err;
   int attacked = 0;
   for (const auto& rec : read_records((dir / "results.jsonl").string())) {
@@ -445,14 +525,14 @@ TEST_F(ReportTest, ProtectedWordsAndAttackLabelsFromTheCommandLine) {
   EXPECT_GT(attacked, 0);  // the one-epoch model answers "false" on most samples
   const auto summary = nlohmann::json::parse(read_file(dir / "summary.json"));
   EXPECT_EQ(summary["options"]["protected_tokens"].size(), 4u);
-  const auto unknown = run({"attack", "--checkpoint", checkpoint, "--samples", "2", "--device", "cpu", "--quiet",
-                            "--protect-words", "notaword", "--cache-dir", (root_ / "cache").string(), "--out",
-                            (root_ / "unknown").string()});
+  const auto unknown =
+      run({"attack", "--checkpoint", checkpoint, "--samples", "2", "--device", "cpu", "--quiet", "--protect-words",
+           "notaword", "--cache-dir", (root_ / "cache").string(), "--out", (root_ / "unknown").string()});
   EXPECT_NE(unknown.code, 0);
   EXPECT_TRUE(contains(unknown.err, "--protect-words: 'notaword' is not in the model's vocabulary")) << unknown.err;
-  const auto label = run({"attack", "--checkpoint", checkpoint, "--samples", "2", "--device", "cpu", "--quiet",
-                          "--attack-labels", "maybe", "--cache-dir", (root_ / "cache").string(), "--out",
-                          (root_ / "label").string()});
+  const auto label =
+      run({"attack", "--checkpoint", checkpoint, "--samples", "2", "--device", "cpu", "--quiet", "--attack-labels",
+           "maybe", "--cache-dir", (root_ / "cache").string(), "--out", (root_ / "label").string()});
   EXPECT_NE(label.code, 0);
   EXPECT_TRUE(contains(label.err, "--attack-labels: 'maybe' is neither a class name (false, true)")) << label.err;
 }
@@ -473,9 +553,10 @@ TEST_F(ReportTest, MpirunShardsAndMerges) {
                  "--quiet", "--cache-dir", (root_ / "cache").string(), "--out", whole.string()})
                 .code,
             0);
-  const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun "
-                          "--oversubscribe -n 2 " + std::string(MUROAN_EXE) + common + " --out " +
-                          sharded.string() + " > " + (root_ / "mpi.log").string() + " 2>&1";
+  const std::string cmd =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun "
+      "--oversubscribe -n 2 " +
+      std::string(MUROAN_EXE) + common + " --out " + sharded.string() + " > " + (root_ / "mpi.log").string() + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(root_ / "mpi.log");
   EXPECT_TRUE(fs::exists(sharded / "results.shard-0-of-2.jsonl"));
   EXPECT_TRUE(fs::exists(sharded / "results.shard-1-of-2.jsonl"));
@@ -492,7 +573,8 @@ int chromium(const std::vector<std::string>& extra, const std::string& url, cons
   std::string cmd = std::string("timeout 120 ") + kChromium +
                     " --headless --no-sandbox --disable-gpu --disable-background-networking"
                     " --disable-component-update --disable-sync --no-first-run --enable-logging=stderr --v=0"
-                    " --user-data-dir=" + profile.string();
+                    " --user-data-dir=" +
+                    profile.string();
   for (const auto& e : extra) cmd += " " + e;
   cmd += " '" + url + "' > '" + (work / "stdout.txt").string() + "' 2> '" + (work / "stderr.txt").string() + "'";
   const int rc = std::system(cmd.c_str());
@@ -559,12 +641,12 @@ TEST(ReportTorchScript, ReportsAnAttackOnATorchScriptModel) {
   const fs::path dir = fs::temp_directory_path() / ("muroan_report_ts_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "images");
-  nlohmann::json manifest = {
-      {"model", kTinyModel},
-      {"inputs", {{{"name", "image"}, {"kind", "image"}, {"shape", {1, 8, 8}}},
-                  {{"name", "tokens"}, {"kind", "tokens"}, {"max_len", 6}, {"pad_id", 0}}}},
-      {"classes", {"a", "b", "c"}},
-      {"fusion_method", "fusion"}};
+  nlohmann::json manifest = {{"model", kTinyModel},
+                             {"inputs",
+                              {{{"name", "image"}, {"kind", "image"}, {"shape", {1, 8, 8}}},
+                               {{"name", "tokens"}, {"kind", "tokens"}, {"max_len", 6}, {"pad_id", 0}}}},
+                             {"classes", {"a", "b", "c"}},
+                             {"fusion_method", "fusion"}};
   std::ofstream(dir / "manifest.json") << manifest.dump();
   // Six samples labelled with the model's own decision, so that all are attacked.
   torch::manual_seed(5);
@@ -572,13 +654,16 @@ TEST(ReportTorchScript, ReportsAnAttackOnATorchScriptModel) {
     std::ofstream out(dir / "samples.jsonl");
     for (int i = 0; i < 6; ++i) {
       const std::vector<int64_t> tokens = {2 + i, 7, 11 + i, 3};
-      nlohmann::json j = {{"id", "s" + std::to_string(i)}, {"image", "images/" + std::to_string(i) + ".png"},
-                          {"text", "w" + std::to_string(i) + " <b>x</b> & z"}, {"tokens", tokens},
+      nlohmann::json j = {{"id", "s" + std::to_string(i)},
+                          {"image", "images/" + std::to_string(i) + ".png"},
+                          {"text", "w" + std::to_string(i) + " <b>x</b> & z"},
+                          {"tokens", tokens},
                           {"label", labels[static_cast<size_t>(i)]}};
       out << j.dump() << "\n";
     }
   };
-  for (int i = 0; i < 6; ++i) write_png((dir / "images" / (std::to_string(i) + ".png")).string(), torch::rand({1, 8, 8}));
+  for (int i = 0; i < 6; ++i)
+    write_png((dir / "images" / (std::to_string(i) + ".png")).string(), torch::rand({1, 8, 8}));
   write_samples(std::vector<int64_t>(6, 0));
   auto model = load_torchscript_model((dir / "manifest.json").string(), torch::kCPU);
   const auto data = load_samples((dir / "samples.jsonl").string(), model->modalities(), model->classes());

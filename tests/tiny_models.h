@@ -38,8 +38,7 @@ class TinyModel : public Classifier {
  public:
   explicit TinyModel(Rule rule, bool fusion = true, bool embeddings = true, int64_t classes = 2)
       : rule_(rule), fusion_(fusion), embeddings_(embeddings) {
-    specs_ = {ModalitySpec::image("image", 1, kSide, kSide, 0.0),
-              ModalitySpec::tokens("tokens", kMaxLen, 0, kVocab)};
+    specs_ = {ModalitySpec::image("image", 1, kSide, kSide, 0.0), ModalitySpec::tokens("tokens", kMaxLen, 0, kVocab)};
     for (int64_t k = 0; k < classes; ++k) classes_.push_back("class" + std::to_string(k));
   }
 
@@ -72,7 +71,7 @@ class TinyModel : public Classifier {
     return Classifier::logits_shared(in, shared, rows);
   }
 
-  int64_t calls = 0;  // logits() calls, to see batching
+  int64_t calls = 0;                          // logits() calls, to see batching
   std::vector<int64_t> shared_rows = {0, 0};  // rows per modality answered from one shared row
 
  private:
@@ -84,15 +83,23 @@ class TinyModel : public Classifier {
   }
   torch::Tensor head(const torch::Tensor& img, const torch::Tensor& tok) {
     ++calls;
-    if (rule_ == Rule::kPair)
-      return torch::stack({1.5 - img - tok, 0.75 * (img + tok), torch::ones_like(img)}, 1);
+    if (rule_ == Rule::kPair) return torch::stack({1.5 - img - tok, 0.75 * (img + tok), torch::ones_like(img)}, 1);
     torch::Tensor margin;
     switch (rule_) {
-      case Rule::kAnd: margin = img + tok - 0.5; break;
-      case Rule::kOr: margin = torch::min(img, tok) - 0.5; break;
-      case Rule::kImage: margin = img - 0.5; break;
-      case Rule::kToken: margin = tok - 0.5; break;
-      case Rule::kPair: break;
+      case Rule::kAnd:
+        margin = img + tok - 0.5;
+        break;
+      case Rule::kOr:
+        margin = torch::min(img, tok) - 0.5;
+        break;
+      case Rule::kImage:
+        margin = img - 0.5;
+        break;
+      case Rule::kToken:
+        margin = tok - 0.5;
+        break;
+      case Rule::kPair:
+        break;
     }
     std::vector<torch::Tensor> cols{torch::zeros_like(margin), margin};
     // Extra classes sit far below, so that a targeted attack on them fails.

@@ -1,7 +1,7 @@
 #include "cli_app.h"
 
-#include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -13,9 +13,9 @@ namespace muroan::cli {
 namespace {
 
 constexpr Registrar kCommands[] = {
-    register_tasks, register_models, register_train, register_eval, register_info, register_export_data,
-    register_attack, register_merge, register_replay, register_certify, register_analyze, register_report,
-    register_bench,
+    register_tasks,       register_models, register_train, register_eval,   register_info,
+    register_export_data, register_attack, register_merge, register_replay, register_certify,
+    register_analyze,     register_report, register_bench,
 };
 
 // LibTorch errors carry a multi-line backtrace; the user gets the first line.
@@ -27,8 +27,7 @@ std::string first_line(const std::string& text) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"MUROAN: measure how robust a multimodal model's fusion is to decoupling attacks",
-               "muroan"};
+  CLI::App app{"MUROAN: measure how robust a multimodal model's fusion is to decoupling attacks", "muroan"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("muroan ") + MUROAN_VERSION);
   // LibTorch's own choice was one thread on a 2-core machine (OpenMP reported

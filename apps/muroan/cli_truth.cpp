@@ -39,8 +39,9 @@ std::vector<int64_t> resolve_protected_tokens(const std::string& words, const st
     if (it == md.word_ids.end())
       throw UsageError("--protect-words: " +
                        (md.word_ids.empty()
-                            ? "'" + w + "' cannot be mapped to a token id: the model has no vocabulary (give a "
-                                        "\"vocab\" file in the manifest, or the ids with --protect-tokens)"
+                            ? "'" + w +
+                                  "' cannot be mapped to a token id: the model has no vocabulary (give a "
+                                  "\"vocab\" file in the manifest, or the ids with --protect-tokens)"
                             : "'" + w + "' is not in the model's vocabulary"));
     out.push_back(it->second);
   }
@@ -63,8 +64,7 @@ std::vector<int64_t> resolve_labels(const std::string& list, const std::vector<s
       index = it - classes.begin();
     } else if (!parse_index(s, &index) || index >= static_cast<int64_t>(classes.size())) {
       throw UsageError("--attack-labels: '" + s + "' is neither a class name (" + join_names(classes) +
-                       ") nor an index below " +
-                       std::to_string(classes.size()));
+                       ") nor an index below " + std::to_string(classes.size()));
     }
     if (std::find(out.begin(), out.end(), index) == out.end()) out.push_back(index);
   }

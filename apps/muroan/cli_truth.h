@@ -18,8 +18,7 @@ std::unique_ptr<TruthOracle> oracle_for(const ModelAndData& md, double garment_s
 // Token ids from --protect-words (mapped with the model's vocabulary) and
 // --protect-tokens (ids), plus the manifest's protected_tokens; sorted, unique.
 // Throws UsageError naming the flag and the word that cannot be mapped.
-std::vector<int64_t> resolve_protected_tokens(const std::string& words, const std::string& ids,
-                                              const ModelAndData& md);
+std::vector<int64_t> resolve_protected_tokens(const std::string& words, const std::string& ids, const ModelAndData& md);
 
 // "--attack-labels 1,true": class indices or names -> indices. Empty: none.
 std::vector<int64_t> resolve_labels(const std::string& list, const std::vector<std::string>& classes);

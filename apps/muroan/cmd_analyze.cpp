@@ -33,11 +33,11 @@ void register_analyze(CLI::App& app, Action& action) {
   flags->bind("--val-size", "data.val_size", o->data.val_size, "Validation samples (0: default)");
   flags->bind("--test-size", "data.test_size", o->data.test_size, "Test samples (0: default)");
   flags->bind("--budget", "budget", o->budget, "Largest decoupling rate |S|/N an attack may use, in (0,1]");
-  flags->bind_enum("--success", "success", o->success,
-                   {{"auto", SuccessCriterion::kAuto}, {"flip", SuccessCriterion::kFlip},
-                    {"fooled", SuccessCriterion::kFooled}},
-                   "fooled (the decision changed, the task's oracle says the truth did not), flip (any change, "
-                   "as the paper counts) or auto (fooled where the task has an oracle)");
+  flags->bind_enum(
+      "--success", "success", o->success,
+      {{"auto", SuccessCriterion::kAuto}, {"flip", SuccessCriterion::kFlip}, {"fooled", SuccessCriterion::kFooled}},
+      "fooled (the decision changed, the task's oracle says the truth did not), flip (any change, "
+      "as the paper counts) or auto (fooled where the task has an oracle)");
   flags->bind("--garment-share", "oracle.garment_share", o->oracle.garment_share,
               "fashion-match oracle: share of the garment's pixels whose decoupling makes x_S undefined");
   flags->bind("--attack-batch-size", "attack_batch_size", o->attack_batch_size, "Rows per forward pass of the attacks");

@@ -11,10 +11,10 @@
 #include "muroan/attack.h"
 #include "muroan/device.h"
 #include "muroan/error.h"
-#include "muroan/names.h"
 #include "muroan/files.h"
 #include "muroan/measurement.h"
 #include "muroan/model_source.h"
+#include "muroan/names.h"
 
 namespace muroan::cli {
 
@@ -56,10 +56,11 @@ int run_attack(const AttackCommand& o) {
   if (shard.count > 1) {
     const auto merged = merge_shards(m.out_dir, shard.count, "shard-" + std::to_string(shard.index));
     if (!merged) {
-      std::printf("shard %lld of %lld done (%s); the last shard to finish merges the results "
-                  "(or run: muroan merge %s)\n",
-                  static_cast<long long>(shard.index), static_cast<long long>(shard.count),
-                  r.summary_path.c_str(), m.out_dir.c_str());
+      std::printf(
+          "shard %lld of %lld done (%s); the last shard to finish merges the results "
+          "(or run: muroan merge %s)\n",
+          static_cast<long long>(shard.index), static_cast<long long>(shard.count), r.summary_path.c_str(),
+          m.out_dir.c_str());
       return kExitOk;
     }
     summary = *merged;
@@ -69,10 +70,9 @@ int run_attack(const AttackCommand& o) {
   }
   if (!o.measure.quiet) std::printf("%s", format_summary_table(summary).c_str());
   const Interval ci = summary.headline_ci();
-  std::printf("%s on %s (%s): %s %.1f%% [95%% CI %.1f-%.1f%%] over %lld attacked samples -> %s\n",
-              a.method.c_str(), md.model->name().c_str(), md.data_source.c_str(), summary.headline_name(),
-              100.0 * summary.headline_asr(), 100.0 * ci.low, 100.0 * ci.high,
-              static_cast<long long>(summary.attacked), summary_path.c_str());
+  std::printf("%s on %s (%s): %s %.1f%% [95%% CI %.1f-%.1f%%] over %lld attacked samples -> %s\n", a.method.c_str(),
+              md.model->name().c_str(), md.data_source.c_str(), summary.headline_name(), 100.0 * summary.headline_asr(),
+              100.0 * ci.low, 100.0 * ci.high, static_cast<long long>(summary.attacked), summary_path.c_str());
   for (const auto& w : summary.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
   return kExitOk;
 }
@@ -91,12 +91,12 @@ void register_attack(CLI::App& app, Action& action) {
                    {{"margin", Objective::kMargin}, {"fusion", Objective::kFusion}, {"targeted", Objective::kTargeted}},
                    "margin, fusion (1 - cos of the fusion embedding) or targeted");
   flags->bind("--target", "target", a.target, "Target class index of --objective targeted");
-  flags->bind_enum("--success", "success", a.success,
-                   {{"auto", SuccessCriterion::kAuto}, {"flip", SuccessCriterion::kFlip},
-                    {"fooled", SuccessCriterion::kFooled}},
-                   "What counts as a success: fooled (the decision changed and the task's oracle says the "
-                   "truth of x_S did not), flip (any decision change, as the paper counts), or auto "
-                   "(fooled where the task has an oracle, else flip)");
+  flags->bind_enum(
+      "--success", "success", a.success,
+      {{"auto", SuccessCriterion::kAuto}, {"flip", SuccessCriterion::kFlip}, {"fooled", SuccessCriterion::kFooled}},
+      "What counts as a success: fooled (the decision changed and the task's oracle says the "
+      "truth of x_S did not), flip (any decision change, as the paper counts), or auto "
+      "(fooled where the task has an oracle, else flip)");
   cmd->add_option("--protect-words", o->protect_words,
                   "Words no attack may decouple, e.g. not,no,never (needs the model's vocabulary)");
   cmd->add_option("--protect-tokens", o->protect_tokens, "Token ids no attack may decouple, e.g. 5,9");
@@ -111,10 +111,10 @@ void register_attack(CLI::App& app, Action& action) {
   cmd->add_option("--modalities", o->modalities, "Modalities the attack may touch, e.g. image,text (default all)");
   flags->bind("--max-queries", "max_queries", a.max_queries, "Forward rows per sample (0: unlimited)");
   flags->bind("--seed", "seed", a.seed, "Seed of random choices");
-  flags->bind_enum("--granularity", "granularity", a.granularity,
-                   {{"pixel", Granularity::kPixel}, {"patch", Granularity::kPatch},
-                    {"quadtree", Granularity::kQuadtree}},
-                   "Image candidates: pixel, patch or quadtree");
+  flags->bind_enum(
+      "--granularity", "granularity", a.granularity,
+      {{"pixel", Granularity::kPixel}, {"patch", Granularity::kPatch}, {"quadtree", Granularity::kQuadtree}},
+      "Image candidates: pixel, patch or quadtree");
   flags->bind("--patch", "patch", a.patch, "Patch side in pixels (smallest quadtree cell)");
   flags->bind("--top-k", "top_k", a.top_k, "saliency: candidates re-ranked exactly per step");
   flags->bind("--max-size", "max_size", a.max_size, "exact: elements per set at most (1-4)");

@@ -57,10 +57,10 @@ int run_bench(const BenchCommand& o) {
   if (md.data.size() == 0) throw InputError(md.data_source, "no samples");
   const int configured = current_cpu_threads().torch;
 
-  std::printf("model %s on %s, %s; forward rows/s (no gradients, a sample repeated):\n\n",
-              md.model->name().c_str(), device.str().c_str(), md.data_source.c_str());
-  const auto forward = measure_forward_throughput(*md.model, slice_rows(md.data.inputs, 0, 1), batches, threads,
-                                                  o.min_seconds);
+  std::printf("model %s on %s, %s; forward rows/s (no gradients, a sample repeated):\n\n", md.model->name().c_str(),
+              device.str().c_str(), md.data_source.c_str());
+  const auto forward =
+      measure_forward_throughput(*md.model, slice_rows(md.data.inputs, 0, 1), batches, threads, o.min_seconds);
   std::printf("| threads |");
   for (int64_t b : batches) std::printf(" batch %lld |", static_cast<long long>(b));
   std::printf("\n| ---: |");
@@ -74,8 +74,8 @@ int run_bench(const BenchCommand& o) {
       if (t == configured) peak = std::max(peak, r.rows_per_second);
     }
   }
-  std::printf("\n\nattacks (%d threads, batch size %lld, the first %lld correctly classified samples):\n\n",
-              configured, static_cast<long long>(o.attack_batch_size), static_cast<long long>(o.samples));
+  std::printf("\n\nattacks (%d threads, batch size %lld, the first %lld correctly classified samples):\n\n", configured,
+              static_cast<long long>(o.attack_batch_size), static_cast<long long>(o.samples));
   std::printf("| method | samples | queries | seconds | queries/s | of the peak forward rows/s |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
   nlohmann::ordered_json attacks = nlohmann::ordered_json::array();
@@ -87,9 +87,13 @@ int run_bench(const BenchCommand& o) {
     const double share = peak > 0 ? r.queries_per_second / peak : 0.0;
     std::printf("| %s | %lld | %lld | %.2f | %.0f | %.1f%% |\n", m.c_str(), static_cast<long long>(r.samples),
                 static_cast<long long>(r.queries), r.seconds, r.queries_per_second, 100.0 * share);
-    attacks.push_back({{"method", r.method}, {"samples", r.samples}, {"queries", r.queries},
-                       {"backward", r.backward}, {"seconds", r.seconds},
-                       {"queries_per_second", r.queries_per_second}, {"share_of_peak", share}});
+    attacks.push_back({{"method", r.method},
+                       {"samples", r.samples},
+                       {"queries", r.queries},
+                       {"backward", r.backward},
+                       {"seconds", r.seconds},
+                       {"queries_per_second", r.queries_per_second},
+                       {"share_of_peak", share}});
   }
   if (!o.out.empty()) {
     nlohmann::ordered_json j;
@@ -99,8 +103,11 @@ int run_bench(const BenchCommand& o) {
     j["device"] = device.str();
     j["forward"] = nlohmann::ordered_json::array();
     for (const auto& r : forward)
-      j["forward"].push_back({{"batch", r.batch}, {"threads", r.threads}, {"rows", r.rows},
-                              {"seconds", r.seconds}, {"rows_per_second", r.rows_per_second}});
+      j["forward"].push_back({{"batch", r.batch},
+                              {"threads", r.threads},
+                              {"rows", r.rows},
+                              {"seconds", r.seconds},
+                              {"rows_per_second", r.rows_per_second}});
     j["peak_rows_per_second"] = peak;
     j["attack_threads"] = configured;
     j["attacks"] = attacks;
@@ -113,8 +120,9 @@ int run_bench(const BenchCommand& o) {
 
 void register_bench(CLI::App& app, Action& action) {
   auto o = std::make_shared<BenchCommand>();
-  auto* cmd = app.add_subcommand("bench", "A model's forward rows/s over batch sizes and threads, and each "
-                                          "attack's queries/s on real samples");
+  auto* cmd = app.add_subcommand("bench",
+                                 "A model's forward rows/s over batch sizes and threads, and each "
+                                 "attack's queries/s on real samples");
   add_model_source_options(*cmd, o->source);
   cmd->add_option("--batch-sizes", o->batch_sizes, "Forward batch sizes")->capture_default_str();
   cmd->add_option("--thread-counts", o->thread_counts, "LibTorch thread counts (default 1 up to the cores)");

@@ -26,8 +26,7 @@ void register_models(CLI::App& app, Action& action) {
   cmd->callback([&action] {
     action = [] {
       for (const auto& f : fusion_catalog())
-        std::printf("%-12s %s%s\n", f.name.c_str(), f.multimodal ? "" : "[unimodal baseline] ",
-                    f.description.c_str());
+        std::printf("%-12s %s%s\n", f.name.c_str(), f.multimodal ? "" : "[unimodal baseline] ", f.description.c_str());
       return kExitOk;
     };
   });

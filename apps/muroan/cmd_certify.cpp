@@ -36,8 +36,9 @@ int run_certify(const CertifyCommand& o) {
     }
   }
   if (keep.empty())
-    throw UsageError("--keep is required (points kept per modality, e.g. 45,all) unless the checkpoint was "
-                     "trained with --defense ablation --ablation-keep");
+    throw UsageError(
+        "--keep is required (points kept per modality, e.g. 45,all) unless the checkpoint was "
+        "trained with --defense ablation --ablation-keep");
   c.keep = parse_keep_list(keep, "--keep");
   c.text_removal = parse_text_removal(removal.empty() ? "delete" : removal);
   validate_certify_options(c);  // before loading anything
@@ -48,8 +49,8 @@ int run_certify(const CertifyCommand& o) {
   const CertifyResult r = run_certification(*md.model, md.data.inputs, md.data.labels, md.data.ids, c);
   std::printf("%s", format_certify_table(r.summary).c_str());
   std::printf("certify %s (%s): certified accuracy %.3f at radius 0, median radius %g -> %s\n",
-              md.model->name().c_str(), md.data_source.c_str(), r.summary.certified_accuracy,
-              r.summary.median_radius, r.summary_path.c_str());
+              md.model->name().c_str(), md.data_source.c_str(), r.summary.certified_accuracy, r.summary.median_radius,
+              r.summary_path.c_str());
   return kExitOk;
 }
 

@@ -30,9 +30,12 @@ std::string classes_text(const std::vector<std::string>& classes) {
 
 std::string vocab_text(const ModalitySpec& spec, VocabOrigin origin) {
   switch (origin) {
-    case VocabOrigin::kManifest: return "vocab_size " + std::to_string(spec.vocab_size) + " (manifest)";
-    case VocabOrigin::kProbe: return "vocab_size " + std::to_string(spec.vocab_size) + " (found by probing the model)";
-    default: return "vocab_size unknown (the model accepts every id probed)";
+    case VocabOrigin::kManifest:
+      return "vocab_size " + std::to_string(spec.vocab_size) + " (manifest)";
+    case VocabOrigin::kProbe:
+      return "vocab_size " + std::to_string(spec.vocab_size) + " (found by probing the model)";
+    default:
+      return "vocab_size unknown (the model accepts every id probed)";
   }
 }
 
@@ -67,14 +70,14 @@ int run_info(const InfoCommand& o) {
     std::printf("fusion: method '%s', embedding of %lld dimensions (fusion objective and fusion shift available)\n",
                 model->manifest().fusion_method.c_str(), static_cast<long long>(model->fusion_dim()));
   else
-    std::printf("fusion: none (the manifest names no fusion_method): the fusion objective and the fusion shift "
-                "are not available for this model (the margin and targeted objectives are)\n");
+    std::printf(
+        "fusion: none (the manifest names no fusion_method): the fusion objective and the fusion shift "
+        "are not available for this model (the margin and targeted objectives are)\n");
 
   if (o.data.empty()) return kExitOk;
   const SampleData data = load_samples(o.data, specs, model->classes(), model->manifest().fields);
   warn_truncated(data, o.data);
-  std::printf("data: %s: %lld samples; mean points per sample:", o.data.c_str(),
-              static_cast<long long>(data.size()));
+  std::printf("data: %s: %lld samples; mean points per sample:", o.data.c_str(), static_cast<long long>(data.size()));
   double total = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
     double points = static_cast<double>(specs[i].max_points());
@@ -82,8 +85,8 @@ int run_info(const InfoCommand& o) {
       const auto rows = data.inputs[i].contiguous();
       int64_t words = 0;
       for (int64_t r = 0; r < rows.size(0); ++r)
-        for (uint8_t role : token_roles(rows[r].data_ptr<int64_t>(), rows.size(1), specs[i].pad_id,
-                                        specs[i].tokenizer.get()))
+        for (uint8_t role :
+             token_roles(rows[r].data_ptr<int64_t>(), rows.size(1), specs[i].pad_id, specs[i].tokenizer.get()))
           words += role == static_cast<uint8_t>(TokenRole::kWordStart) ? 1 : 0;
       points = static_cast<double>(words) / static_cast<double>(data.size());
     }

@@ -16,17 +16,19 @@ int run_merge(const MergeCommand& o) {
   const auto counts = shard_counts_in(o.dir);
   if (counts.empty()) throw InputError(o.dir, "holds no results.shard-*-of-N.jsonl files");
   if (counts.size() > 1)
-    throw InputError(o.dir, "holds shards of runs with different shard counts (" + std::to_string(counts[0]) +
-                                " and " + std::to_string(counts[1]) + ")");
+    throw InputError(o.dir, "holds shards of runs with different shard counts (" + std::to_string(counts[0]) + " and " +
+                                std::to_string(counts[1]) + ")");
   const int64_t n = counts[0];
   const auto summary = merge_shards(o.dir, n);
   if (!summary) {
     for (int64_t i = 0; i < n; ++i) {
       const auto name = "summary.shard-" + std::to_string(i) + "-of-" + std::to_string(n) + ".json";
       if (!std::filesystem::exists(std::filesystem::path(o.dir) / name))
-        throw InputError(o.dir, "shard " + std::to_string(i) + " of " + std::to_string(n) +
-                                    " has not finished (no " + name + "); resume it with the same "
-                                    "command and --shard " + std::to_string(i) + "/" + std::to_string(n));
+        throw InputError(o.dir, "shard " + std::to_string(i) + " of " + std::to_string(n) + " has not finished (no " +
+                                    name +
+                                    "); resume it with the same "
+                                    "command and --shard " +
+                                    std::to_string(i) + "/" + std::to_string(n));
     }
   }
   std::printf("%s", format_summary_table(*summary).c_str());

@@ -40,8 +40,7 @@ int run_replay(const ReplayCommand& o) {
                 r.matches ? "confirmed" : "MISMATCH");
   }
   if (!o.id.empty() && replayed == 0) throw UsageError("--id: no record '" + o.id + "' in " + o.results);
-  std::printf("replayed %lld, confirmed %lld\n", static_cast<long long>(replayed),
-              static_cast<long long>(confirmed));
+  std::printf("replayed %lld, confirmed %lld\n", static_cast<long long>(replayed), static_cast<long long>(confirmed));
   return confirmed == replayed ? kExitOk : kExitError;
 }
 

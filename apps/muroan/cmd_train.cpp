@@ -23,9 +23,9 @@ int run_train(TrainCommand& c) {
   const TrainRun run = train_checkpoint(c.options);
   const auto& r = run.checkpoint.training;
   std::printf("%s/%s: test accuracy %.4f on %lld samples (best epoch %lld, val %.4f, %s, %lld parameters) -> %s\n",
-              c.options.task.c_str(), c.options.fusion.c_str(), r.test_accuracy,
-              static_cast<long long>(r.test_samples), static_cast<long long>(r.best_epoch), r.val_accuracy,
-              format_duration(r.seconds).c_str(), static_cast<long long>(r.parameters), run.dir.c_str());
+              c.options.task.c_str(), c.options.fusion.c_str(), r.test_accuracy, static_cast<long long>(r.test_samples),
+              static_cast<long long>(r.best_epoch), r.val_accuracy, format_duration(r.seconds).c_str(),
+              static_cast<long long>(r.parameters), run.dir.c_str());
   if (c.options.defense.kind != DefenseKind::kNone)
     std::printf("defense %s: %s\n", defense_name(c.options.defense.kind), r.defense["stats"].dump().c_str());
   return kExitOk;
@@ -65,7 +65,8 @@ void register_train(CLI::App& app, Action& action) {
                     {"ablation", DefenseKind::kAblation},
                     {"decoupling-at", DefenseKind::kDecouplingAt}},
                    "none, pgd-at, ablation or decoupling-at (docs/defenses.md)");
-  flags->bind("--defense-fraction", "defense.fraction", d.fraction, "Share of each batch replaced by defended examples");
+  flags->bind("--defense-fraction", "defense.fraction", d.fraction,
+              "Share of each batch replaced by defended examples");
   flags->bind("--defense-eps", "defense.eps", d.eps, "pgd-at: image L-infinity radius");
   flags->bind("--defense-text-eps", "defense.text_eps", d.text_eps,
               "pgd-at: token-embedding L-infinity radius (0: image only)");

@@ -68,12 +68,12 @@ struct AttackCommand {
   AttackOptions attack;
   MeasurementOptions measure;
   OracleOptions oracle;
-  int64_t samples = 100;         // the first N (0: all); measure.limit
-  std::string modalities;        // comma-separated names; "image" and "text" also name every modality of that kind
-  std::string protect_words;     // comma-separated words no attack may decouple
-  std::string protect_tokens;    // comma-separated token ids no attack may decouple
-  std::string attack_labels;     // comma-separated labels (class indices or names); empty: all
-  std::string shard;             // "i/N"; empty: from mpirun's environment, else no sharding
+  int64_t samples = 100;       // the first N (0: all); measure.limit
+  std::string modalities;      // comma-separated names; "image" and "text" also name every modality of that kind
+  std::string protect_words;   // comma-separated words no attack may decouple
+  std::string protect_tokens;  // comma-separated token ids no attack may decouple
+  std::string attack_labels;   // comma-separated labels (class indices or names); empty: all
+  std::string shard;           // "i/N"; empty: from mpirun's environment, else no sharding
 };
 // Under mpirun (or with --shard) each process attacks every N-th sample and
 // the last one to finish merges the shards' files.
@@ -129,10 +129,10 @@ struct BenchCommand {
   std::string batch_sizes = "1,4,16,64,256,1024,4096";
   std::string thread_counts;  // empty: 1 up to the available cores
   std::string methods = "greedy,saliency,reference,random,sparse-rs";
-  int64_t samples = 20;       // correctly classified samples per attack
+  int64_t samples = 20;  // correctly classified samples per attack
   int64_t attack_batch_size = 256;
-  double min_seconds = 0.5;   // per forward measurement
-  std::string out;            // JSON file; empty: none
+  double min_seconds = 0.5;  // per forward measurement
+  std::string out;           // JSON file; empty: none
 };
 // Prints the model's forward rows/s and each attack's queries/s; returns the exit code.
 int run_bench(const BenchCommand& options);

@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
     muroan::MeasurementOptions measure;
     measure.limit = 10;
     measure.quiet = true;
-    const muroan::MeasurementResult r = muroan::run_measurement(*md.model, md.data.inputs, md.data.labels,
-                                                                md.data.ids, md.data.texts, attack, measure);
+    const muroan::MeasurementResult r =
+        muroan::run_measurement(*md.model, md.data.inputs, md.data.labels, md.data.ids, md.data.texts, attack, measure);
     std::printf("%s", muroan::format_summary_table(r.summary).c_str());
     return 0;
   } catch (const std::exception& e) {

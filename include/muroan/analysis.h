@@ -52,15 +52,15 @@ struct AnalysisOptions {
   // seed, device and quiet are the ones here); a checkpoint under
   // OUT/checkpoints/<model> made with the same settings is reused.
   TrainOptions train;
-  TaskOptions data;       // split sizes and cache (its seed is `seed`)
-  bool retrain = false;   // train again even when a matching checkpoint exists
+  TaskOptions data;      // split sizes and cache (its seed is `seed`)
+  bool retrain = false;  // train again even when a matching checkpoint exists
   // Attacks, as AttackOptions.
   double budget = 1.0;
   SuccessCriterion success = SuccessCriterion::kAuto;
   OracleOptions oracle;
   int64_t attack_batch_size = 256;
-  int64_t gallery = 3;    // successful samples per run kept for the report's gallery
-  bool quiet = false;     // no progress bars
+  int64_t gallery = 3;  // successful samples per run kept for the report's gallery
+  bool quiet = false;   // no progress bars
   // One line per finished step ("[3/16] concat/greedy: fooled ASR ..."); null: stdout.
   std::function<void(const std::string&)> log;
 };
@@ -73,9 +73,9 @@ void validate_analysis(const AnalysisOptions& options);
 std::string analysis_command_line(const AnalysisOptions& options);
 
 struct AnalysisResult {
-  std::string out;     // the result folder
-  std::string report;  // OUT/report.html
-  std::string weakest; // "<model> (<method>)" with the highest headline ASR; empty: no decoupling run
+  std::string out;      // the result folder
+  std::string report;   // OUT/report.html
+  std::string weakest;  // "<model> (<method>)" with the highest headline ASR; empty: no decoupling run
   double weakest_asr = -1;
   std::string weakest_metric;  // "fooled ASR" or "ASR (any flip)"
   double seconds = 0;

@@ -16,8 +16,8 @@
 // is a normal result (success false), not an error.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -67,28 +67,28 @@ Granularity parse_granularity(const std::string& name);
 inline constexpr int64_t kMaxExactSize = 4;
 
 struct AttackOptions {
-  std::string method = "greedy";         // reference | greedy | saliency | random | sparse-rs | exact | drop | pgd
+  std::string method = "greedy";  // reference | greedy | saliency | random | sparse-rs | exact | drop | pgd
   Objective objective = Objective::kMargin;
-  int64_t target = -1;                   // target class of the targeted objective
+  int64_t target = -1;  // target class of the targeted objective
   SuccessCriterion success = SuccessCriterion::kAuto;
-  std::vector<int64_t> protected_tokens; // token ids no attack may decouple (e.g. the id of "not")
-  double budget = 1.0;                   // max |S| / N in (0, 1]; 1.0: no budget
-  std::vector<std::string> modalities;   // modality names the attack may touch; empty: all
-  int64_t max_queries = 0;               // forward rows per sample; 0: unlimited
-  uint64_t seed = 1;                     // random and pgd; mixed with the sample's stream
+  std::vector<int64_t> protected_tokens;  // token ids no attack may decouple (e.g. the id of "not")
+  double budget = 1.0;                    // max |S| / N in (0, 1]; 1.0: no budget
+  std::vector<std::string> modalities;    // modality names the attack may touch; empty: all
+  int64_t max_queries = 0;                // forward rows per sample; 0: unlimited
+  uint64_t seed = 1;                      // random and pgd; mixed with the sample's stream
   Granularity granularity = Granularity::kPatch;
-  int64_t patch = 7;                     // patch side (pixels), smallest quadtree cell
-  int64_t top_k = 16;                    // saliency: candidates re-ranked exactly per step
+  int64_t patch = 7;   // patch side (pixels), smallest quadtree cell
+  int64_t top_k = 16;  // saliency: candidates re-ranked exactly per step
   TextRemoval text_removal = TextRemoval::kDelete;
-  int64_t batch_size = 256;              // rows per forward pass (1: one query at a time)
-  bool share_encodings = true;           // encode a modality that rows leave clean once per pass
+  int64_t batch_size = 256;     // rows per forward pass (1: one query at a time)
+  bool share_encodings = true;  // encode a modality that rows leave clean once per pass
   // reference
-  int64_t reference_min_side = 10;       // recurse into a flipping quadrant while side > this
-  int64_t max_combinations = 500;        // combinations of candidates tried at most
+  int64_t reference_min_side = 10;  // recurse into a flipping quadrant while side > this
+  int64_t max_combinations = 500;   // combinations of candidates tried at most
   // random
-  int64_t random_trials = 1;             // random orders tried
+  int64_t random_trials = 1;  // random orders tried
   // exact
-  int64_t max_size = 3;                  // elements per set at most, 1..kMaxExactSize
+  int64_t max_size = 3;  // elements per set at most, 1..kMaxExactSize
   // pgd (L-infinity, on image modalities, values clamped to [clamp_min, clamp_max])
   double eps = 8.0 / 255.0;
   double step_size = 2.0 / 255.0;
@@ -115,28 +115,28 @@ void validate_attack_options(const AttackOptions& options, const Classifier& mod
 
 // One sample's outcome, as judged by Attack::attack.
 struct AttackResult {
-  bool success = false;               // the criterion's verdict (see `criterion`)
-  bool flipped = false;               // the decision changed (or hit the target), whatever the truth
+  bool success = false;                                  // the criterion's verdict (see `criterion`)
+  bool flipped = false;                                  // the decision changed (or hit the target), whatever the truth
   SuccessCriterion criterion = SuccessCriterion::kFlip;  // the one applied: flip or fooled
   SuccessClass success_class = SuccessClass::kNone;      // of a decision change, when the truth is known
-  std::optional<int64_t> truth_label; // the oracle's label of x_S (nullopt: undefined or no oracle)
-  std::string truth_reason;           // why the truth of x_S differs from the label, if it does
-  bool decoupling = true;             // false for pgd: no set, no rate
+  std::optional<int64_t> truth_label;                    // the oracle's label of x_S (nullopt: undefined or no oracle)
+  std::string truth_reason;                              // why the truth of x_S differs from the label, if it does
+  bool decoupling = true;                                // false for pgd: no set, no rate
   int64_t clean_prediction = -1;
-  double clean_confidence = 0.0;      // softmax probability of the prediction
+  double clean_confidence = 0.0;  // softmax probability of the prediction
   int64_t adversarial_prediction = -1;
   double adversarial_confidence = 0.0;
-  DecouplingSet set;                  // the proposed set (also when not successful)
+  DecouplingSet set;  // the proposed set (also when not successful)
   TextRemoval text_removal = TextRemoval::kDelete;
-  PointCount points;                  // union of decoupled points per modality, and N_m
-  double decoupling_rate = 0.0;       // |S| / N; meaningless when !decoupling
-  std::optional<double> fusion_shift; // 1 - cos(z(x_S), z(x)) when has_fusion()
-  std::optional<double> linf;         // pgd: L-infinity distance of the perturbation
-  int64_t forward_passes = 0;         // rows evaluated by the search (clean pass included)
-  int64_t backward_passes = 0;        // rows back-propagated by the search
+  PointCount points;                   // union of decoupled points per modality, and N_m
+  double decoupling_rate = 0.0;        // |S| / N; meaningless when !decoupling
+  std::optional<double> fusion_shift;  // 1 - cos(z(x_S), z(x)) when has_fusion()
+  std::optional<double> linf;          // pgd: L-infinity distance of the perturbation
+  int64_t forward_passes = 0;          // rows evaluated by the search (clean pass included)
+  int64_t backward_passes = 0;         // rows back-propagated by the search
   double seconds = 0.0;
-  std::string note;                   // why an attack stopped early or was not run, if so
-  Inputs adversarial;                 // x_S (or the pgd input), one row, on the model's device
+  std::string note;    // why an attack stopped early or was not run, if so
+  Inputs adversarial;  // x_S (or the pgd input), one row, on the model's device
 };
 
 class SearchContext;
@@ -167,8 +167,7 @@ class Attack {
   // the fooled criterion, is what the search must keep.
   // Throws UsageError for options the model cannot serve (the fooled
   // criterion without a truth); Error for a sample that does not fit the model.
-  AttackResult attack(Classifier& model, const Inputs& sample, uint64_t stream = 0,
-                      const SampleTruth* truth = nullptr);
+  AttackResult attack(Classifier& model, const Inputs& sample, uint64_t stream = 0, const SampleTruth* truth = nullptr);
 
  protected:
   // The method's search. Evaluate candidates through `ctx` (batched, counted).

@@ -21,8 +21,8 @@
 // certify_summary.json ("format": "muroan-certify/1").
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -58,8 +58,7 @@ double clopper_pearson_upper(int64_t successes, int64_t trials, double alpha);
 // clipped to n (keeping more points than there are keeps them all).
 double ablation_log_miss(int64_t n, int64_t k, int64_t r);
 // Delta of one split (r_m points changed in modality m): 1 - prod_m miss_m.
-double ablation_delta(const std::vector<int64_t>& n, const std::vector<int64_t>& k,
-                      const std::vector<int64_t>& r);
+double ablation_delta(const std::vector<int64_t>& n, const std::vector<int64_t>& k, const std::vector<int64_t>& r);
 // The largest Delta over all splits of r points (sum r_m = r, 0 <= r_m <= n_m),
 // exactly, by dynamic programming over the modalities; 1 when r > sum n_m.
 double worst_ablation_delta(const std::vector<int64_t>& n, const std::vector<int64_t>& k, int64_t r);
@@ -81,12 +80,12 @@ struct CertifyOptions {
   double alpha = 0.05;        // the certificate fails with probability at most alpha per sample
   uint64_t seed = 1;          // mixed with the sample index: a sample's copies do not depend on the others
   TextRemoval text_removal = TextRemoval::kDelete;
-  int64_t batch_size = 256;   // rows per forward pass
-  int64_t limit = 0;          // the first `limit` samples; 0: all
-  std::string out_dir;        // empty: nothing written
-  bool quiet = false;         // no progress bar
-  bool record_seconds = true; // false writes 0 seconds, for byte-identical files
-  std::string model_name;     // default: model.name()
+  int64_t batch_size = 256;    // rows per forward pass
+  int64_t limit = 0;           // the first `limit` samples; 0: all
+  std::string out_dir;         // empty: nothing written
+  bool quiet = false;          // no progress bar
+  bool record_seconds = true;  // false writes 0 seconds, for byte-identical files
+  std::string model_name;      // default: model.name()
 };
 
 // Checks values that do not depend on a model; throws UsageError.
@@ -97,15 +96,15 @@ struct CertifyRecord {
   std::string id;
   int64_t label = -1;
   std::vector<std::string> modality_names;
-  std::vector<int64_t> points;   // n_m of the sample
-  std::vector<int64_t> keep;     // k_m = min(keep_m, n_m)
-  std::vector<int64_t> counts;   // votes per class among the n copies
-  int64_t vote = -1;             // arg-max of counts: g's plain majority vote
-  int64_t candidate = -1;        // class selected by the n0 copies
-  int64_t candidate_count = 0;   // its votes among the n copies
-  double p_lower = 0.0;          // Clopper-Pearson lower bound of its probability
-  int64_t prediction = -1;       // the candidate, or -1 (abstain) when p_lower <= 1/2
-  bool correct = false;          // prediction == label
+  std::vector<int64_t> points;  // n_m of the sample
+  std::vector<int64_t> keep;    // k_m = min(keep_m, n_m)
+  std::vector<int64_t> counts;  // votes per class among the n copies
+  int64_t vote = -1;            // arg-max of counts: g's plain majority vote
+  int64_t candidate = -1;       // class selected by the n0 copies
+  int64_t candidate_count = 0;  // its votes among the n copies
+  double p_lower = 0.0;         // Clopper-Pearson lower bound of its probability
+  int64_t prediction = -1;      // the candidate, or -1 (abstain) when p_lower <= 1/2
+  bool correct = false;         // prediction == label
   CertifiedRadius radius;
   double seconds = 0.0;
 };
@@ -129,7 +128,7 @@ struct CertifySummary {
   double certified_accuracy = 0.0;  // at radius 0: prediction == label
   std::vector<RadiusPoint> curve;   // radii 0 .. the largest certified
   std::vector<std::vector<RadiusPoint>> curve_per_modality;
-  double median_radius = -1;        // over samples certified correct; -1 if none
+  double median_radius = -1;  // over samples certified correct; -1 if none
   double seconds_per_sample = 0.0;
 };
 

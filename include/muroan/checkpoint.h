@@ -4,8 +4,8 @@
 // and DIR/weights.pt (the parameters).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <torch/types.h>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
@@ -48,8 +48,8 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
 // The built-in model seen through the unified Classifier view.
 class BuiltinClassifier : public Classifier {
  public:
-  BuiltinClassifier(MultimodalNet net, std::vector<ModalitySpec> modalities,
-                    std::vector<std::string> classes, std::string name, torch::Device device);
+  BuiltinClassifier(MultimodalNet net, std::vector<ModalitySpec> modalities, std::vector<std::string> classes,
+                    std::string name, torch::Device device);
 
   std::string name() const override { return name_; }
   const std::vector<ModalitySpec>& modalities() const override { return modalities_; }
@@ -57,14 +57,11 @@ class BuiltinClassifier : public Classifier {
   torch::Tensor logits(const Inputs& inputs) override;
   bool has_fusion() const override { return true; }
   torch::Tensor fusion(const Inputs& inputs) override;
-  torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared,
-                              int64_t rows) override;
-  torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared,
-                              int64_t rows) override;
+  torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) override;
+  torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) override;
   bool supports_token_embeddings() const override { return true; }
   torch::Tensor embed_tokens(size_t modality, const torch::Tensor& ids) override;
-  torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings,
-                                       const Inputs& original_inputs) override;
+  torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings, const Inputs& original_inputs) override;
   torch::Device device() const override { return device_; }
   MultimodalNet& net() { return net_; }
 
@@ -77,7 +74,6 @@ class BuiltinClassifier : public Classifier {
 };
 
 // A classifier over a loaded checkpoint, named "<task>/<fusion>".
-std::unique_ptr<BuiltinClassifier> make_classifier(const Checkpoint& checkpoint,
-                                                   const torch::Device& device);
+std::unique_ptr<BuiltinClassifier> make_classifier(const Checkpoint& checkpoint, const torch::Device& device);
 
 }  // namespace muroan

@@ -44,8 +44,7 @@ class Classifier {
   // Models that cannot do this return false from supports_token_embeddings().
   virtual bool supports_token_embeddings() const { return false; }
   virtual torch::Tensor embed_tokens(size_t modality, const torch::Tensor& ids);
-  virtual torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings,
-                                               const Inputs& original_inputs);
+  virtual torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings, const Inputs& original_inputs);
 
   // Batched queries in which some modalities are the same in every row: for m
   // with shared[m], inputs[m] holds that one row, and the batch has `rows`
@@ -54,10 +53,8 @@ class Classifier {
   // candidate then costs no image convolution); the default repeats the row
   // and calls logits / fusion. Results equal the unshared call up to
   // floating-point rounding.
-  virtual torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared,
-                                      int64_t rows);
-  virtual torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared,
-                                      int64_t rows);
+  virtual torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows);
+  virtual torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows);
   virtual torch::Device device() const = 0;
 };
 

@@ -13,8 +13,8 @@
 //   double rate = space.count(s).rate();               // |S| / N over the union of points
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>
@@ -39,9 +39,7 @@ TextRemoval parse_text_removal(const std::string& name);
 struct PixelRegion {
   int64_t x = 0, y = 0, w = 1, h = 1;
   int64_t area() const { return w * h; }
-  bool operator==(const PixelRegion& o) const {
-    return x == o.x && y == o.y && w == o.w && h == o.h;
-  }
+  bool operator==(const PixelRegion& o) const { return x == o.x && y == o.y && w == o.w && h == o.h; }
 };
 
 // One element an attack decouples: a pixel region of an image modality or one
@@ -55,8 +53,7 @@ struct DecouplingElement {
   static DecouplingElement token(size_t modality, int64_t position);
   bool is_token() const { return position >= 0; }
   bool operator==(const DecouplingElement& o) const {
-    return modality == o.modality && position == o.position &&
-           (is_token() || region == o.region);
+    return modality == o.modality && position == o.position && (is_token() || region == o.region);
   }
 };
 
@@ -103,13 +100,9 @@ class InputSpace {
   const std::vector<int64_t>& token_positions(size_t m) const { return token_positions_.at(m); }
   // One past the last piece of the word that starts at `position` (position + 1
   // for a word of one token); -1 where no word starts.
-  int64_t word_end(size_t m, int64_t position) const {
-    return word_end_.at(m).at(static_cast<size_t>(position));
-  }
+  int64_t word_end(size_t m, int64_t position) const { return word_end_.at(m).at(static_cast<size_t>(position)); }
   // The id at `position` of token modality m (throws std::out_of_range outside the row).
-  int64_t token_id(size_t m, int64_t position) const {
-    return token_ids_.at(m).at(static_cast<size_t>(position));
-  }
+  int64_t token_id(size_t m, int64_t position) const { return token_ids_.at(m).at(static_cast<size_t>(position)); }
 
   // Throws Error naming the element when `set` does not fit this sample: an
   // unknown modality, a region outside the image or empty, a token position
@@ -135,8 +128,8 @@ class InputSpace {
 };
 
 // Shorthand for InputSpace(specs, sample).apply({set}, mode): one row.
-Inputs apply_decoupling(const Inputs& sample, const DecouplingSet& set,
-                        const std::vector<ModalitySpec>& specs, TextRemoval mode);
+Inputs apply_decoupling(const Inputs& sample, const DecouplingSet& set, const std::vector<ModalitySpec>& specs,
+                        TextRemoval mode);
 
 // Incremental union counting for searches: which points a set covers so far.
 class PointCover {
@@ -158,13 +151,12 @@ class PointCover {
 //    "modalities": [{"index": 0, "name": "image", "kind": "image", "regions": [[x, y, w, h], ...]},
 //                   {"index": 1, "name": "tokens", "kind": "tokens", "positions": [3]}]}
 // Every modality is listed, with empty arrays where nothing is decoupled.
-nlohmann::ordered_json decoupling_set_to_json(const DecouplingSet& set,
-                                      const std::vector<ModalitySpec>& specs, TextRemoval mode);
+nlohmann::ordered_json decoupling_set_to_json(const DecouplingSet& set, const std::vector<ModalitySpec>& specs,
+                                              TextRemoval mode);
 // Parses the JSON above (a nlohmann::json converts implicitly); throws Error naming the field when it is malformed.
 // When `specs` is given, the modality names and kinds must match it. `mode`,
 // when given, receives the text removal mode.
 DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j,
-                                       const std::vector<ModalitySpec>* specs = nullptr,
-                                       TextRemoval* mode = nullptr);
+                                       const std::vector<ModalitySpec>* specs = nullptr, TextRemoval* mode = nullptr);
 
 }  // namespace muroan

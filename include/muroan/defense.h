@@ -22,8 +22,8 @@
 //                  a cheap batched saliency attack (decoupling_examples below).
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -48,20 +48,20 @@ DefenseKind parse_defense(const std::string& name);
 
 struct DefenseOptions {
   DefenseKind kind = DefenseKind::kNone;
-  double fraction = 1.0;         // share of each batch replaced by defended examples, in (0,1]
-  uint64_t seed = 1;             // random starts, masks
+  double fraction = 1.0;                            // share of each batch replaced by defended examples, in (0,1]
+  uint64_t seed = 1;                                // random starts, masks
   TextRemoval text_removal = TextRemoval::kDelete;  // ablation, decoupling-at
   // pgd-at
-  double eps = 8.0 / 255.0;      // image L-infinity radius (values stay in [0,1])
-  double text_eps = 0.1;         // token-embedding L-infinity radius; 0: image only
-  int64_t steps = 5;             // pgd-at: PGD steps; decoupling-at: saliency steps
-  double step_size = 0.0;        // pgd-at: 0 means 2.5 * eps / steps (also for text_eps)
+  double eps = 8.0 / 255.0;  // image L-infinity radius (values stay in [0,1])
+  double text_eps = 0.1;     // token-embedding L-infinity radius; 0: image only
+  int64_t steps = 5;         // pgd-at: PGD steps; decoupling-at: saliency steps
+  double step_size = 0.0;    // pgd-at: 0 means 2.5 * eps / steps (also for text_eps)
   // ablation
-  double ablation_rate = 0.5;    // share of each modality's points decoupled
+  double ablation_rate = 0.5;          // share of each modality's points decoupled
   std::vector<int64_t> ablation_keep;  // when set: points kept per modality, instead of the rate
   // decoupling-at
-  int64_t patch = 7;             // image elements are patch x patch squares (1: pixels)
-  int64_t elements_per_step = 1; // elements decoupled per saliency step
+  int64_t patch = 7;              // image elements are patch x patch squares (1: pixels)
+  int64_t elements_per_step = 1;  // elements decoupled per saliency step
 };
 
 // Checks values; throws UsageError naming the option (--defense-eps, ...).
@@ -89,10 +89,10 @@ PgdExamples pgd_examples(MultimodalNet& net, const Inputs& batch, const torch::T
 // their decision is wrong. No exact re-ranking, no pruning: cheaper and weaker
 // than the saliency attack of attack.h.
 struct DecouplingExamples {
-  Inputs inputs;            // x_S, built with apply_point_masks
-  PointMasks masks;         // S per row (original positions)
-  torch::Tensor flipped;    // bool [B]: the net is wrong on x_S
-  torch::Tensor rate;       // double [B]: |S| / N per row
+  Inputs inputs;          // x_S, built with apply_point_masks
+  PointMasks masks;       // S per row (original positions)
+  torch::Tensor flipped;  // bool [B]: the net is wrong on x_S
+  torch::Tensor rate;     // double [B]: |S| / N per row
 };
 DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, const torch::Tensor& labels,
                                        const std::vector<ModalitySpec>& specs, const DefenseOptions& options);

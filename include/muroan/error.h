@@ -24,8 +24,7 @@ class UsageError : public Error {
 // follow its contract. `where` is "file", "file:line" or "file:line: field".
 class InputError : public Error {
  public:
-  InputError(const std::string& where, const std::string& what)
-      : Error(where + ": " + what) {}
+  InputError(const std::string& where, const std::string& what) : Error(where + ": " + what) {}
 };
 
 }  // namespace muroan

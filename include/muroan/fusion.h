@@ -30,16 +30,16 @@ struct TextFeatures {
 };
 
 struct FusionConfig {
-  int64_t image_dim = 64;    // D of ImageFeatures
-  int64_t text_dim = 64;     // D of TextFeatures
+  int64_t image_dim = 64;          // D of ImageFeatures
+  int64_t text_dim = 64;           // D of TextFeatures
   int64_t grid_h = 7, grid_w = 7;  // spatial size of ImageFeatures::grid
-  int64_t max_len = 12;      // L of TextFeatures
-  int64_t hidden = 64;       // width inside the fusion
-  int64_t num_classes = 2;   // K, used by late fusion
-  int64_t rank = 4;          // low-rank fusion (LMF) rank
-  int64_t factor = 4;        // bilinear (MFB) factor k
-  int64_t heads = 4;         // attention heads (xattn, transformer)
-  int64_t layers = 1;        // transformer layers
+  int64_t max_len = 12;            // L of TextFeatures
+  int64_t hidden = 64;             // width inside the fusion
+  int64_t num_classes = 2;         // K, used by late fusion
+  int64_t rank = 4;                // low-rank fusion (LMF) rank
+  int64_t factor = 4;              // bilinear (MFB) factor k
+  int64_t heads = 4;               // attention heads (xattn, transformer)
+  int64_t layers = 1;              // transformer layers
 };
 
 class FusionImpl : public torch::nn::Module {

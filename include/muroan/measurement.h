@@ -15,8 +15,8 @@
 // With shard_count > 1 the names carry ".shard-<i>-of-<n>" before the extension.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <map>
@@ -39,16 +39,16 @@ constexpr const char* kNondeterministicNote =
     "batch-dependent model)";
 
 struct MeasurementOptions {
-  std::string out_dir;          // where the files go; empty: nothing is written
-  int64_t limit = 0;            // the first `limit` samples; 0: all
-  int64_t batch = 256;          // rows per forward pass of the clean pass
-  bool quiet = false;           // no progress bar
-  bool resume = true;           // continue results.jsonl made with the same run.json; else start over
+  std::string out_dir;  // where the files go; empty: nothing is written
+  int64_t limit = 0;    // the first `limit` samples; 0: all
+  int64_t batch = 256;  // rows per forward pass of the clean pass
+  bool quiet = false;   // no progress bar
+  bool resume = true;   // continue results.jsonl made with the same run.json; else start over
   // With resume: results that cannot be resumed (another run.json, more records
   // than samples to attack now, an unreadable file) are started over instead
   // of refused with UsageError. What analyze does with its own folders.
   bool restart_on_mismatch = false;
-  bool record_seconds = true;   // false writes 0 seconds, for byte-identical files
+  bool record_seconds = true;  // false writes 0 seconds, for byte-identical files
   // A model whose clean prediction of a sample differs between the batched
   // clean pass and the attack's own query is nondeterministic or depends on the
   // rest of the batch: an error, unless this is set; then such samples are
@@ -58,8 +58,8 @@ struct MeasurementOptions {
   // run.json: resuming with another model at the same path is refused. Empty:
   // not checked. The data's fingerprint is computed from the samples themselves.
   std::string model_fingerprint;
-  std::string model_name;       // default: model.name()
-  int64_t shard_index = 0;      // this process takes samples i with i % shard_count == shard_index
+  std::string model_name;   // default: model.name()
+  int64_t shard_index = 0;  // this process takes samples i with i % shard_count == shard_index
   int64_t shard_count = 1;
   // The task's ground truth of decoupled inputs (task_oracle.h); not owned, may
   // be null (then only decision changes are measured). With it, every decision
@@ -72,21 +72,21 @@ struct MeasurementOptions {
 
 // One line of results.jsonl.
 struct SampleRecord {
-  int64_t index = 0;            // position in the sample list
+  int64_t index = 0;  // position in the sample list
   std::string id;
-  std::string text;             // for people; omitted when empty
+  std::string text;  // for people; omitted when empty
   int64_t label = -1;
   int64_t clean_prediction = -1;
   double clean_confidence = 0.0;
-  bool correct = false;         // clean_prediction == label
-  bool attacked = false;        // only correctly classified samples are attacked
-  bool success = false;         // by the run's criterion (flip or fooled)
-  bool flipped = false;         // the decision changed (the paper's success)
+  bool correct = false;                                  // clean_prediction == label
+  bool attacked = false;                                 // only correctly classified samples are attacked
+  bool success = false;                                  // by the run's criterion (flip or fooled)
+  bool flipped = false;                                  // the decision changed (the paper's success)
   SuccessCriterion criterion = SuccessCriterion::kFlip;  // flip or fooled
-  std::optional<SuccessClass> success_class;  // nullopt: no oracle judged this sample
-  std::optional<int64_t> truth_label;         // the oracle's label of x_S; nullopt: undefined / none
+  std::optional<SuccessClass> success_class;             // nullopt: no oracle judged this sample
+  std::optional<int64_t> truth_label;                    // the oracle's label of x_S; nullopt: undefined / none
   std::string truth_reason;
-  bool decoupling = true;       // false for pgd
+  bool decoupling = true;  // false for pgd
   int64_t adversarial_prediction = -1;
   double adversarial_confidence = 0.0;
   std::vector<std::string> modality_names;  // in model order
@@ -159,34 +159,34 @@ struct MeasurementSummary {
   std::string model;
   std::string method;
   AttackOptions options;
-  int64_t samples = 0;     // records summarised
-  int64_t correct = 0;     // correctly classified
+  int64_t samples = 0;  // records summarised
+  int64_t correct = 0;  // correctly classified
   int64_t attacked = 0;
-  int64_t successes = 0;   // by the criterion
-  int64_t flips = 0;       // decision changes
+  int64_t successes = 0;           // by the criterion
+  int64_t flips = 0;               // decision changes
   std::string criterion = "flip";  // the criterion applied: "flip" or "fooled"
-  std::string oracle;      // the oracle's name; empty: none (then fooled counts are absent)
+  std::string oracle;              // the oracle's name; empty: none (then fooled counts are absent)
   double clean_accuracy = 0;
   double majority_share = 0;  // share of the most frequent label among the samples
-  double asr = 0;          // flips / attacked: any decision change, the paper's ASR
-                           // (attacked = correctly classified, unless attack_labels restricts it)
+  double asr = 0;             // flips / attacked: any decision change, the paper's ASR
+                              // (attacked = correctly classified, unless attack_labels restricts it)
   Interval asr_ci;
-  std::optional<int64_t> fooled;           // flips classified fooled (with an oracle)
-  std::optional<double> fooled_asr;        // fooled / attacked
+  std::optional<int64_t> fooled;     // flips classified fooled (with an oracle)
+  std::optional<double> fooled_asr;  // fooled / attacked
   std::optional<Interval> fooled_asr_ci;
   std::map<std::string, int64_t> success_classes;  // fooled, truth-changed, undefined (with an oracle)
-  bool decoupling = true;  // false for pgd: no rates, no curve
-  std::optional<RateStats> rate;         // decoupling rate of flips
-  std::optional<RateStats> fooled_rate;  // decoupling rate of fooled successes
-  std::vector<FoundSizePoint> found_size_curve;  // found-size curve of the headline successes (see FoundSizePoint)
+  bool decoupling = true;                          // false for pgd: no rates, no curve
+  std::optional<RateStats> rate;                   // decoupling rate of flips
+  std::optional<RateStats> fooled_rate;            // decoupling rate of fooled successes
+  std::vector<FoundSizePoint> found_size_curve;    // found-size curve of the headline successes (see FoundSizePoint)
   // Mean over the headline successes of each sample's share of decoupled points per modality.
   std::map<std::string, double> points_share;
-  std::optional<double> fusion_shift_mean;     // over successes
-  std::optional<double> linf_mean;             // pgd, over successes
-  double queries_per_sample = 0;   // forward rows per attacked sample
+  std::optional<double> fusion_shift_mean;  // over successes
+  std::optional<double> linf_mean;          // pgd, over successes
+  double queries_per_sample = 0;            // forward rows per attacked sample
   double backward_per_sample = 0;
   double seconds_per_sample = 0;
-  std::vector<std::string> notes;  // distinct notes of the records, with counts
+  std::vector<std::string> notes;     // distinct notes of the records, with counts
   std::vector<std::string> warnings;  // e.g. a clean accuracy near the majority class share
 
   // The number that means "the model was fooled": fooled ASR where an oracle
@@ -216,8 +216,8 @@ std::string format_summary_table(const MeasurementSummary& summary);
 
 struct MeasurementResult {
   MeasurementSummary summary;
-  std::vector<SampleRecord> records;  // all records of this run (resumed ones included)
-  int64_t resumed = 0;                // records found in results.jsonl at the start
+  std::vector<SampleRecord> records;     // all records of this run (resumed ones included)
+  int64_t resumed = 0;                   // records found in results.jsonl at the start
   std::string jsonl_path, summary_path;  // empty without out_dir
 };
 
@@ -229,8 +229,7 @@ struct MeasurementResult {
 // line. Throws UsageError for bad options or a results.jsonl from another run,
 // Error for inputs that do not fit the model.
 MeasurementResult run_measurement(Classifier& model, const Inputs& samples, const torch::Tensor& labels,
-                                  const std::vector<std::string>& ids,
-                                  const std::vector<std::string>& texts,
+                                  const std::vector<std::string>& ids, const std::vector<std::string>& texts,
                                   const AttackOptions& attack, const MeasurementOptions& options);
 
 // Why run_measurement with these arguments would not resume the results in

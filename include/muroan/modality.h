@@ -39,21 +39,19 @@ const char* modality_kind_name(ModalityKind kind);
 ModalityKind parse_modality_kind(const std::string& name);
 
 struct ModalitySpec {
-  std::string name;             // e.g. "image", "tokens"
+  std::string name;  // e.g. "image", "tokens"
   ModalityKind kind = ModalityKind::kImage;
-  std::vector<int64_t> shape;   // image: {C, H, W}; tokens: {max_len}
-  double fill = 0.0;            // image: value of a decoupled pixel
-  int64_t pad_id = 0;           // tokens: padding id
-  int64_t vocab_size = 0;       // tokens: ids must be < vocab_size (0: unknown)
+  std::vector<int64_t> shape;             // image: {C, H, W}; tokens: {max_len}
+  double fill = 0.0;                      // image: value of a decoupled pixel
+  int64_t pad_id = 0;                     // tokens: padding id
+  int64_t vocab_size = 0;                 // tokens: ids must be < vocab_size (0: unknown)
   ResizeMode resize = ResizeMode::kNone;  // image files of another size (kNone: an error)
   // tokens: reads text given as a string, and says which ids continue a word
   // or are special (null: ids are given, every non-pad token is a word).
   std::shared_ptr<const Tokenizer> tokenizer;
 
-  static ModalitySpec image(std::string name, int64_t channels, int64_t height,
-                            int64_t width, double fill = 0.0);
-  static ModalitySpec tokens(std::string name, int64_t max_len, int64_t pad_id,
-                             int64_t vocab_size);
+  static ModalitySpec image(std::string name, int64_t channels, int64_t height, int64_t width, double fill = 0.0);
+  static ModalitySpec tokens(std::string name, int64_t max_len, int64_t pad_id, int64_t vocab_size);
 
   bool is_image() const { return kind == ModalityKind::kImage; }
   bool is_tokens() const { return kind == ModalityKind::kTokens; }

@@ -37,7 +37,7 @@ bool is_manifest_path(const std::string& path);
 // Loads the model at `model_path` on `device` and its data (see above; `data`
 // empty: the default). `cache_dir` is where built-in task data is cached.
 // Throws InputError / UsageError naming the file and field on any problem.
-ModelAndData load_model_and_data(const std::string& model_path, const std::string& data,
-                                 const torch::Device& device, const std::string& cache_dir = ".muroan-cache");
+ModelAndData load_model_and_data(const std::string& model_path, const std::string& data, const torch::Device& device,
+                                 const std::string& cache_dir = ".muroan-cache");
 
 }  // namespace muroan

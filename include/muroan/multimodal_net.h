@@ -7,7 +7,6 @@
 //   torch::Tensor z      = net->fuse(image, tokens);      // [B,D]
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -15,6 +14,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/rnn.h>
 #include <torch/nn/pimpl.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <string>
 
@@ -25,7 +25,7 @@ namespace muroan {
 struct ModelConfig {
   std::string fusion = "concat";
   int64_t image_channels = 1, image_height = 56, image_width = 56;
-  int64_t vocab_size = 0;    // token ids must be < vocab_size
+  int64_t vocab_size = 0;  // token ids must be < vocab_size
   int64_t max_len = 12;
   int64_t pad_id = 0;
   int64_t num_classes = 2;
@@ -113,7 +113,6 @@ TORCH_MODULE(MultimodalNet);
 
 // Checks that image [B,C,H,W] float and tokens [B,L] int64 fit the config;
 // throws Error describing the first mismatch.
-void check_model_inputs(const ModelConfig& config, const torch::Tensor& image,
-                        const torch::Tensor& tokens);
+void check_model_inputs(const ModelConfig& config, const torch::Tensor& image, const torch::Tensor& tokens);
 
 }  // namespace muroan

@@ -61,7 +61,7 @@ class TruthOracle {
 
 // How a decision change is classified.
 enum class SuccessClass {
-  kNone,          // no decision change (or no oracle: unclassified)
+  kNone,  // no decision change (or no oracle: unclassified)
   kFooled,
   kTruthChanged,
   kUndefined,

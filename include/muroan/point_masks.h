@@ -31,8 +31,8 @@ using PointMasks = std::vector<torch::Tensor>;
 // InputSpace::apply (images: the spec's fill on all channels; tokens: deleted,
 // later tokens shift left and pads fill the end, or masked with the pad id).
 // Vectorised: a few tensor operations per modality, on the batch's device.
-Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs,
-                         const PointMasks& masks, TextRemoval mode);
+Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs, const PointMasks& masks,
+                         TextRemoval mode);
 
 // Real points per row and modality: int64 [B] (H*W for images, the non-pad
 // tokens for token modalities), on the batch's device.

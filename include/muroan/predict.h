@@ -12,7 +12,6 @@ namespace muroan {
 // of `batch_size` under no-grad; returned on the CPU.
 torch::Tensor predict_logits(Classifier& model, const Inputs& inputs, int64_t batch_size = 256);
 // Share of rows whose arg-max prediction equals `labels` [N].
-double accuracy(Classifier& model, const Inputs& inputs, const torch::Tensor& labels,
-                int64_t batch_size = 256);
+double accuracy(Classifier& model, const Inputs& inputs, const torch::Tensor& labels, int64_t batch_size = 256);
 
 }  // namespace muroan

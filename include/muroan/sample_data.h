@@ -36,20 +36,17 @@ using SampleData = Split;
 // outside [0, vocab_size) (when vocab_size is known), a label outside the
 // classes, a repeated id; and InputError "file: no samples" for an empty file.
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
-                        const std::vector<std::string>& classes,
-                        const std::map<std::string, std::string>& fields = {});
+                        const std::vector<std::string>& classes, const std::map<std::string, std::string>& fields = {});
 
 // Writes DIR/samples.jsonl and the PNGs of image modalities under DIR/images/
 // (creating DIR); values of images are clamped to [0,1] and stored in 8 bits.
 // Throws InputError when a file cannot be written.
-void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modalities,
-                  const std::string& dir);
+void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modalities, const std::string& dir);
 
 // Writes the first `max_samples` (0: all) samples of `task`'s split `split`
 // (train, val or test) with save_samples, and DIR/task.json describing them for
 // a training script: task, split, inputs (as in a manifest, with vocab_size),
 // classes, vocabulary (words by id). Returns the number of samples written.
-int64_t export_task_split(const TaskData& task, const std::string& split, int64_t max_samples,
-                          const std::string& dir);
+int64_t export_task_split(const TaskData& task, const std::string& split, int64_t max_samples, const std::string& dir);
 
 }  // namespace muroan

@@ -26,12 +26,12 @@ class QueryLimitReached : public std::runtime_error {
 
 // One evaluated row.
 struct CandidateEval {
-  double loss = 0.0;        // the objective; lower is closer to success
+  double loss = 0.0;  // the objective; lower is closer to success
   int64_t prediction = -1;
-  bool success = false;     // the success criterion (a change or target hit; under
-                            // the fooled criterion also keeping the truth)
-  bool admissible = true;   // false: the oracle rejects x_S; the row was not queried
-                            // (loss +inf, prediction -1), and no superset is tried by greedy
+  bool success = false;    // the success criterion (a change or target hit; under
+                           // the fooled criterion also keeping the truth)
+  bool admissible = true;  // false: the oracle rejects x_S; the row was not queried
+                           // (loss +inf, prediction -1), and no superset is tried by greedy
 };
 
 class SearchContext {
@@ -39,8 +39,8 @@ class SearchContext {
   // Queries the clean sample once (counted). `sample` must be on model.device().
   // `truth` (may be null): the sample's oracle; with it and a criterion other
   // than flip, the search looks for fooled sets only.
-  SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options,
-                uint64_t stream, const SampleTruth* truth = nullptr);
+  SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options, uint64_t stream,
+                const SampleTruth* truth = nullptr);
 
   Classifier& model() { return model_; }
   const AttackOptions& options() const { return options_; }
@@ -100,8 +100,7 @@ class SearchContext {
   // Index of the best evaluation: a success adding the fewest points (then the
   // lowest loss), else the lowest loss (then the fewest points); the first on
   // a full tie. `added[i]` is the points row i adds.
-  static size_t pick_best(const std::vector<CandidateEval>& evals,
-                          const std::vector<int64_t>& added);
+  static size_t pick_best(const std::vector<CandidateEval>& evals, const std::vector<int64_t>& added);
   // Pruning: restores, one batched round at a time, the element whose
   // restoration keeps the attack successful and frees the most points, until
   // none can be restored. `set` must be successful.

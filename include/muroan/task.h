@@ -19,11 +19,11 @@
 namespace muroan {
 
 struct Split {
-  Inputs inputs;                  // one tensor per modality, N rows each
-  torch::Tensor labels;           // int64 [N]
-  std::vector<std::string> ids;   // N sample ids, e.g. "test-000017"
-  std::vector<std::string> texts; // N captions / questions, for people
-  int64_t truncated_texts = 0;    // texts a tokenizer cut to max_len (whole words dropped)
+  Inputs inputs;                   // one tensor per modality, N rows each
+  torch::Tensor labels;            // int64 [N]
+  std::vector<std::string> ids;    // N sample ids, e.g. "test-000017"
+  std::vector<std::string> texts;  // N captions / questions, for people
+  int64_t truncated_texts = 0;     // texts a tokenizer cut to max_len (whole words dropped)
   int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
 };
 

@@ -33,8 +33,7 @@ struct ForwardThroughput {
 // list, a batch size < 1 or a thread count < 1.
 std::vector<ForwardThroughput> measure_forward_throughput(Classifier& model, const Inputs& sample,
                                                           const std::vector<int64_t>& batch_sizes,
-                                                          const std::vector<int>& threads,
-                                                          double min_seconds = 0.5);
+                                                          const std::vector<int>& threads, double min_seconds = 0.5);
 
 struct AttackThroughput {
   std::string method;
@@ -48,7 +47,7 @@ struct AttackThroughput {
 // Attacks the first `samples` correctly classified samples of `data` with
 // `options` (any flip counts: no oracle, so the work does not depend on one)
 // and sums the queries and time.
-AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& data,
-                                           const AttackOptions& options, int64_t samples);
+AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& data, const AttackOptions& options,
+                                           int64_t samples);
 
 }  // namespace muroan

@@ -30,11 +30,11 @@ namespace muroan {
 
 // manifest.json, checked. Paths are resolved against the manifest's folder.
 struct Manifest {
-  std::string path;                   // the manifest file, as given
-  std::string model_path;             // field "model", resolved
-  std::vector<ModalitySpec> inputs;   // field "inputs", in forward's argument order
-  std::vector<std::string> classes;   // field "classes"
-  std::string fusion_method;          // field "fusion_method"; empty: none
+  std::string path;                  // the manifest file, as given
+  std::string model_path;            // field "model", resolved
+  std::vector<ModalitySpec> inputs;  // field "inputs", in forward's argument order
+  std::vector<std::string> classes;  // field "classes"
+  std::string fusion_method;         // field "fusion_method"; empty: none
   // field "vocab" (optional): a JSON file, a list of words by id or an object
   // word -> id, so that words can be named (protected_tokens, --protect-words)
   std::map<std::string, int64_t> word_ids;

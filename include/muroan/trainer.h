@@ -18,15 +18,15 @@ struct TrainOptions {
   int64_t epochs = 12;
   int64_t batch_size = 64;
   double learning_rate = 5e-4;
-  int64_t patience = 3;       // epochs without a better validation accuracy before stopping
+  int64_t patience = 3;  // epochs without a better validation accuracy before stopping
   // Early stopping waits while the best validation accuracy is within this
   // margin of the majority-class share: a model still on the initial plateau
   // (where fusions of matching tasks sit for several epochs before their
   // features align) has not stopped improving, it has not started.
   double plateau_margin = 0.05;
-  uint64_t seed = 1;          // parameter initialisation and shuffling
+  uint64_t seed = 1;  // parameter initialisation and shuffling
   torch::Device device = torch::kCPU;
-  bool quiet = false;         // no progress bar
+  bool quiet = false;  // no progress bar
   // Optional change of each training batch before the step (defenses use it);
   // receives inputs on `device` and the labels, returns the inputs to train on.
   std::function<Inputs(const Inputs&, const torch::Tensor&)> transform_batch;

@@ -27,13 +27,13 @@ struct TrainingRecord {
   std::string device;
   // What it reached.
   int64_t best_epoch = 0;
-  double val_accuracy = 0;    // of the best epoch
-  double test_accuracy = 0;   // of the kept parameters, on the task's test split
+  double val_accuracy = 0;   // of the best epoch
+  double test_accuracy = 0;  // of the kept parameters, on the task's test split
   int64_t test_samples = 0;
   int64_t parameters = 0;
-  double seconds = 0;         // training wall time
-  double chance_accuracy = 0; // majority-class share of the validation split
-  bool left_plateau = false;  // val_accuracy above chance by the trainer's margin
+  double seconds = 0;          // training wall time
+  double chance_accuracy = 0;  // majority-class share of the validation split
+  bool left_plateau = false;   // val_accuracy above chance by the trainer's margin
   std::vector<EpochRecord> history;
   // The defense trained with (Defense::to_json: {"name", its options, "stats"});
   // {"name": "none"} without one. Kept as JSON: its fields depend on the kind.

@@ -2,8 +2,8 @@
 // id 1 the unknown word "<unk>".
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <torch/types.h>
+#include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,7 @@
 #include "muroan/attack.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -16,9 +16,12 @@ namespace muroan {
 
 const char* objective_name(Objective o) {
   switch (o) {
-    case Objective::kMargin: return "margin";
-    case Objective::kFusion: return "fusion";
-    case Objective::kTargeted: return "targeted";
+    case Objective::kMargin:
+      return "margin";
+    case Objective::kFusion:
+      return "fusion";
+    case Objective::kTargeted:
+      return "targeted";
   }
   return "?";
 }
@@ -32,9 +35,12 @@ Objective parse_objective(const std::string& name) {
 
 const char* success_criterion_name(SuccessCriterion c) {
   switch (c) {
-    case SuccessCriterion::kAuto: return "auto";
-    case SuccessCriterion::kFlip: return "flip";
-    case SuccessCriterion::kFooled: return "fooled";
+    case SuccessCriterion::kAuto:
+      return "auto";
+    case SuccessCriterion::kFlip:
+      return "flip";
+    case SuccessCriterion::kFooled:
+      return "fooled";
   }
   return "?";
 }
@@ -48,9 +54,12 @@ SuccessCriterion parse_success_criterion(const std::string& name) {
 
 const char* granularity_name(Granularity g) {
   switch (g) {
-    case Granularity::kPixel: return "pixel";
-    case Granularity::kPatch: return "patch";
-    case Granularity::kQuadtree: return "quadtree";
+    case Granularity::kPixel:
+      return "pixel";
+    case Granularity::kPatch:
+      return "patch";
+    case Granularity::kQuadtree:
+      return "quadtree";
   }
   return "?";
 }
@@ -209,9 +218,7 @@ void validate_attack_options(const AttackOptions& o, const Classifier& model) {
                      "' exposes none (use objective margin or targeted)");
 }
 
-Attack::Attack(AttackOptions options) : options_(std::move(options)) {
-  validate_attack_options(options_);
-}
+Attack::Attack(AttackOptions options) : options_(std::move(options)) { validate_attack_options(options_); }
 
 namespace {
 
@@ -229,8 +236,7 @@ double fusion_shift(Classifier& model, const Inputs& clean, const Inputs& advers
 
 }  // namespace
 
-AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t stream,
-                            const SampleTruth* truth) {
+AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t stream, const SampleTruth* truth) {
   validate_attack_options(options_, model);
   if (options_.success == SuccessCriterion::kFooled && truth == nullptr)
     throw UsageError("success criterion 'fooled' needs the ground truth of decoupled inputs, and model '" +
@@ -316,8 +322,7 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
   r.adversarial_prediction = logits.argmax(1).item<int64_t>();
   r.adversarial_confidence = confidence(logits, r.adversarial_prediction);
   if (model.has_fusion()) r.fusion_shift = fusion_shift(model, x, adv);
-  r.flipped = !violation && !(options_.objective == Objective::kTargeted &&
-                              options_.target == r.clean_prediction) &&
+  r.flipped = !violation && !(options_.objective == Objective::kTargeted && options_.target == r.clean_prediction) &&
               ctx.is_success(r.adversarial_prediction);
   r.success = r.flipped;
   if (truth != nullptr && r.decoupling) {

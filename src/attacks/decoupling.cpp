@@ -1,7 +1,7 @@
 #include "muroan/decoupling.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -11,9 +11,7 @@
 
 namespace muroan {
 
-const char* text_removal_name(TextRemoval mode) {
-  return mode == TextRemoval::kDelete ? "delete" : "mask";
-}
+const char* text_removal_name(TextRemoval mode) { return mode == TextRemoval::kDelete ? "delete" : "mask"; }
 
 TextRemoval parse_text_removal(const std::string& name) {
   if (name == "delete") return TextRemoval::kDelete;
@@ -49,17 +47,12 @@ DecouplingSet DecouplingSet::without(size_t index) const {
 }
 
 bool DecouplingSet::touches(size_t m) const {
-  return std::any_of(elements.begin(), elements.end(),
-                     [m](const DecouplingElement& e) { return e.modality == m; });
+  return std::any_of(elements.begin(), elements.end(), [m](const DecouplingElement& e) { return e.modality == m; });
 }
 
-int64_t PointCount::decoupled_points() const {
-  return std::accumulate(decoupled.begin(), decoupled.end(), int64_t{0});
-}
+int64_t PointCount::decoupled_points() const { return std::accumulate(decoupled.begin(), decoupled.end(), int64_t{0}); }
 
-int64_t PointCount::total_points() const {
-  return std::accumulate(total.begin(), total.end(), int64_t{0});
-}
+int64_t PointCount::total_points() const { return std::accumulate(total.begin(), total.end(), int64_t{0}); }
 
 double PointCount::rate() const {
   const int64_t n = total_points();
@@ -70,8 +63,8 @@ namespace {
 
 std::string describe(const DecouplingElement& e) {
   if (e.is_token()) return "token position " + std::to_string(e.position);
-  return "region [" + std::to_string(e.region.x) + "," + std::to_string(e.region.y) + "," +
-         std::to_string(e.region.w) + "," + std::to_string(e.region.h) + "]";
+  return "region [" + std::to_string(e.region.x) + "," + std::to_string(e.region.y) + "," + std::to_string(e.region.w) +
+         "," + std::to_string(e.region.h) + "]";
 }
 
 }  // namespace
@@ -91,16 +84,13 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
     if (!t.defined() || t.dim() < 1 || t.size(0) != 1)
       throw Error("modality '" + spec.name + "': expected one sample (a batch of 1 row)");
     if (spec.is_image()) {
-      if (t.dim() != 4 || t.size(1) != spec.channels() || t.size(2) != spec.height() ||
-          t.size(3) != spec.width())
-        throw Error("modality '" + spec.name + "': expected an image [1," +
-                    std::to_string(spec.channels()) + "," + std::to_string(spec.height()) + "," +
-                    std::to_string(spec.width()) + "]");
+      if (t.dim() != 4 || t.size(1) != spec.channels() || t.size(2) != spec.height() || t.size(3) != spec.width())
+        throw Error("modality '" + spec.name + "': expected an image [1," + std::to_string(spec.channels()) + "," +
+                    std::to_string(spec.height()) + "," + std::to_string(spec.width()) + "]");
       points_[m] = spec.height() * spec.width();
     } else {
       if (t.dim() != 2 || t.size(1) != spec.max_len() || t.scalar_type() != torch::kLong)
-        throw Error("modality '" + spec.name + "': expected int64 tokens [1," +
-                    std::to_string(spec.max_len()) + "]");
+        throw Error("modality '" + spec.name + "': expected int64 tokens [1," + std::to_string(spec.max_len()) + "]");
       auto host = t.to(torch::kCPU).contiguous();
       const int64_t* p = host.data_ptr<int64_t>();
       token_ids_[m].assign(p, p + spec.max_len());
@@ -112,7 +102,8 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
         if (roles[static_cast<size_t>(i)] != static_cast<uint8_t>(TokenRole::kWordStart)) continue;
         token_positions_[m].push_back(i);
         int64_t j = i + 1;
-        while (j < spec.max_len() && roles[static_cast<size_t>(j)] == static_cast<uint8_t>(TokenRole::kContinuation)) ++j;
+        while (j < spec.max_len() && roles[static_cast<size_t>(j)] == static_cast<uint8_t>(TokenRole::kContinuation))
+          ++j;
         end[static_cast<size_t>(i)] = j;
       }
       points_[m] = static_cast<int64_t>(token_positions_[m].size());
@@ -120,28 +111,25 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
   }
 }
 
-int64_t InputSpace::total_points() const {
-  return std::accumulate(points_.begin(), points_.end(), int64_t{0});
-}
+int64_t InputSpace::total_points() const { return std::accumulate(points_.begin(), points_.end(), int64_t{0}); }
 
 void InputSpace::validate(const DecouplingSet& set) const {
   for (const auto& e : set.elements) {
     if (e.modality >= specs_.size())
-      throw Error("decoupling set: modality index " + std::to_string(e.modality) +
-                  " but the model has " + std::to_string(specs_.size()) + " modalities");
+      throw Error("decoupling set: modality index " + std::to_string(e.modality) + " but the model has " +
+                  std::to_string(specs_.size()) + " modalities");
     const ModalitySpec& spec = specs_[e.modality];
     if (spec.is_image()) {
       const PixelRegion& r = e.region;
-      if (e.is_token() || r.w <= 0 || r.h <= 0 || r.x < 0 || r.y < 0 ||
-          r.x + r.w > spec.width() || r.y + r.h > spec.height())
-        throw Error("decoupling set: " + describe(e) + " does not fit image modality '" +
-                    spec.name + "' of " + std::to_string(spec.width()) + "x" +
-                    std::to_string(spec.height()) + " pixels");
+      if (e.is_token() || r.w <= 0 || r.h <= 0 || r.x < 0 || r.y < 0 || r.x + r.w > spec.width() ||
+          r.y + r.h > spec.height())
+        throw Error("decoupling set: " + describe(e) + " does not fit image modality '" + spec.name + "' of " +
+                    std::to_string(spec.width()) + "x" + std::to_string(spec.height()) + " pixels");
     } else {
       const auto& real = token_positions_[e.modality];
       if (!e.is_token() || !std::binary_search(real.begin(), real.end(), e.position))
-        throw Error("decoupling set: " + describe(e) + " is not the first token of a word of modality '" +
-                    spec.name + "' (a pad, a special token or a word's continuation piece)");
+        throw Error("decoupling set: " + describe(e) + " is not the first token of a word of modality '" + spec.name +
+                    "' (a pad, a special token or a word's continuation piece)");
     }
   }
 }
@@ -154,8 +142,7 @@ Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mod
   for (size_t m = 0; m < specs_.size(); ++m) {
     const ModalitySpec& spec = specs_[m];
     const torch::Tensor& x = sample_[m];
-    const bool touched = std::any_of(sets.begin(), sets.end(),
-                                     [m](const DecouplingSet& s) { return s.touches(m); });
+    const bool touched = std::any_of(sets.begin(), sets.end(), [m](const DecouplingSet& s) { return s.touches(m); });
     if (!touched) {  // nothing decoupled here: copies of the sample
       std::vector<int64_t> sizes = x.sizes().vec();
       sizes[0] = n;
@@ -187,8 +174,7 @@ Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mod
       for (int64_t i = 0; i < n; ++i) {
         std::fill(removed.begin(), removed.end(), 0);
         for (const auto& e : sets[static_cast<size_t>(i)].elements)
-          if (e.modality == m)
-            std::fill(removed.begin() + e.position, removed.begin() + word_end(m, e.position), 1);
+          if (e.modality == m) std::fill(removed.begin() + e.position, removed.begin() + word_end(m, e.position), 1);
         int64_t* row = pi + i * L;
         if (mode == TextRemoval::kMask) {
           for (int64_t j = 0; j < L; ++j) row[j] = removed[static_cast<size_t>(j)] ? L : j;
@@ -220,8 +206,8 @@ PointCount InputSpace::count(const DecouplingSet& set) const {
   return c;
 }
 
-Inputs apply_decoupling(const Inputs& sample, const DecouplingSet& set,
-                        const std::vector<ModalitySpec>& specs, TextRemoval mode) {
+Inputs apply_decoupling(const Inputs& sample, const DecouplingSet& set, const std::vector<ModalitySpec>& specs,
+                        TextRemoval mode) {
   return InputSpace(specs, sample).apply({set}, mode);
 }
 
@@ -239,8 +225,7 @@ int64_t PointCover::added_by(const DecouplingElement& e) const {
   const int64_t W = width_[e.modality];
   int64_t n = 0;
   for (int64_t y = e.region.y; y < e.region.y + e.region.h; ++y)
-    for (int64_t x = e.region.x; x < e.region.x + e.region.w; ++x)
-      n += c[static_cast<size_t>(y * W + x)] ? 0 : 1;
+    for (int64_t x = e.region.x; x < e.region.x + e.region.w; ++x) n += c[static_cast<size_t>(y * W + x)] ? 0 : 1;
   return n;
 }
 
@@ -261,8 +246,8 @@ void PointCover::add(const DecouplingElement& e) {
     }
 }
 
-nlohmann::ordered_json decoupling_set_to_json(const DecouplingSet& set,
-                                      const std::vector<ModalitySpec>& specs, TextRemoval mode) {
+nlohmann::ordered_json decoupling_set_to_json(const DecouplingSet& set, const std::vector<ModalitySpec>& specs,
+                                              TextRemoval mode) {
   nlohmann::ordered_json mods = nlohmann::ordered_json::array();
   for (size_t m = 0; m < specs.size(); ++m) {
     nlohmann::ordered_json j;
@@ -283,8 +268,8 @@ nlohmann::ordered_json decoupling_set_to_json(const DecouplingSet& set,
   return {{"text_removal", text_removal_name(mode)}, {"modalities", std::move(mods)}};
 }
 
-DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j,
-                                       const std::vector<ModalitySpec>* specs, TextRemoval* mode) {
+DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j, const std::vector<ModalitySpec>* specs,
+                                       TextRemoval* mode) {
   auto fail = [](const std::string& what) { throw Error("decoupling set: " + what); };
   if (!j.is_object()) fail("expected a JSON object");
   if (mode) {
@@ -295,8 +280,7 @@ DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j,
   auto mods = j.find("modalities");
   if (mods == j.end() || !mods->is_array()) fail("field 'modalities' missing or not an array");
   if (specs && mods->size() != specs->size())
-    fail("lists " + std::to_string(mods->size()) + " modalities, the model has " +
-         std::to_string(specs->size()));
+    fail("lists " + std::to_string(mods->size()) + " modalities, the model has " + std::to_string(specs->size()));
   DecouplingSet set;
   for (const auto& mj : *mods) {
     if (!mj.is_object() || !mj.contains("index") || !mj["index"].is_number_unsigned())
@@ -308,8 +292,8 @@ DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j,
       if (m >= specs->size()) fail("modality index " + std::to_string(m) + " out of range");
       const ModalitySpec& spec = (*specs)[m];
       if (mj.value("name", "") != spec.name || kind != modality_kind_name(spec.kind))
-        fail("modality " + std::to_string(m) + " is '" + mj.value("name", "") + "' (" + kind +
-             "), the model's is '" + spec.name + "' (" + modality_kind_name(spec.kind) + ")");
+        fail("modality " + std::to_string(m) + " is '" + mj.value("name", "") + "' (" + kind + "), the model's is '" +
+             spec.name + "' (" + modality_kind_name(spec.kind) + ")");
     }
     if (kind == "image") {
       const auto& regions = mj.value("regions", nlohmann::ordered_json::array());

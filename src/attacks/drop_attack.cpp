@@ -61,8 +61,6 @@ class DropAttack : public Attack {
 
 }  // namespace
 
-std::unique_ptr<Attack> make_drop_attack(const AttackOptions& options) {
-  return std::make_unique<DropAttack>(options);
-}
+std::unique_ptr<Attack> make_drop_attack(const AttackOptions& options) { return std::make_unique<DropAttack>(options); }
 
 }  // namespace muroan

@@ -11,8 +11,8 @@
 // does. No success: "minimum > max_size elements", not a property of the model.
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -70,8 +70,8 @@ class ExactAttack : public Attack {
     Proposal p;
     const double total = combinations_up_to(n, k_max);
     if (total > kMaxEnumerated) {
-      p.note = "exact search not run: " + std::to_string(static_cast<int64_t>(total)) + " sets of at most " +
-               limit + " over " + std::to_string(n) + " candidates (more than " +
+      p.note = "exact search not run: " + std::to_string(static_cast<int64_t>(total)) + " sets of at most " + limit +
+               " over " + std::to_string(n) + " candidates (more than " +
                std::to_string(static_cast<int64_t>(kMaxEnumerated)) +
                "; use a coarser --granularity or a smaller --max-size)";
       return p;
@@ -123,9 +123,9 @@ class ExactAttack : public Attack {
         if (!evals[r].success) continue;
         const int64_t found = sets[begin + r].points;
         p.set = std::move(rows[r]);
-        p.note = "exact minimum: " + std::to_string(found) + " points, the smallest of the sets of at most " +
-                 limit + (found <= k_max + 1 ? " and of all sets" : "") + " (" + std::to_string(begin + r + 1) +
-                 " of " + std::to_string(sets.size()) + " sets tried)";
+        p.note = "exact minimum: " + std::to_string(found) + " points, the smallest of the sets of at most " + limit +
+                 (found <= k_max + 1 ? " and of all sets" : "") + " (" + std::to_string(begin + r + 1) + " of " +
+                 std::to_string(sets.size()) + " sets tried)";
         return p;
       }
     }

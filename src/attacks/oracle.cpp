@@ -6,17 +6,21 @@ namespace muroan {
 
 const char* success_class_name(SuccessClass c) {
   switch (c) {
-    case SuccessClass::kNone: return "none";
-    case SuccessClass::kFooled: return "fooled";
-    case SuccessClass::kTruthChanged: return "truth-changed";
-    case SuccessClass::kUndefined: return "undefined";
+    case SuccessClass::kNone:
+      return "none";
+    case SuccessClass::kFooled:
+      return "fooled";
+    case SuccessClass::kTruthChanged:
+      return "truth-changed";
+    case SuccessClass::kUndefined:
+      return "undefined";
   }
   return "?";
 }
 
 SuccessClass parse_success_class(const std::string& name) {
-  for (SuccessClass c : {SuccessClass::kNone, SuccessClass::kFooled, SuccessClass::kTruthChanged,
-                         SuccessClass::kUndefined})
+  for (SuccessClass c :
+       {SuccessClass::kNone, SuccessClass::kFooled, SuccessClass::kTruthChanged, SuccessClass::kUndefined})
     if (name == success_class_name(c)) return c;
   throw Error("success class: expected none, fooled, truth-changed or undefined, got '" + name + "'");
 }

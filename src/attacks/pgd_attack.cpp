@@ -80,8 +80,6 @@ class PgdAttack : public Attack {
 
 }  // namespace
 
-std::unique_ptr<Attack> make_pgd_attack(const AttackOptions& options) {
-  return std::make_unique<PgdAttack>(options);
-}
+std::unique_ptr<Attack> make_pgd_attack(const AttackOptions& options) { return std::make_unique<PgdAttack>(options); }
 
 }  // namespace muroan

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "muroan/point_masks.h"
 #include "muroan/error.h"
+#include "muroan/point_masks.h"
 #include "muroan/tokenizer.h"
 
 namespace muroan {
@@ -58,8 +58,8 @@ void token_words(const torch::Tensor& x, const ModalitySpec& spec, torch::Tensor
 
 // Random scores in [0,1) for the points of modality m (token positions that
 // start no word get 2, so they rank after every word); drawn on the CPU.
-torch::Tensor point_scores(const torch::Tensor& x, const ModalitySpec& spec, torch::Generator& gen,
-                           torch::Tensor* real, torch::Tensor* owner) {
+torch::Tensor point_scores(const torch::Tensor& x, const ModalitySpec& spec, torch::Generator& gen, torch::Tensor* real,
+                           torch::Tensor* owner) {
   const int64_t B = x.size(0);
   if (spec.is_image()) return torch::rand({B, spec.height() * spec.width()}, gen, torch::kFloat);
   token_words(x, spec, real, owner);
@@ -68,9 +68,7 @@ torch::Tensor point_scores(const torch::Tensor& x, const ModalitySpec& spec, tor
 }
 
 // A token mask chosen on word starts, spread to the continuation pieces of each word.
-torch::Tensor spread_to_words(const torch::Tensor& flat, const torch::Tensor& owner) {
-  return flat.gather(1, owner);
-}
+torch::Tensor spread_to_words(const torch::Tensor& flat, const torch::Tensor& owner) { return flat.gather(1, owner); }
 
 torch::Tensor shape_mask(const torch::Tensor& flat, const ModalitySpec& spec, const torch::Device& device) {
   auto m = spec.is_image() ? flat.view({flat.size(0), spec.height(), spec.width()}) : flat;
@@ -94,12 +92,12 @@ torch::Tensor apply_token_mask(const torch::Tensor& tokens, const torch::Tensor&
   return torch::where(position.unsqueeze(0) >= kept, pad, gathered);
 }
 
-Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs,
-                         const PointMasks& masks, TextRemoval mode) {
+Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs, const PointMasks& masks,
+                         TextRemoval mode) {
   check_batch(batch, specs);
   if (masks.size() != specs.size())
-    throw Error("point masks: " + std::to_string(masks.size()) + " masks for " +
-                std::to_string(specs.size()) + " modalities");
+    throw Error("point masks: " + std::to_string(masks.size()) + " masks for " + std::to_string(specs.size()) +
+                " modalities");
   Inputs out;
   out.reserve(batch.size());
   for (size_t m = 0; m < specs.size(); ++m) {
@@ -148,14 +146,12 @@ std::vector<torch::Tensor> count_masked(const PointMasks& masks, int64_t rows) {
 PointMasks random_rate_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs, double rate,
                              torch::Generator& gen) {
   check_batch(batch, specs);
-  if (!(rate >= 0.0 && rate <= 1.0))
-    throw UsageError("ablation rate must be in [0,1], got " + std::to_string(rate));
+  if (!(rate >= 0.0 && rate <= 1.0)) throw UsageError("ablation rate must be in [0,1], got " + std::to_string(rate));
   PointMasks masks;
   for (size_t m = 0; m < specs.size(); ++m) {
     torch::Tensor real, owner;
     const auto scores = point_scores(batch[m], specs[m], gen, &real, &owner);
-    const auto n = specs[m].is_image() ? torch::full({scores.size(0)}, scores.size(1), torch::kLong)
-                                       : real.sum(1);
+    const auto n = specs[m].is_image() ? torch::full({scores.size(0)}, scores.size(1), torch::kLong) : real.sum(1);
     const auto decouple = (n.to(torch::kDouble) * rate + 0.5).floor().to(torch::kLong);
     auto flat = row_ranks(scores) < decouple.unsqueeze(1);
     if (real.defined()) flat = spread_to_words(flat & real, owner);
@@ -179,8 +175,7 @@ PointMasks random_keep_masks(const Inputs& batch, const std::vector<ModalitySpec
     // The k lowest scores are kept; non-points score last, so min(k, n) words stay.
     auto kept = torch::zeros(scores.sizes(), torch::kBool);
     const int64_t k_row = std::min(k[m], scores.size(1));
-    if (k_row > 0)
-      kept.scatter_(1, std::get<1>(scores.topk(k_row, 1, /*largest=*/false, /*sorted=*/false)), true);
+    if (k_row > 0) kept.scatter_(1, std::get<1>(scores.topk(k_row, 1, /*largest=*/false, /*sorted=*/false)), true);
     auto flat = ~kept;
     if (real.defined()) flat = spread_to_words(flat & real, owner);
     masks.push_back(shape_mask(flat, specs[m], batch[m].device()));

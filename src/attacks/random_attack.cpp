@@ -30,8 +30,7 @@ class RandomAttack : public Attack {
       DecouplingSet prefix;
       std::vector<DecouplingSet> pending;
       for (size_t i = 0; i <= order.size(); ++i) {
-        const bool grow = i < order.size() &&
-                          cover.size() + cover.added_by(order[i]) <= ctx.point_budget();
+        const bool grow = i < order.size() && cover.size() + cover.added_by(order[i]) <= ctx.point_budget();
         // Under the fooled criterion an element that would lose the truth is
         // passed over (no query), as greedy passes it over.
         if (grow && ctx.judges_truth() && !ctx.admissible(prefix.with(order[i]))) continue;

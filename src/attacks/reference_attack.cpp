@@ -46,8 +46,7 @@ class ReferenceAttack : public Attack {
         if (!evals[i].admissible || evals[i].prediction == clean) continue;
         candidates.push_back(level[i]);
         alone.push_back(evals[i]);
-        if (std::max(level[i].region.w, level[i].region.h) > options().reference_min_side)
-          frontier.push_back(level[i]);
+        if (std::max(level[i].region.w, level[i].region.h) > options().reference_min_side) frontier.push_back(level[i]);
       }
     }
 
@@ -67,8 +66,8 @@ class ReferenceAttack : public Attack {
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     auto key = [&](size_t i) {
       const auto& e = candidates[i];
-      return std::make_tuple(e.is_token() ? 1 : 0, e.is_token() ? 0 : e.region.area(), e.modality,
-                             e.region.y, e.region.x, e.position);
+      return std::make_tuple(e.is_token() ? 1 : 0, e.is_token() ? 0 : e.region.area(), e.modality, e.region.y,
+                             e.region.x, e.position);
     };
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
 
@@ -112,9 +111,12 @@ class ReferenceAttack : public Attack {
     }
     Proposal p;
     p.set = last;  // the last combination tried, for the record
-    if (n == 0) p.note = "no quadrant or token changes the decision alone";
-    else if (tried >= limit) p.note = "max_combinations reached";
-    else if (walked >= walk_limit) p.note = "combination walk limit reached (most combinations exceed the budget)";
+    if (n == 0)
+      p.note = "no quadrant or token changes the decision alone";
+    else if (tried >= limit)
+      p.note = "max_combinations reached";
+    else if (walked >= walk_limit)
+      p.note = "combination walk limit reached (most combinations exceed the budget)";
     return p;
   }
 

@@ -49,13 +49,11 @@ class SaliencyAttack : public Attack {
     Classifier& model = ctx.model();
     const auto image_pool = ctx.image_candidates();
     const auto token_pool = ctx.token_candidates();
-    const bool token_gradients =
-        !token_pool.empty() && model.supports_token_embeddings() && !ctx.uses_fusion();
+    const bool token_gradients = !token_pool.empty() && model.supports_token_embeddings() && !ctx.uses_fusion();
     Proposal p;
     if (!token_pool.empty() && !token_gradients)
-      p.note = ctx.uses_fusion()
-                   ? "token candidates evaluated exactly: the fusion objective has no embedding path"
-                   : "token candidates evaluated exactly: the model exposes no token embeddings";
+      p.note = ctx.uses_fusion() ? "token candidates evaluated exactly: the fusion objective has no embedding path"
+                                 : "token candidates evaluated exactly: the model exposes no token embeddings";
 
     std::vector<DecouplingElement> pool = image_pool;
     pool.insert(pool.end(), token_pool.begin(), token_pool.end());
@@ -87,10 +85,8 @@ class SaliencyAttack : public Attack {
       std::vector<double> estimate(pool.size(), 0.0);
       std::vector<bool> exact(pool.size(), false);
       std::vector<CandidateEval> exact_eval(pool.size());
-      const bool need_image =
-          std::any_of(live.begin(), live.end(), [&](size_t i) { return i < n_image; });
-      const bool need_tokens =
-          std::any_of(live.begin(), live.end(), [&](size_t i) { return i >= n_image; });
+      const bool need_image = std::any_of(live.begin(), live.end(), [&](size_t i) { return i < n_image; });
+      const bool need_tokens = std::any_of(live.begin(), live.end(), [&](size_t i) { return i >= n_image; });
       const Inputs xs = ctx.space().apply({set}, options().text_removal);
 
       if (need_image || (need_tokens && token_gradients))
@@ -114,8 +110,7 @@ class SaliencyAttack : public Attack {
       std::vector<size_t> ranked;
       for (size_t i : live)
         if (!exact[i]) ranked.push_back(i);
-      std::stable_sort(ranked.begin(), ranked.end(),
-                       [&](size_t a, size_t b) { return estimate[a] < estimate[b]; });
+      std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) { return estimate[a] < estimate[b]; });
       if (ranked.size() > top_k) ranked.resize(top_k);
       if (!ranked.empty()) {
         std::vector<DecouplingSet> rows;
@@ -160,8 +155,8 @@ class SaliencyAttack : public Attack {
   // change of the objective) for the live image candidates and, when
   // `tokens` is set, the live token candidates.
   void estimate_first_order(SearchContext& ctx, const DecouplingSet& set, const Inputs& xs,
-                            const std::vector<DecouplingElement>& pool, const std::vector<size_t>& live,
-                            size_t n_image, bool tokens, std::vector<double>& estimate) {
+                            const std::vector<DecouplingElement>& pool, const std::vector<size_t>& live, size_t n_image,
+                            bool tokens, std::vector<double>& estimate) {
     Classifier& model = ctx.model();
     const auto& specs = ctx.specs();
     torch::AutoGradMode grad_mode(true);
@@ -244,13 +239,12 @@ class SaliencyAttack : public Attack {
       rows.clear();
       for (size_t i : mine) rows.push_back(set.with(pool[i]));
       const Inputs removed = ctx.space().apply(rows, options().text_removal);
-      const auto after = model.embed_tokens(m, removed[m]);           // [n,L,E]
+      const auto after = model.embed_tokens(m, removed[m]);             // [n,L,E]
       const auto delta = ((after - vars[m].detach()) * g).sum({1, 2});  // [n]
       const auto host = delta.to(torch::kCPU).to(torch::kDouble).contiguous();
       for (size_t r = 0; r < mine.size(); ++r) estimate[mine[r]] = host.data_ptr<double>()[r];
     }
   }
-
 };
 
 }  // namespace

@@ -11,8 +11,8 @@
 
 namespace muroan {
 
-SearchContext::SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options,
-                             uint64_t stream, const SampleTruth* truth)
+SearchContext::SearchContext(Classifier& model, const Inputs& sample, const AttackOptions& options, uint64_t stream,
+                             const SampleTruth* truth)
     : model_(model),
       options_(options),
       truth_(truth),
@@ -25,8 +25,7 @@ SearchContext::SearchContext(Classifier& model, const Inputs& sample, const Atta
     for (size_t m = 0; m < specs.size(); ++m)
       if (specs[m].name == name) allowed_[m] = true;
   // The budget in points; the epsilon keeps 0.05 * 1000 at 50.
-  point_budget_ = static_cast<int64_t>(
-      std::floor(options_.budget * static_cast<double>(space_.total_points()) + 1e-9));
+  point_budget_ = static_cast<int64_t>(std::floor(options_.budget * static_cast<double>(space_.total_points()) + 1e-9));
 
   torch::NoGradGuard no_grad;
   count_forward(1);
@@ -62,8 +61,7 @@ bool SearchContext::is_success(int64_t prediction) const {
 }
 
 void SearchContext::count_forward(int64_t rows) {
-  if (options_.max_queries > 0 && forward_passes_ + rows > options_.max_queries)
-    throw QueryLimitReached();
+  if (options_.max_queries > 0 && forward_passes_ + rows > options_.max_queries) throw QueryLimitReached();
   forward_passes_ += rows;
 }
 
@@ -88,8 +86,7 @@ torch::Tensor SearchContext::loss(const torch::Tensor& logits, const torch::Tens
   return {};
 }
 
-std::vector<CandidateEval> SearchContext::score(const torch::Tensor& logits,
-                                                const torch::Tensor& fusion) const {
+std::vector<CandidateEval> SearchContext::score(const torch::Tensor& logits, const torch::Tensor& fusion) const {
   require_finite(logits, model_, "logits");
   if (fusion.defined()) require_finite(fusion, model_, "fusion embeddings");
   auto loss_host = loss(logits, fusion).to(torch::kCPU).to(torch::kDouble).contiguous();
@@ -189,8 +186,7 @@ std::vector<CandidateEval> SearchContext::evaluate_chunk(const std::vector<Decou
   return out;
 }
 
-void SearchContext::note_successes(const std::vector<DecouplingSet>& sets,
-                                   const std::vector<CandidateEval>& evals) {
+void SearchContext::note_successes(const std::vector<DecouplingSet>& sets, const std::vector<CandidateEval>& evals) {
   for (size_t i = 0; i < evals.size(); ++i) {
     if (!evals[i].success) continue;
     const bool allowed_only = std::all_of(sets[i].elements.begin(), sets[i].elements.end(),
@@ -208,9 +204,9 @@ void SearchContext::note_successes(const std::vector<DecouplingSet>& sets,
 std::vector<PixelRegion> SearchContext::quadrants(const PixelRegion& r) {
   const int64_t cw = (r.w + 1) / 2, ch = (r.h + 1) / 2;
   std::vector<PixelRegion> out;
-  for (const PixelRegion& q : {PixelRegion{r.x, r.y, cw, ch}, PixelRegion{r.x + cw, r.y, r.w - cw, ch},
-                               PixelRegion{r.x, r.y + ch, cw, r.h - ch},
-                               PixelRegion{r.x + cw, r.y + ch, r.w - cw, r.h - ch}})
+  for (const PixelRegion& q :
+       {PixelRegion{r.x, r.y, cw, ch}, PixelRegion{r.x + cw, r.y, r.w - cw, ch},
+        PixelRegion{r.x, r.y + ch, cw, r.h - ch}, PixelRegion{r.x + cw, r.y + ch, r.w - cw, r.h - ch}})
     if (q.w > 0 && q.h > 0) out.push_back(q);
   return out;
 }
@@ -269,8 +265,7 @@ std::vector<DecouplingElement> SearchContext::token_candidates() const {
   return out;
 }
 
-size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals,
-                                const std::vector<int64_t>& added) {
+size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals, const std::vector<int64_t>& added) {
   size_t best = 0;
   bool best_success = false;
   for (size_t i = 0; i < evals.size(); ++i) {
@@ -299,8 +294,7 @@ size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals,
   return best;
 }
 
-SearchContext::Outcome SearchContext::grow_greedy(DecouplingSet set,
-                                                  const std::vector<DecouplingElement>& pool) {
+SearchContext::Outcome SearchContext::grow_greedy(DecouplingSet set, const std::vector<DecouplingElement>& pool) {
   PointCover cover(space_);
   for (const auto& e : set.elements) cover.add(e);
   std::vector<bool> used(pool.size(), false);
@@ -354,8 +348,7 @@ DecouplingSet SearchContext::prune(DecouplingSet set) {
     for (size_t i = 0; i < evals.size(); ++i) {
       if (!evals[i].success) continue;
       const int64_t freed = size - space_.count(variants[i]).decoupled_points();
-      if (freed > best_freed ||
-          (freed == best_freed && evals[i].loss < evals[static_cast<size_t>(best)].loss)) {
+      if (freed > best_freed || (freed == best_freed && evals[i].loss < evals[static_cast<size_t>(best)].loss)) {
         best = static_cast<int64_t>(i);
         best_freed = freed;
       }

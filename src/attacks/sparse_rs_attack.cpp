@@ -12,8 +12,8 @@
 // per step instead of one set is the one departure from the paper: it spends
 // the same queries in fewer, larger forward passes. k starts at 1 and doubles
 // while no set of k elements succeeds; each k may spend half of the queries
-// left, and at most twice as many as there are sets of k elements. A success is pruned as greedy's is. The query budget is
-// options.max_queries, or 10,000 when that is 0 (unlimited).
+// left, and at most twice as many as there are sets of k elements. A success is pruned as greedy's is. The query budget
+// is options.max_queries, or 10,000 when that is 0 (unlimited).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -71,13 +71,14 @@ class SparseRsAttack : public Attack {
       // sets of k elements (k = 1 has only n).
       double distinct = 1.0;
       for (int64_t i = 0; i < k; ++i) distinct = distinct * static_cast<double>(n - i) / static_cast<double>(i + 1);
-      const int64_t allotment = std::max<int64_t>(
-          1, static_cast<int64_t>(std::min(static_cast<double>(left() / 2), 2.0 * distinct)));
+      const int64_t allotment =
+          std::max<int64_t>(1, static_cast<int64_t>(std::min(static_cast<double>(left() / 2), 2.0 * distinct)));
       const int64_t stop_at = ctx.forward_passes() + allotment;
       // A random start of k distinct elements.
       std::vector<int64_t> order(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-      for (int64_t i = 0; i < k; ++i) std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(i + draw(n - i))]);
+      for (int64_t i = 0; i < k; ++i)
+        std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(i + draw(n - i))]);
       std::vector<int64_t> current(order.begin(), order.begin() + k);
       double current_loss = std::numeric_limits<double>::infinity();
       DecouplingSet start = to_set(current);
@@ -90,10 +91,10 @@ class SparseRsAttack : public Attack {
       // Proposals the oracle rejects cost no query, so the round also ends
       // after `allotment` proposals.
       while (ctx.forward_passes() < stop_at && iteration < allotment && k < n) {
-        const int64_t rows = std::min<int64_t>({options().batch_size, stop_at - ctx.forward_passes(),
-                                                allotment - iteration});
-        const int64_t swaps = std::max<int64_t>(
-            1, std::min<int64_t>(k, std::llround(alpha_at(iteration, cap) * static_cast<double>(k))));
+        const int64_t rows =
+            std::min<int64_t>({options().batch_size, stop_at - ctx.forward_passes(), allotment - iteration});
+        const int64_t swaps =
+            std::max<int64_t>(1, std::min<int64_t>(k, std::llround(alpha_at(iteration, cap) * static_cast<double>(k))));
         std::vector<std::vector<int64_t>> proposals;
         std::vector<DecouplingSet> sets;
         std::vector<char> in_current(static_cast<size_t>(n), 0);  // membership of `current`

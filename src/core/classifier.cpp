@@ -31,13 +31,11 @@ Inputs repeat_shared(const Inputs& inputs, const std::vector<bool>& shared, int6
 
 }  // namespace
 
-torch::Tensor Classifier::logits_shared(const Inputs& inputs, const std::vector<bool>& shared,
-                                        int64_t rows) {
+torch::Tensor Classifier::logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
   return logits(repeat_shared(inputs, shared, rows));
 }
 
-torch::Tensor Classifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared,
-                                        int64_t rows) {
+torch::Tensor Classifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
   return fusion(repeat_shared(inputs, shared, rows));
 }
 
@@ -46,8 +44,8 @@ void require_finite(const torch::Tensor& output, const Classifier& model, const 
   const auto bad_rows = (~torch::isfinite(output.detach())).reshape({output.size(0), -1}).any(1);
   const int64_t bad = bad_rows.sum().item<int64_t>();
   if (bad == 0) return;
-  throw Error("model '" + model.name() + "' returned non-finite " + what + " (NaN or Inf) in " +
-              std::to_string(bad) + " of " + std::to_string(output.size(0)) +
+  throw Error("model '" + model.name() + "' returned non-finite " + what + " (NaN or Inf) in " + std::to_string(bad) +
+              " of " + std::to_string(output.size(0)) +
               " rows: a misbehaving model cannot be measured (no decision change is counted from it)");
 }
 

@@ -41,8 +41,7 @@ CpuThreads current_cpu_threads() {
 
 CpuThreads configure_cpu_threads(int threads, int blas_threads) {
   if (threads < 0) throw UsageError("threads: expected 0 or more, got " + std::to_string(threads));
-  if (blas_threads < 0)
-    throw UsageError("blas threads: expected 0 or more, got " + std::to_string(blas_threads));
+  if (blas_threads < 0) throw UsageError("blas threads: expected 0 or more, got " + std::to_string(blas_threads));
   at::set_num_threads(threads > 0 ? threads : available_cpu_cores());
   if (blas_threads > 0) {
     if (auto set = openblas_symbol<SetThreads>("openblas_set_num_threads")) set(blas_threads);

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include "muroan/error.h"
 
@@ -134,9 +134,7 @@ AppendFile::AppendFile(const std::string& path) : path_(path) {
   if (fd_ < 0) throw InputError(path, "cannot open for appending: " + reason(errno));
 }
 
-AppendFile::AppendFile(AppendFile&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) {
-  other.fd_ = -1;
-}
+AppendFile::AppendFile(AppendFile&& other) noexcept : path_(std::move(other.path_)), fd_(other.fd_) { other.fd_ = -1; }
 
 AppendFile& AppendFile::operator=(AppendFile&& other) noexcept {
   if (this != &other) {

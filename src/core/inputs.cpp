@@ -23,8 +23,6 @@ Inputs to_device(const Inputs& inputs, const torch::Device& device) {
   return out;
 }
 
-int64_t batch_size(const Inputs& inputs) {
-  return inputs.empty() ? 0 : inputs.front().size(0);
-}
+int64_t batch_size(const Inputs& inputs) { return inputs.empty() ? 0 : inputs.front().size(0); }
 
 }  // namespace muroan

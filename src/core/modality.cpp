@@ -6,8 +6,10 @@ namespace muroan {
 
 const char* modality_kind_name(ModalityKind kind) {
   switch (kind) {
-    case ModalityKind::kImage: return "image";
-    case ModalityKind::kTokens: return "tokens";
+    case ModalityKind::kImage:
+      return "image";
+    case ModalityKind::kTokens:
+      return "tokens";
   }
   return "?";
 }
@@ -20,10 +22,14 @@ ModalityKind parse_modality_kind(const std::string& name) {
 
 const char* resize_mode_name(ResizeMode mode) {
   switch (mode) {
-    case ResizeMode::kNone: return "none";
-    case ResizeMode::kArea: return "area";
-    case ResizeMode::kBilinear: return "bilinear";
-    case ResizeMode::kNearest: return "nearest";
+    case ResizeMode::kNone:
+      return "none";
+    case ResizeMode::kArea:
+      return "area";
+    case ResizeMode::kBilinear:
+      return "bilinear";
+    case ResizeMode::kNearest:
+      return "nearest";
   }
   return "?";
 }
@@ -34,8 +40,7 @@ ResizeMode parse_resize_mode(const std::string& name) {
   throw UsageError("unknown resize '" + name + "' (expected area, bilinear, nearest or none)");
 }
 
-ModalitySpec ModalitySpec::image(std::string name, int64_t channels, int64_t height,
-                                 int64_t width, double fill) {
+ModalitySpec ModalitySpec::image(std::string name, int64_t channels, int64_t height, int64_t width, double fill) {
   ModalitySpec spec;
   spec.name = std::move(name);
   spec.kind = ModalityKind::kImage;
@@ -44,8 +49,7 @@ ModalitySpec ModalitySpec::image(std::string name, int64_t channels, int64_t hei
   return spec;
 }
 
-ModalitySpec ModalitySpec::tokens(std::string name, int64_t max_len, int64_t pad_id,
-                                  int64_t vocab_size) {
+ModalitySpec ModalitySpec::tokens(std::string name, int64_t max_len, int64_t pad_id, int64_t vocab_size) {
   ModalitySpec spec;
   spec.name = std::move(name);
   spec.kind = ModalityKind::kTokens;
@@ -55,8 +59,6 @@ ModalitySpec ModalitySpec::tokens(std::string name, int64_t max_len, int64_t pad
   return spec;
 }
 
-int64_t ModalitySpec::max_points() const {
-  return is_image() ? height() * width() : max_len();
-}
+int64_t ModalitySpec::max_points() const { return is_image() ? height() * width() : max_len(); }
 
 }  // namespace muroan

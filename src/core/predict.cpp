@@ -16,8 +16,7 @@ torch::Tensor predict_logits(Classifier& model, const Inputs& inputs, int64_t ba
   return torch::cat(parts, 0);
 }
 
-double accuracy(Classifier& model, const Inputs& inputs, const torch::Tensor& labels,
-                int64_t batch_size) {
+double accuracy(Classifier& model, const Inputs& inputs, const torch::Tensor& labels, int64_t batch_size) {
   if (labels.size(0) == 0) return 0.0;
   const auto pred = predict_logits(model, inputs, batch_size).argmax(1);
   return pred.eq(labels.to(torch::kCPU)).to(torch::kDouble).mean().item<double>();

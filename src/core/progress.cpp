@@ -46,8 +46,8 @@ void ProgressBar::update(int64_t done, const std::string& status) {
     const int filled = static_cast<int>(frac * kWidth);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(kWidth, '.');
-    std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %s ETA %s", label_.c_str(), bar.c_str(),
-                 static_cast<int>(frac * 100), status.c_str(), format_duration(eta).c_str());
+    std::fprintf(stderr, "\r\033[K%s [%s] %3d%% %s ETA %s", label_.c_str(), bar.c_str(), static_cast<int>(frac * 100),
+                 status.c_str(), format_duration(eta).c_str());
     std::fflush(stderr);
   } else {
     const int decile = static_cast<int>(frac * 10);
@@ -61,8 +61,7 @@ void ProgressBar::update(int64_t done, const std::string& status) {
 void ProgressBar::finish(const std::string& summary) {
   if (quiet_) return;
   if (tty_) std::fprintf(stderr, "\r\033[K");
-  std::fprintf(stderr, "%s: %s (%s)\n", label_.c_str(), summary.c_str(),
-               format_duration(elapsed_seconds()).c_str());
+  std::fprintf(stderr, "%s: %s (%s)\n", label_.c_str(), summary.c_str(), format_duration(elapsed_seconds()).c_str());
   std::fflush(stderr);
 }
 

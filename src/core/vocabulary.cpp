@@ -33,8 +33,8 @@ int64_t Vocabulary::id(const std::string& word) const {
 
 const std::string& Vocabulary::word(int64_t id) const {
   if (id < 0 || id >= size())
-    throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " +
-                std::to_string(size()) + " words");
+    throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(size()) +
+                " words");
   return words_[static_cast<size_t>(id)];
 }
 
@@ -44,8 +44,8 @@ std::vector<int64_t> Vocabulary::encode(const std::string& text, int64_t max_len
   std::string w;
   while (in >> w) ids.push_back(id(w));
   if (static_cast<int64_t>(ids.size()) > max_len)
-    throw Error("text '" + text + "' has " + std::to_string(ids.size()) +
-                " words, more than max_len " + std::to_string(max_len));
+    throw Error("text '" + text + "' has " + std::to_string(ids.size()) + " words, more than max_len " +
+                std::to_string(max_len));
   ids.resize(static_cast<size_t>(max_len), kPadId);
   return ids;
 }

@@ -56,10 +56,14 @@ bool fashion_caption_truth(const FashionCaption& caption, int item_class) {
 std::string fashion_caption_text(const FashionCaption& c) {
   const std::string cls = kFashionClassNames.at(static_cast<size_t>(c.class_id));
   switch (c.templ) {
-    case FashionTemplate::kThisIs: return "this is a " + cls;
-    case FashionTemplate::kPhotoOf: return "a photo of a " + cls;
-    case FashionTemplate::kThisIsNot: return "this is not a " + cls;
-    case FashionTemplate::kThisIsNo: return "this is no " + cls;
+    case FashionTemplate::kThisIs:
+      return "this is a " + cls;
+    case FashionTemplate::kPhotoOf:
+      return "a photo of a " + cls;
+    case FashionTemplate::kThisIsNot:
+      return "this is not a " + cls;
+    case FashionTemplate::kThisIsNo:
+      return "this is no " + cls;
   }
   throw Error("unknown fashion-match template");
 }
@@ -87,9 +91,8 @@ Vocabulary fashion_vocabulary() {
   return vocab;
 }
 
-FashionPlan plan_fashion_split(uint64_t seed, const std::string& split, int64_t size,
-                               const FashionImages& source, int64_t item_begin,
-                               int64_t item_end) {
+FashionPlan plan_fashion_split(uint64_t seed, const std::string& split, int64_t size, const FashionImages& source,
+                               int64_t item_begin, int64_t item_end) {
   if (item_begin < 0 || item_end > source.count || item_begin >= item_end)
     throw Error("fashion-match: empty item range for split " + split);
   Rng rng(stream_seed(seed, "fashion-match/" + split));
@@ -120,22 +123,20 @@ FashionPlan plan_fashion_split(uint64_t seed, const std::string& split, int64_t 
   return plan;
 }
 
-RawSplit build_fashion_split(const FashionPlan& plan, const std::string& split,
-                             const FashionImages& source, const Vocabulary& vocab) {
+RawSplit build_fashion_split(const FashionPlan& plan, const std::string& split, const FashionImages& source,
+                             const Vocabulary& vocab) {
   RawSplit out;
   const auto scenes = static_cast<int64_t>(plan.scenes.size());
   constexpr int64_t kSide = kFashionMatchSide;
   out.scenes = torch::empty({scenes, 1, kSide, kSide}, torch::kUInt8);
   uint8_t* img = out.scenes.data_ptr<uint8_t>();
   for (const auto& scene : plan.scenes) {
-    const uint8_t* item =
-        source.pixels.data() + static_cast<size_t>(scene.item * kFashionSide * kFashionSide);
+    const uint8_t* item = source.pixels.data() + static_cast<size_t>(scene.item * kFashionSide * kFashionSide);
     for (int64_t r = 0; r < kFashionSide; ++r) {
       uint8_t* row = img + r * kFashionMatchScale * kSide;
       for (int64_t c = 0; c < kFashionSide; ++c)
         std::fill_n(row + c * kFashionMatchScale, kFashionMatchScale, item[r * kFashionSide + c]);
-      for (int64_t k = 1; k < kFashionMatchScale; ++k)
-        std::copy(row, row + kSide, row + k * kSide);
+      for (int64_t k = 1; k < kFashionMatchScale; ++k) std::copy(row, row + kSide, row + k * kSide);
     }
     img += kSide * kSide;
   }

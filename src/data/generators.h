@@ -79,8 +79,7 @@ struct RawTask {
 // "train-000017".
 std::string sample_id(const std::string& split, int64_t index);
 // Tokens [N, max_len] of `texts`; throws Error if a text is longer than max_len.
-torch::Tensor encode_texts(const Vocabulary& vocab, const std::vector<std::string>& texts,
-                           int64_t max_len);
+torch::Tensor encode_texts(const Vocabulary& vocab, const std::vector<std::string>& texts, int64_t max_len);
 
 // ---- Fashion-MNIST ---------------------------------------------------------------
 
@@ -99,8 +98,7 @@ std::string fashion_mnist_dir();
 // Reads <dir>/<prefix>-images-idx3-ubyte.gz and <prefix>-labels-idx1-ubyte.gz
 // (prefix "train" or "t10k"); kept in memory for the life of the process.
 // Throws InputError naming the file when one is missing or corrupt.
-std::shared_ptr<const FashionImages> load_fashion_mnist(const std::string& dir,
-                                                        const std::string& prefix);
+std::shared_ptr<const FashionImages> load_fashion_mnist(const std::string& dir, const std::string& prefix);
 
 // ---- fashion-match ---------------------------------------------------------------
 
@@ -110,8 +108,7 @@ inline constexpr int64_t kFashionMatchMaxLen = 12;
 inline constexpr int64_t kFashionMatchScale = 2;
 inline constexpr int64_t kFashionMatchSide = kFashionMatchScale * kFashionSide;  // 56
 inline constexpr std::array<const char*, kFashionClasses> kFashionClassNames = {
-    "t-shirt", "trouser", "pullover", "dress", "coat",
-    "sandal",  "shirt",   "sneaker",  "bag",   "boot"};
+    "t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"};
 
 // Caption templates: two affirmative, two negated.
 enum class FashionTemplate : int {
@@ -151,12 +148,11 @@ Vocabulary fashion_vocabulary();
 // (a split repeats an item only once it needs more images than the range
 // holds); every image gets one true and one false caption of the same
 // template, adjacent, in random order.
-FashionPlan plan_fashion_split(uint64_t seed, const std::string& split, int64_t size,
-                               const FashionImages& source, int64_t item_begin,
-                               int64_t item_end);
+FashionPlan plan_fashion_split(uint64_t seed, const std::string& split, int64_t size, const FashionImages& source,
+                               int64_t item_begin, int64_t item_end);
 // Images uint8 [scenes, 1, 56, 56], each its item upscaled 2x.
-RawSplit build_fashion_split(const FashionPlan& plan, const std::string& split,
-                             const FashionImages& source, const Vocabulary& vocab);
+RawSplit build_fashion_split(const FashionPlan& plan, const std::string& split, const FashionImages& source,
+                             const Vocabulary& vocab);
 RawTask generate_fashion_match(uint64_t seed, const SplitSizes& sizes);
 
 // ---- shapes-vqa ------------------------------------------------------------------
@@ -169,20 +165,18 @@ RawTask generate_fashion_match(uint64_t seed, const SplitSizes& sizes);
 // on 2 CPU cores, docs/zoo_accuracy.md.)
 inline constexpr int64_t kShapesSide = 64;
 inline constexpr int64_t kShapesObjects = 4;
-inline constexpr int64_t kShapesSlots = 4;     // slots per row and column
+inline constexpr int64_t kShapesSlots = 4;  // slots per row and column
 inline constexpr int64_t kShapesJitter = 2;
-inline constexpr int64_t kShapesHalfSize = 5;  // a square spans centre +- 5 px (11 px)
+inline constexpr int64_t kShapesHalfSize = 5;         // a square spans centre +- 5 px (11 px)
 inline constexpr int64_t kShapesCircleRadiusSq = 16;  // a circle: 9 px across
 inline constexpr int64_t kShapesMaxLen = 12;
 // The palette (and the vocabulary) has six colours; generated scenes use the first four.
-inline constexpr std::array<const char*, 6> kShapesColorNames = {"red",    "green",  "blue",
-                                                                 "orange", "yellow", "purple"};
+inline constexpr std::array<const char*, 6> kShapesColorNames = {"red", "green", "blue", "orange", "yellow", "purple"};
 inline constexpr std::array<std::array<uint8_t, 3>, 6> kShapesColors = {
     {{230, 30, 30}, {30, 190, 30}, {40, 80, 255}, {255, 140, 0}, {240, 230, 40}, {170, 60, 220}}};
 inline constexpr int kShapesSceneColors = 4;
 inline constexpr std::array<uint8_t, 3> kShapesGreyBackground = {90, 90, 90};
-inline constexpr std::array<const char*, 9> kShapesClasses = {"no", "yes", "circle", "square", "1",
-                                                               "2",  "3",   "4",      "5"};
+inline constexpr std::array<const char*, 9> kShapesClasses = {"no", "yes", "circle", "square", "1", "2", "3", "4", "5"};
 
 struct ShapesObject {
   int color = 0;  // index into kShapesColorNames
@@ -223,8 +217,7 @@ Vocabulary shapes_vocabulary();
 // One question per scene: shape, left, top or count, about an object of the
 // scene drawn uniformly. (The relational types stay known to the oracle.)
 ShapesPlan plan_shapes_split(uint64_t seed, const std::string& split, int64_t size);
-RawSplit build_shapes_split(const ShapesPlan& plan, const std::string& split,
-                            const Vocabulary& vocab);
+RawSplit build_shapes_split(const ShapesPlan& plan, const std::string& split, const Vocabulary& vocab);
 RawTask generate_shapes_vqa(uint64_t seed, const SplitSizes& sizes);
 
 // ---- cache -------------------------------------------------------------------------
@@ -236,17 +229,15 @@ RawTask generate_shapes_vqa(uint64_t seed, const SplitSizes& sizes);
 inline constexpr int kCacheFormatVersion = 3;
 
 // "<cache_dir>/<task>-s<seed>-<train>-<val>-<test>-v<version>".
-std::string cache_path(const std::string& cache_dir, const std::string& task, uint64_t seed,
-                       const SplitSizes& sizes);
+std::string cache_path(const std::string& cache_dir, const std::string& task, uint64_t seed, const SplitSizes& sizes);
 // The cached task, or false if the entry is missing, of another format, or
 // corrupt in any way (the caller regenerates it).
-bool read_cached_task(const std::string& path, const std::string& task, uint64_t seed,
-                      const SplitSizes& sizes, RawTask* out);
+bool read_cached_task(const std::string& path, const std::string& task, uint64_t seed, const SplitSizes& sizes,
+                      RawTask* out);
 // Writes into a temporary directory and renames it into place, so that an
 // interrupted write never leaves a half-written entry; replaces a corrupt one.
 // Returns false (and leaves nothing behind) if the cache cannot be written.
-bool write_cached_task(const std::string& path, uint64_t seed, const SplitSizes& sizes,
-                       const RawTask& task);
+bool write_cached_task(const std::string& path, uint64_t seed, const SplitSizes& sizes, const RawTask& task);
 
 }  // namespace data
 }  // namespace muroan

@@ -20,8 +20,9 @@ constexpr uint32_t kLabelsMagic = 0x00000801;  // unsigned byte, 1 dimension
 std::vector<uint8_t> read_gz(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f)
-    throw InputError(path, "cannot open (install the Debian package dataset-fashion-mnist "
-                           "or set MUROAN_FASHION_MNIST_DIR)");
+    throw InputError(path,
+                     "cannot open (install the Debian package dataset-fashion-mnist "
+                     "or set MUROAN_FASHION_MNIST_DIR)");
   std::vector<uint8_t> out;
   std::vector<uint8_t> chunk(1 << 20);
   for (;;) {
@@ -40,18 +41,16 @@ std::vector<uint8_t> read_gz(const std::string& path) {
 }
 
 uint32_t big_endian(const std::vector<uint8_t>& b, size_t at) {
-  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) |
-         uint32_t{b[at + 3]};
+  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | uint32_t{b[at + 3]};
 }
 
 // Checks an idx header: magic, then `dims` big-endian sizes; returns the sizes.
-std::vector<int64_t> idx_header(const std::vector<uint8_t>& b, const std::string& path,
-                                uint32_t magic, size_t dims) {
+std::vector<int64_t> idx_header(const std::vector<uint8_t>& b, const std::string& path, uint32_t magic, size_t dims) {
   const size_t header = 4 * (dims + 1);
   if (b.size() < header) throw InputError(path, "truncated idx header");
   if (big_endian(b, 0) != magic)
-    throw InputError(path, "not an idx file of " + std::to_string(dims) +
-                               "-dimensional unsigned bytes (bad magic number)");
+    throw InputError(path,
+                     "not an idx file of " + std::to_string(dims) + "-dimensional unsigned bytes (bad magic number)");
   std::vector<int64_t> sizes;
   int64_t total = 1;
   for (size_t d = 0; d < dims; ++d) {
@@ -59,8 +58,8 @@ std::vector<int64_t> idx_header(const std::vector<uint8_t>& b, const std::string
     total *= sizes.back();
   }
   if (b.size() != header + static_cast<size_t>(total))
-    throw InputError(path, "holds " + std::to_string(b.size() - header) +
-                               " data bytes, its header announces " + std::to_string(total));
+    throw InputError(path, "holds " + std::to_string(b.size() - header) + " data bytes, its header announces " +
+                               std::to_string(total));
   return sizes;
 }
 
@@ -84,8 +83,8 @@ std::shared_ptr<const FashionImages> read_pair(const std::string& dir, const std
   out->labels.assign(labels.begin() + 8, labels.end());
   for (size_t i = 0; i < out->labels.size(); ++i) {
     if (out->labels[i] >= kFashionClasses)
-      throw InputError(labels_path, "label " + std::to_string(out->labels[i]) + " of item " +
-                                        std::to_string(i) + " is not a class 0-9");
+      throw InputError(labels_path, "label " + std::to_string(out->labels[i]) + " of item " + std::to_string(i) +
+                                        " is not a class 0-9");
   }
   return out;
 }
@@ -97,8 +96,7 @@ std::string fashion_mnist_dir() {
   return env && *env ? env : kDefaultDir;
 }
 
-std::shared_ptr<const FashionImages> load_fashion_mnist(const std::string& dir,
-                                                        const std::string& prefix) {
+std::shared_ptr<const FashionImages> load_fashion_mnist(const std::string& dir, const std::string& prefix) {
   // Decompressing the training file takes a noticeable fraction of a second, and a
   // process (the test suite, a training run) may load several splits or tasks.
   static std::mutex mutex;

@@ -12,8 +12,7 @@ std::string sample_id(const std::string& split, int64_t index) {
   return split + buf;
 }
 
-torch::Tensor encode_texts(const Vocabulary& vocab, const std::vector<std::string>& texts,
-                           int64_t max_len) {
+torch::Tensor encode_texts(const Vocabulary& vocab, const std::vector<std::string>& texts, int64_t max_len) {
   auto tokens = torch::empty({static_cast<int64_t>(texts.size()), max_len}, torch::kLong);
   int64_t* p = tokens.data_ptr<int64_t>();
   for (const auto& text : texts) {

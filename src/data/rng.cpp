@@ -24,8 +24,7 @@ int64_t Rng::uniform(int64_t n) {
   if (n <= 0) throw Error("Rng::uniform needs a positive bound");
   // Rejection sampling: the largest multiple of n below 2^64 keeps it unbiased.
   const uint64_t bound = static_cast<uint64_t>(n);
-  const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                         std::numeric_limits<uint64_t>::max() % bound;
+  const uint64_t limit = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % bound;
   uint64_t r;
   do r = engine_();
   while (r >= limit);

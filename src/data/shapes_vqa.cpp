@@ -23,19 +23,16 @@ int64_t dist_sq(const ShapesObject& a, const ShapesObject& b) {
 const ShapesObject& object_of_color(const ShapesScene& scene, int color) {
   for (const auto& o : scene.objects)
     if (o.color == color) return o;
-  throw Error(std::string("shapes-vqa: the scene has no ") +
-              kShapesColorNames.at(static_cast<size_t>(color)) + " object");
+  throw Error(std::string("shapes-vqa: the scene has no ") + kShapesColorNames.at(static_cast<size_t>(color)) +
+              " object");
 }
 
 // The other object nearest (farthest == false) or farthest from `ref`.
-const ShapesObject& extreme_neighbour(const ShapesScene& scene, const ShapesObject& ref,
-                                      bool farthest) {
+const ShapesObject& extreme_neighbour(const ShapesScene& scene, const ShapesObject& ref, bool farthest) {
   const ShapesObject* best = nullptr;
   for (const auto& o : scene.objects) {
     if (&o == &ref) continue;
-    if (!best || (farthest ? dist_sq(o, ref) > dist_sq(*best, ref)
-                           : dist_sq(o, ref) < dist_sq(*best, ref)))
-      best = &o;
+    if (!best || (farthest ? dist_sq(o, ref) > dist_sq(*best, ref) : dist_sq(o, ref) < dist_sq(*best, ref))) best = &o;
   }
   if (!best) throw Error("shapes-vqa: a relational question needs two objects");
   return *best;
@@ -83,9 +80,12 @@ void add_words(Vocabulary& vocab, const std::string& text) {
 std::string shapes_question_text(const ShapesQuestion& q) {
   const std::string c = kShapesColorNames.at(static_cast<size_t>(q.color));
   switch (q.type) {
-    case ShapesQuestionType::kShape: return "what shape is the " + c + " object";
-    case ShapesQuestionType::kLeft: return "is the " + c + " object on the left";
-    case ShapesQuestionType::kTop: return "is the " + c + " object at the top";
+    case ShapesQuestionType::kShape:
+      return "what shape is the " + c + " object";
+    case ShapesQuestionType::kLeft:
+      return "is the " + c + " object on the left";
+    case ShapesQuestionType::kTop:
+      return "is the " + c + " object at the top";
     case ShapesQuestionType::kClosestShape:
       return "what shape is the object closest to the " + c + " object";
     case ShapesQuestionType::kFarthestShape:
@@ -101,16 +101,19 @@ int64_t shapes_answer(const ShapesScene& scene, const ShapesQuestion& q) {
   const int64_t mid = kShapesSide / 2;
   auto shape = [](const ShapesObject& o) { return o.square ? kClassSquare : kClassCircle; };
   switch (q.type) {
-    case ShapesQuestionType::kShape: return shape(ref);
-    case ShapesQuestionType::kLeft: return ref.x < mid ? kClassYes : kClassNo;
-    case ShapesQuestionType::kTop: return ref.y < mid ? kClassYes : kClassNo;
-    case ShapesQuestionType::kClosestShape: return shape(extreme_neighbour(scene, ref, false));
-    case ShapesQuestionType::kFarthestShape: return shape(extreme_neighbour(scene, ref, true));
+    case ShapesQuestionType::kShape:
+      return shape(ref);
+    case ShapesQuestionType::kLeft:
+      return ref.x < mid ? kClassYes : kClassNo;
+    case ShapesQuestionType::kTop:
+      return ref.y < mid ? kClassYes : kClassNo;
+    case ShapesQuestionType::kClosestShape:
+      return shape(extreme_neighbour(scene, ref, false));
+    case ShapesQuestionType::kFarthestShape:
+      return shape(extreme_neighbour(scene, ref, true));
     case ShapesQuestionType::kCount: {
       const auto same = std::count_if(scene.objects.begin(), scene.objects.end(),
-                                      [&](const ShapesObject& o) {
-                                        return o.square == ref.square;
-                                      });
+                                      [&](const ShapesObject& o) { return o.square == ref.square; });
       return kClassOne + static_cast<int64_t>(same) - 1;
     }
   }
@@ -159,8 +162,7 @@ ShapesPlan plan_shapes_split(uint64_t seed, const std::string& split, int64_t si
   return plan;
 }
 
-RawSplit build_shapes_split(const ShapesPlan& plan, const std::string& split,
-                            const Vocabulary& vocab) {
+RawSplit build_shapes_split(const ShapesPlan& plan, const std::string& split, const Vocabulary& vocab) {
   RawSplit out;
   const auto scenes = static_cast<int64_t>(plan.scenes.size());
   out.scenes = torch::empty({scenes, 3, kShapesSide, kShapesSide}, torch::kUInt8);

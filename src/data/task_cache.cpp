@@ -49,8 +49,7 @@ std::vector<char> serialize(const RawSplit& s) {
   const int64_t dims[6] = {scenes.size(0), scenes.size(1), scenes.size(2),
                            scenes.size(3), labels.size(0), tokens.size(1)};
   std::vector<char> out;
-  out.reserve(kHeaderBytes + scenes.numel() +
-              sizeof(int64_t) * (index.numel() + tokens.numel() + labels.numel()));
+  out.reserve(kHeaderBytes + scenes.numel() + sizeof(int64_t) * (index.numel() + tokens.numel() + labels.numel()));
   append(out, kMagic, sizeof kMagic);
   append(out, dims, sizeof dims);
   append(out, scenes.data_ptr<uint8_t>(), static_cast<size_t>(scenes.numel()));
@@ -61,8 +60,7 @@ std::vector<char> serialize(const RawSplit& s) {
 }
 
 // Copies `count` elements of `type` from `bytes` at `*at` into a new tensor.
-torch::Tensor take(const std::vector<char>& bytes, size_t* at, torch::IntArrayRef shape,
-                   torch::ScalarType type) {
+torch::Tensor take(const std::vector<char>& bytes, size_t* at, torch::IntArrayRef shape, torch::ScalarType type) {
   auto t = torch::empty(shape, type);
   const size_t n = static_cast<size_t>(t.numel()) * t.element_size();
   if (*at + n > bytes.size()) throw Error("truncated");
@@ -72,10 +70,9 @@ torch::Tensor take(const std::vector<char>& bytes, size_t* at, torch::IntArrayRe
 }
 
 // Throws on anything that does not match what the task promises.
-RawSplit deserialize(const std::vector<char>& bytes, int64_t expected_rows, int64_t classes,
-                     int64_t vocab_size, int64_t max_len) {
-  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-    throw Error("bad header");
+RawSplit deserialize(const std::vector<char>& bytes, int64_t expected_rows, int64_t classes, int64_t vocab_size,
+                     int64_t max_len) {
+  if (bytes.size() < kHeaderBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) throw Error("bad header");
   int64_t dims[6];
   std::memcpy(dims, bytes.data() + sizeof kMagic, sizeof dims);
   for (int64_t d : dims)
@@ -94,8 +91,7 @@ RawSplit deserialize(const std::vector<char>& bytes, int64_t expected_rows, int6
   auto in_range = [](const torch::Tensor& t, int64_t hi) {
     return t.numel() == 0 || (t.min().item<int64_t>() >= 0 && t.max().item<int64_t>() < hi);
   };
-  if (!in_range(out.scene_index, s) || !in_range(out.labels, classes) ||
-      !in_range(out.tokens, vocab_size))
+  if (!in_range(out.scene_index, s) || !in_range(out.labels, classes) || !in_range(out.tokens, vocab_size))
     throw Error("values out of range");
   return out;
 }
@@ -122,16 +118,15 @@ json sizes_json(const SplitSizes& sizes) { return {sizes.train, sizes.val, sizes
 
 }  // namespace
 
-std::string cache_path(const std::string& cache_dir, const std::string& task, uint64_t seed,
-                       const SplitSizes& sizes) {
-  const std::string name = task + "-s" + std::to_string(seed) + "-" + std::to_string(sizes.train) +
-                           "-" + std::to_string(sizes.val) + "-" + std::to_string(sizes.test) +
-                           "-v" + std::to_string(kCacheFormatVersion);
+std::string cache_path(const std::string& cache_dir, const std::string& task, uint64_t seed, const SplitSizes& sizes) {
+  const std::string name = task + "-s" + std::to_string(seed) + "-" + std::to_string(sizes.train) + "-" +
+                           std::to_string(sizes.val) + "-" + std::to_string(sizes.test) + "-v" +
+                           std::to_string(kCacheFormatVersion);
   return (fs::path(cache_dir) / name).string();
 }
 
-bool read_cached_task(const std::string& path, const std::string& task, uint64_t seed,
-                      const SplitSizes& sizes, RawTask* out) {
+bool read_cached_task(const std::string& path, const std::string& task, uint64_t seed, const SplitSizes& sizes,
+                      RawTask* out) {
   const fs::path dir(path);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;
@@ -151,15 +146,13 @@ bool read_cached_task(const std::string& path, const std::string& task, uint64_t
     for (size_t s = 0; s < 3; ++s) {
       const json& entry = meta.at("splits").at(kSplitNames[s]);
       const auto bytes = read_all(dir / (std::string(kSplitNames[s]) + ".bin"));
-      if (bytes.size() != entry.at("bytes").get<size_t>() ||
-          crc_of(bytes) != entry.at("crc32").get<uint32_t>())
+      if (bytes.size() != entry.at("bytes").get<size_t>() || crc_of(bytes) != entry.at("crc32").get<uint32_t>())
         return false;
-      RawSplit split = deserialize(bytes, rows[s], static_cast<int64_t>(result.classes.size()),
-                                   result.vocab.size(), result.max_len);
+      RawSplit split =
+          deserialize(bytes, rows[s], static_cast<int64_t>(result.classes.size()), result.vocab.size(), result.max_len);
       split.ids = entry.at("ids").get<std::vector<std::string>>();
       split.texts = entry.at("texts").get<std::vector<std::string>>();
-      if (static_cast<int64_t>(split.ids.size()) != rows[s] ||
-          static_cast<int64_t>(split.texts.size()) != rows[s])
+      if (static_cast<int64_t>(split.ids.size()) != rows[s] || static_cast<int64_t>(split.texts.size()) != rows[s])
         return false;
       result.splits[s] = std::move(split);
     }
@@ -170,18 +163,16 @@ bool read_cached_task(const std::string& path, const std::string& task, uint64_t
   }
 }
 
-bool write_cached_task(const std::string& path, uint64_t seed, const SplitSizes& sizes,
-                       const RawTask& task) {
+bool write_cached_task(const std::string& path, uint64_t seed, const SplitSizes& sizes, const RawTask& task) {
   static std::atomic<int> counter{0};
   const fs::path final_dir(path);
-  const fs::path tmp = final_dir.string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                       std::to_string(counter++);
+  const fs::path tmp = final_dir.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   std::error_code ec;
   try {
     fs::create_directories(tmp);
-    json meta = {{"format", kCacheFormatVersion}, {"task", task.task},   {"seed", seed},
-                 {"sizes", sizes_json(sizes)},    {"classes", task.classes},
-                 {"vocab", task.vocab.to_json()}, {"max_len", task.max_len}};
+    json meta = {{"format", kCacheFormatVersion}, {"task", task.task},       {"seed", seed},
+                 {"sizes", sizes_json(sizes)},    {"classes", task.classes}, {"vocab", task.vocab.to_json()},
+                 {"max_len", task.max_len}};
     for (size_t s = 0; s < 3; ++s) {
       const auto bytes = serialize(task.splits[s]);
       write_all(tmp / (std::string(kSplitNames[s]) + ".bin"), bytes.data(), bytes.size());

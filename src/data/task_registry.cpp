@@ -100,9 +100,8 @@ TaskData load_task(const std::string& name, const TaskOptions& options) {
   TaskData task;
   task.task = name;
   const auto& scenes = raw.splits[0].scenes;
-  task.modalities = {
-      ModalitySpec::image("image", scenes.size(1), scenes.size(2), scenes.size(3), /*fill=*/0.0),
-      ModalitySpec::tokens("tokens", raw.max_len, Vocabulary::kPadId, raw.vocab.size())};
+  task.modalities = {ModalitySpec::image("image", scenes.size(1), scenes.size(2), scenes.size(3), /*fill=*/0.0),
+                     ModalitySpec::tokens("tokens", raw.max_len, Vocabulary::kPadId, raw.vocab.size())};
   task.classes = std::move(raw.classes);
   task.vocab = std::move(raw.vocab);
   task.train = to_split(std::move(raw.splits[0]));

@@ -1,7 +1,7 @@
 // ablation: random decoupling of points in every training sample, by rate or
 // keep-K (the base classifier of certification by randomized ablation).
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "defenses/defenses.h"
 
@@ -11,8 +11,11 @@ namespace {
 class AblationDefense : public Defense {
  public:
   AblationDefense(const DefenseOptions& o, std::vector<ModalitySpec> specs)
-      : Defense(o), specs_(std::move(specs)), gen_(make_cpu_generator(o.seed)),
-        decoupled_(specs_.size(), 0), points_(specs_.size(), 0) {}
+      : Defense(o),
+        specs_(std::move(specs)),
+        gen_(make_cpu_generator(o.seed)),
+        decoupled_(specs_.size(), 0),
+        points_(specs_.size(), 0) {}
 
   Inputs transform(const Inputs& batch) {
     torch::NoGradGuard no_grad;

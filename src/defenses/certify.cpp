@@ -1,7 +1,7 @@
 // Certification of a model by randomized ablation: votes over ablated copies,
 // the Clopper-Pearson bound, the certified radius; run over a set of samples.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -9,12 +9,12 @@
 #include <fstream>
 
 #include "defenses/defenses.h"
-#include "muroan/files.h"
 #include "muroan/certify.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
-#include "muroan/seed.h"
+#include "muroan/files.h"
 #include "muroan/progress.h"
+#include "muroan/seed.h"
 
 namespace muroan {
 namespace {
@@ -99,8 +99,7 @@ CertifyRecord certify_sample(Classifier& model, const Inputs& sample_in, int64_t
   r.radius = certified_radius(r.p_lower, r.points, r.keep);
   r.prediction = r.radius.total >= 0 ? r.candidate : -1;
   r.correct = r.prediction >= 0 && r.prediction == label;
-  if (o.record_seconds)
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (o.record_seconds) r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 
@@ -134,13 +133,15 @@ CertifyResult run_certification(Classifier& model, const Inputs& inputs, const t
     if (jsonl.is_open()) jsonl.write_line(certify_record_to_json(r).dump());
     result.records.push_back(std::move(r));
     char status[64];
-    std::snprintf(status, sizeof status, "certified correct %.3f", static_cast<double>(correct) / static_cast<double>(i + 1));
+    std::snprintf(status, sizeof status, "certified correct %.3f",
+                  static_cast<double>(correct) / static_cast<double>(i + 1));
     bar.update(i + 1, status);
   }
   if (jsonl.is_open()) jsonl.close();
   result.summary = summarize_certification(result.records, name, o);
   bar.finish(std::to_string(count) + " samples");
-  if (!o.out_dir.empty()) write_file_atomically(result.summary_path, certify_summary_to_json(result.summary).dump(2) + "\n");
+  if (!o.out_dir.empty())
+    write_file_atomically(result.summary_path, certify_summary_to_json(result.summary).dump(2) + "\n");
   return result;
 }
 

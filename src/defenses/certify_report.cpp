@@ -6,10 +6,9 @@
 #include <functional>
 #include <sstream>
 
-#include "muroan/version.h"
 #include "muroan/certify.h"
 #include "muroan/defense.h"
-
+#include "muroan/version.h"
 
 namespace muroan {
 namespace {
@@ -27,8 +26,7 @@ std::vector<RadiusPoint> accuracy_curve(const std::vector<CertifyRecord>& record
   for (int64_t j = r_max; j >= 0; --j) at_least[static_cast<size_t>(j)] += at_least[static_cast<size_t>(j + 1)];
   std::vector<RadiusPoint> curve;
   const double n = static_cast<double>(std::max<size_t>(1, records.size()));
-  for (int64_t j = 0; j <= r_max; ++j)
-    curve.push_back({j, static_cast<double>(at_least[static_cast<size_t>(j)]) / n});
+  for (int64_t j = 0; j <= r_max; ++j) curve.push_back({j, static_cast<double>(at_least[static_cast<size_t>(j)]) / n});
   return curve;
 }
 
@@ -76,8 +74,8 @@ CertifySummary summarize_certification(const std::vector<CertifyRecord>& records
   if (!radii.empty()) {
     std::sort(radii.begin(), radii.end());
     const size_t k = radii.size();
-    s.median_radius = k % 2 ? static_cast<double>(radii[k / 2])
-                            : 0.5 * static_cast<double>(radii[k / 2 - 1] + radii[k / 2]);
+    s.median_radius =
+        k % 2 ? static_cast<double>(radii[k / 2]) : 0.5 * static_cast<double>(radii[k / 2 - 1] + radii[k / 2]);
   }
   s.seconds_per_sample = seconds / n;
   return s;
@@ -111,13 +109,11 @@ nlohmann::ordered_json certify_summary_to_json(const CertifySummary& s) {
                                      std::max<size_t>(1, s.modality_names.size()));
   nlohmann::ordered_json keep_json = nlohmann::ordered_json::object();
   for (size_t m = 0; m < s.modality_names.size(); ++m)
-    keep_json[s.modality_names[m]] = keep[m] == kKeepAll ? nlohmann::ordered_json("all") : nlohmann::ordered_json(keep[m]);
-  j["options"] = {{"keep", keep_json},
-                  {"n0", s.options.n0},
-                  {"n", s.options.n},
-                  {"alpha", s.options.alpha},
-                  {"seed", s.options.seed},
-                  {"text_removal", text_removal_name(s.options.text_removal)}};
+    keep_json[s.modality_names[m]] =
+        keep[m] == kKeepAll ? nlohmann::ordered_json("all") : nlohmann::ordered_json(keep[m]);
+  j["options"] = {{"keep", keep_json},      {"n0", s.options.n0},
+                  {"n", s.options.n},       {"alpha", s.options.alpha},
+                  {"seed", s.options.seed}, {"text_removal", text_removal_name(s.options.text_removal)}};
   j["bound"] =
       "Levine & Feizi 2020 randomized ablation, per modality keep-k_m of n_m: certified at r when "
       "p_lower - max_{sum r_m = r} (1 - prod_m C(n_m - r_m, k_m) / C(n_m, k_m)) > 1/2; "

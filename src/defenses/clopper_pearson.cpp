@@ -47,8 +47,8 @@ double beta_fraction(double a, double b, double x) {
 
 void check_counts(int64_t successes, int64_t trials, double alpha) {
   if (trials <= 0 || successes < 0 || successes > trials)
-    throw UsageError("Clopper-Pearson: need 0 <= successes <= trials and trials > 0, got " +
-                     std::to_string(successes) + " of " + std::to_string(trials));
+    throw UsageError("Clopper-Pearson: need 0 <= successes <= trials and trials > 0, got " + std::to_string(successes) +
+                     " of " + std::to_string(trials));
   if (!(alpha > 0.0 && alpha < 1.0)) throw UsageError("Clopper-Pearson: alpha must be in (0,1)");
 }
 
@@ -58,8 +58,7 @@ double regularized_incomplete_beta(double a, double b, double x) {
   if (!(a > 0.0 && b > 0.0)) throw UsageError("incomplete beta: a and b must be positive");
   if (x <= 0.0) return 0.0;
   if (x >= 1.0) return 1.0;
-  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-                           b * std::log1p(-x);
+  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
   const double front = std::exp(log_front);
   if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_fraction(a, b, x) / a;
   return 1.0 - front * beta_fraction(b, a, 1.0 - x) / b;

@@ -3,8 +3,8 @@
 // per batch is `steps` forward + backward passes and one forward pass, as for
 // PGD with the same number of steps; the embeddings of every one-token removal
 // ([B*L] sequences) are looked up, which is cheap next to the passes.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <limits>
 
@@ -70,8 +70,7 @@ DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, 
 
       // Image cells: gradient x (fill - x), summed over channels and the cell.
       auto cell_scores = torch::zeros({B, G}, x.options());
-      if (grads[0].defined())
-        cell_scores = pool_cells((grads[0] * (image_spec.fill - xs[0])).sum(1), p);
+      if (grads[0].defined()) cell_scores = pool_cells((grads[0] * (image_spec.fill - xs[0])).sum(1), p);
       const auto left = pool_cells((~masks[0]).to(x.dtype()), p) > 0;
       cell_scores = torch::where(left, cell_scores, torch::full({}, -inf, x.options()));
 

@@ -1,7 +1,7 @@
 // Defense options, their JSON, and install_defense's dispatch.
 #include <ATen/CPUGeneratorImpl.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 
@@ -12,10 +12,14 @@ namespace muroan {
 
 const char* defense_name(DefenseKind kind) {
   switch (kind) {
-    case DefenseKind::kNone: return "none";
-    case DefenseKind::kPgdAt: return "pgd-at";
-    case DefenseKind::kAblation: return "ablation";
-    case DefenseKind::kDecouplingAt: return "decoupling-at";
+    case DefenseKind::kNone:
+      return "none";
+    case DefenseKind::kPgdAt:
+      return "pgd-at";
+    case DefenseKind::kAblation:
+      return "ablation";
+    case DefenseKind::kDecouplingAt:
+      return "decoupling-at";
   }
   return "none";
 }
@@ -29,10 +33,12 @@ DefenseKind parse_defense(const std::string& name) {
 void validate_defense_options(const DefenseOptions& o) {
   if (!(o.fraction > 0.0 && o.fraction <= 1.0)) throw UsageError("defense.fraction: must be in (0,1]");
   switch (o.kind) {
-    case DefenseKind::kNone: return;
+    case DefenseKind::kNone:
+      return;
     case DefenseKind::kPgdAt:
       if (!(o.eps >= 0.0) || !(o.text_eps >= 0.0)) throw UsageError("defense.eps, defense.text_eps: must be >= 0");
-      if (o.eps == 0.0 && o.text_eps == 0.0) throw UsageError("defense.eps, defense.text_eps: both 0, so pgd-at would perturb nothing");
+      if (o.eps == 0.0 && o.text_eps == 0.0)
+        throw UsageError("defense.eps, defense.text_eps: both 0, so pgd-at would perturb nothing");
       if (o.steps <= 0) throw UsageError("defense.steps: must be positive");
       if (o.step_size < 0.0) throw UsageError("defense.step_size: must be >= 0 (0: 2.5 * eps / steps)");
       if (o.step_size > 0.0 && o.eps == 0.0)
@@ -61,14 +67,15 @@ nlohmann::json defense_options_to_json(const DefenseOptions& o) {
   j["fraction"] = o.fraction;
   j["seed"] = o.seed;
   switch (o.kind) {
-    case DefenseKind::kNone: break;
+    case DefenseKind::kNone:
+      break;
     case DefenseKind::kPgdAt:
       j["eps"] = o.eps;
       j["text_eps"] = o.text_eps;
       j["steps"] = o.steps;
       j["step_size"] = o.step_size > 0 ? o.step_size : 2.5 * o.eps / static_cast<double>(o.steps);
-      j["text_step_size"] = o.step_size > 0 ? o.step_size * o.text_eps / o.eps
-                                             : 2.5 * o.text_eps / static_cast<double>(o.steps);
+      j["text_step_size"] =
+          o.step_size > 0 ? o.step_size * o.text_eps / o.eps : 2.5 * o.text_eps / static_cast<double>(o.steps);
       break;
     case DefenseKind::kAblation:
       j["text_removal"] = text_removal_name(o.text_removal);
@@ -108,10 +115,14 @@ std::shared_ptr<Defense> install_defense(const DefenseOptions& options, Multimod
                                          const std::vector<ModalitySpec>& specs, TrainOptions& train) {
   validate_defense_options(options);
   switch (options.kind) {
-    case DefenseKind::kNone: return std::make_shared<NoDefense>(options);
-    case DefenseKind::kPgdAt: return install_pgd_at(options, std::move(net), train);
-    case DefenseKind::kAblation: return install_ablation(options, specs, train);
-    case DefenseKind::kDecouplingAt: return install_decoupling_at(options, std::move(net), specs, train);
+    case DefenseKind::kNone:
+      return std::make_shared<NoDefense>(options);
+    case DefenseKind::kPgdAt:
+      return install_pgd_at(options, std::move(net), train);
+    case DefenseKind::kAblation:
+      return install_ablation(options, specs, train);
+    case DefenseKind::kDecouplingAt:
+      return install_decoupling_at(options, std::move(net), specs, train);
   }
   throw UsageError("unknown defense");
 }

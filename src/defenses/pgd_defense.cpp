@@ -3,8 +3,8 @@
 // L-infinity on the image (values kept in [0,1]) and, for the text, on the token
 // embeddings (real positions only). The model then trains on the perturbed
 // embeddings, so the gradient still reaches the embedding table.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "defenses/defenses.h"
 #include "muroan/error.h"
@@ -20,8 +20,8 @@ torch::Tensor uniform_noise(const torch::Tensor& like, double radius, torch::Gen
 
 }  // namespace
 
-PgdExamples pgd_examples(MultimodalNet& net, const Inputs& batch, const torch::Tensor& labels,
-                         const DefenseOptions& o, torch::Generator& gen) {
+PgdExamples pgd_examples(MultimodalNet& net, const Inputs& batch, const torch::Tensor& labels, const DefenseOptions& o,
+                         torch::Generator& gen) {
   if (batch.size() != 2) throw Error("pgd-at: the built-in model takes an image and tokens");
   const auto& x = batch[0];
   const auto& tokens = batch[1];
@@ -84,9 +84,10 @@ class PgdAtDefense : public Defense {
     const Inputs adv_rows = slice_rows(batch, 0, head);
     const auto adv_labels = labels.slice(0, 0, head);
     const PgdExamples ex = pgd_examples(net_, adv_rows, adv_labels, options(), gen_);
-    torch::Tensor adv_logits = ex.embedding_delta.defined()
-        ? net_->forward_embedded(ex.image, net_->embed_tokens(adv_rows[1]) + ex.embedding_delta, adv_rows[1])
-        : net_->forward(ex.image, adv_rows[1]);
+    torch::Tensor adv_logits =
+        ex.embedding_delta.defined()
+            ? net_->forward_embedded(ex.image, net_->embed_tokens(adv_rows[1]) + ex.embedding_delta, adv_rows[1])
+            : net_->forward(ex.image, adv_rows[1]);
     {
       torch::NoGradGuard no_grad;
       linf_sum_ += (ex.image - adv_rows[0]).abs().flatten(1).amax(1).sum().item<double>();

@@ -1,16 +1,16 @@
 // run_measurement: one attack over many samples, appended line by line, resumable.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <exception>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 
 #include "eval/jsonl.h"
 #include "eval/result_files.h"
-#include "muroan/files.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/json_file.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
@@ -64,18 +64,20 @@ std::string run_difference(const nlohmann::ordered_json& before, const nlohmann:
 }
 
 nlohmann::ordered_json run_json(const std::string& model, const std::vector<ModalitySpec>& specs,
-                                const AttackOptions& attack, const MeasurementOptions& o,
-                                const std::string& data) {
+                                const AttackOptions& attack, const MeasurementOptions& o, const std::string& data) {
   nlohmann::ordered_json names = nlohmann::ordered_json::array();
   for (const auto& s : specs) names.push_back(s.name);
-  return {{"format", kRunFormat},   {"model", model},
-          {"modalities", names},    {"method", attack.method},
+  return {{"format", kRunFormat},
+          {"model", model},
+          {"modalities", names},
+          {"method", attack.method},
           {"options", attack_options_to_json(attack)},
           {"oracle", o.oracle ? nlohmann::ordered_json(o.oracle->name()) : nlohmann::ordered_json(nullptr)},
           {"attack_labels", o.attack_labels},
           {"allow_nondeterministic", o.allow_nondeterministic},
           {"fingerprint", {{"model", o.model_fingerprint}, {"data", data}}},
-          {"shard_index", o.shard_index}, {"shard_count", o.shard_count}};
+          {"shard_index", o.shard_index},
+          {"shard_count", o.shard_count}};
 }
 
 nlohmann::ordered_json read_run_json(const fs::path& run_path) {
@@ -100,16 +102,17 @@ struct EarlierResults {
   std::exception_ptr refusal;
 };
 
-EarlierResults earlier_results(const fs::path& run_path, const fs::path& jsonl_path,
-                               const nlohmann::ordered_json& run, size_t samples_now) {
+EarlierResults earlier_results(const fs::path& run_path, const fs::path& jsonl_path, const nlohmann::ordered_json& run,
+                               size_t samples_now) {
   EarlierResults e;
   try {
     const nlohmann::ordered_json previous = read_run_json(run_path);
     if (previous != run) {
       e.problem = run_difference(previous, run);
-      e.refusal = std::make_exception_ptr(UsageError(jsonl_path.string() + " holds results of another run (" +
-                                                     e.problem + "); use another output directory, or start over "
-                                                     "without resume"));
+      e.refusal =
+          std::make_exception_ptr(UsageError(jsonl_path.string() + " holds results of another run (" + e.problem +
+                                             "); use another output directory, or start over "
+                                             "without resume"));
       return e;
     }
     e.content = read_jsonl(jsonl_path.string(), /*drop_truncated_tail=*/true);
@@ -119,10 +122,10 @@ EarlierResults earlier_results(const fs::path& run_path, const fs::path& jsonl_p
     return e;
   }
   if (e.content.records.size() > samples_now) {
-    e.problem = std::to_string(e.content.records.size()) + " records for " + std::to_string(samples_now) +
-                " samples to attack";
-    e.refusal = std::make_exception_ptr(
-        UsageError(jsonl_path.string() + " has more records than there are samples to attack"));
+    e.problem =
+        std::to_string(e.content.records.size()) + " records for " + std::to_string(samples_now) + " samples to attack";
+    e.refusal =
+        std::make_exception_ptr(UsageError(jsonl_path.string() + " has more records than there are samples to attack"));
   }
   return e;
 }
@@ -143,20 +146,18 @@ std::string resume_mismatch(const Classifier& model, const Inputs& samples, cons
 }
 
 MeasurementResult run_measurement(Classifier& model, const Inputs& samples, const torch::Tensor& labels,
-                                  const std::vector<std::string>& ids,
-                                  const std::vector<std::string>& texts, const AttackOptions& attack,
-                                  const MeasurementOptions& o) {
+                                  const std::vector<std::string>& ids, const std::vector<std::string>& texts,
+                                  const AttackOptions& attack, const MeasurementOptions& o) {
   // Checks before any work.
   const int64_t n_all = batch_size(samples);
   if (!labels.defined() || labels.dim() != 1 || labels.size(0) != n_all)
-    throw UsageError("measurement: labels must be a 1-D tensor with one label per sample (" +
-                     std::to_string(n_all) + ")");
+    throw UsageError("measurement: labels must be a 1-D tensor with one label per sample (" + std::to_string(n_all) +
+                     ")");
   if (!ids.empty() && static_cast<int64_t>(ids.size()) != n_all)
-    throw UsageError("measurement: " + std::to_string(ids.size()) + " ids for " + std::to_string(n_all) +
-                     " samples");
+    throw UsageError("measurement: " + std::to_string(ids.size()) + " ids for " + std::to_string(n_all) + " samples");
   if (!texts.empty() && static_cast<int64_t>(texts.size()) != n_all)
-    throw UsageError("measurement: " + std::to_string(texts.size()) + " texts for " +
-                     std::to_string(n_all) + " samples");
+    throw UsageError("measurement: " + std::to_string(texts.size()) + " texts for " + std::to_string(n_all) +
+                     " samples");
   if (o.limit < 0) throw UsageError("measurement: limit must be >= 0 (0: all samples)");
   if (o.batch < 1) throw UsageError("measurement: batch must be >= 1");
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
@@ -164,9 +165,12 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                      std::to_string(o.shard_count) + " shards");
   validate_attack_options(attack, model);
   if (attack.success == SuccessCriterion::kFooled && o.oracle == nullptr)
-    throw UsageError("success criterion 'fooled' needs an oracle (the ground truth of decoupled inputs), and "
-                     "model '" + model.name() + "' has none; use 'flip', and protect the tokens that decide the "
-                     "label");
+    throw UsageError(
+        "success criterion 'fooled' needs an oracle (the ground truth of decoupled inputs), and "
+        "model '" +
+        model.name() +
+        "' has none; use 'flip', and protect the tokens that decide the "
+        "label");
   auto method = make_attack(attack);
   const auto& specs = model.modalities();
   const std::string model_name = o.model_name.empty() ? model.name() : o.model_name;
@@ -200,7 +204,8 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
         const auto& r = content.records[k];
         if (r.index != todo[k] || r.id != id_of(todo[k]))
           throw UsageError(jsonl_path.string() + ":" + std::to_string(k + 1) + ": record of sample '" + r.id +
-                           "' where sample '" + id_of(todo[k]) + "' belongs; the samples differ from the "
+                           "' where sample '" + id_of(todo[k]) +
+                           "' belongs; the samples differ from the "
                            "earlier run");
       }
       fs::resize_file(jsonl_path, content.valid_bytes);  // drops a line cut short
@@ -256,15 +261,13 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
       preds = p.to(torch::kCPU).contiguous();
       conf = c.to(torch::kCPU).contiguous();
     }
-    for (size_t k = begin < static_cast<size_t>(result.resumed) ? result.resumed - begin : 0; k < chunk.size();
-         ++k) {
+    for (size_t k = begin < static_cast<size_t>(result.resumed) ? result.resumed - begin : 0; k < chunk.size(); ++k) {
       const int64_t i = chunk[k];
       const std::string text = texts.empty() ? "" : texts[static_cast<size_t>(i)];
       SampleRecord r;
       const int64_t pred = preds.data_ptr<int64_t>()[k];
-      const bool selected = o.attack_labels.empty() ||
-                            std::find(o.attack_labels.begin(), o.attack_labels.end(), label_of[i]) !=
-                                o.attack_labels.end();
+      const bool selected = o.attack_labels.empty() || std::find(o.attack_labels.begin(), o.attack_labels.end(),
+                                                                 label_of[i]) != o.attack_labels.end();
       if (pred == label_of[i] && selected) {
         const Inputs row = slice_rows(samples, i, i + 1);
         std::unique_ptr<SampleTruth> truth;
@@ -281,8 +284,7 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
         // attack's own clean query must agree with it.
         if (a.clean_prediction != pred && !o.allow_nondeterministic)
           throw Error("model '" + model_name + "' answered sample '" + id_of(i) + "' with class " +
-                      std::to_string(pred) + " in the batched clean pass and " +
-                      std::to_string(a.clean_prediction) +
+                      std::to_string(pred) + " in the batched clean pass and " + std::to_string(a.clean_prediction) +
                       " alone: it is nondeterministic or depends on the rest of the batch, and its "
                       "attack results would not mean what they say (allow_nondeterministic measures it "
                       "anyway, leaving such samples unattacked)");
@@ -304,7 +306,8 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
 
   if (jsonl.is_open()) jsonl.close();  // every record on the disk before the summary
   result.summary = summarize(result.records, model_name, attack, o.oracle ? o.oracle->name() : "");
-  if (!summary_path.empty()) write_file_atomically(summary_path.string(), summary_to_json(result.summary).dump(2) + "\n");
+  if (!summary_path.empty())
+    write_file_atomically(summary_path.string(), summary_to_json(result.summary).dump(2) + "\n");
   char line[128];
   std::snprintf(line, sizeof line, "%s %lld/%lld", result.summary.has_fooled() ? "fooled" : "ASR",
                 static_cast<long long>(result.summary.headline_count()),

@@ -110,9 +110,8 @@ nlohmann::ordered_json record_to_json(const SampleRecord& r) {
   j["decoupled_points"] = r.decoupled_points;
   j["total_points"] = r.total_points;
   j["decoupling_rate"] = optional_json(r.decoupling_rate);
-  j["set"] = (r.attacked && r.decoupling)
-                 ? decoupling_set_to_json(r.set, specs_of(r), r.text_removal)
-                 : nlohmann::ordered_json(nullptr);
+  j["set"] = (r.attacked && r.decoupling) ? decoupling_set_to_json(r.set, specs_of(r), r.text_removal)
+                                          : nlohmann::ordered_json(nullptr);
   j["fusion_shift"] = optional_json(r.fusion_shift);
   j["linf"] = optional_json(r.linf);
   j["forward_passes"] = r.forward_passes;

@@ -30,8 +30,8 @@ ReplayResult replay(Classifier& model, const Inputs& sample, const SampleRecord&
                      " modalities, the model " + std::to_string(specs.size()));
   for (size_t m = 0; m < specs.size(); ++m)
     if (record.modality_names[m] != specs[m].name)
-      throw UsageError("replay: the record's modality " + std::to_string(m) + " is '" +
-                       record.modality_names[m] + "', the model's '" + specs[m].name + "'");
+      throw UsageError("replay: the record's modality " + std::to_string(m) + " is '" + record.modality_names[m] +
+                       "', the model's '" + specs[m].name + "'");
   ReplayResult r = replay(model, sample, record.set, record.text_removal);
   r.matches = r.prediction == record.adversarial_prediction;
   return r;

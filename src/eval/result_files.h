@@ -10,8 +10,7 @@
 namespace muroan {
 
 // "results" + ".jsonl" -> "results.jsonl", or "results.shard-1-of-4.jsonl".
-std::string shard_file_name(const std::string& stem, const std::string& ext, int64_t shard_index,
-                            int64_t shard_count);
+std::string shard_file_name(const std::string& stem, const std::string& ext, int64_t shard_index, int64_t shard_count);
 
 // Whole files are written with write_file_atomically (muroan/files.h).
 

@@ -37,8 +37,8 @@ std::vector<int64_t> shard_counts_in(const std::string& dir) {
 
 std::optional<MeasurementSummary> merge_shards(const std::string& dir_name, int64_t shard_count,
                                                const std::string& writer_tag) {
-  if (shard_count < 2) throw UsageError("merge: a sharded run has at least 2 shards, not " +
-                                        std::to_string(shard_count));
+  if (shard_count < 2)
+    throw UsageError("merge: a sharded run has at least 2 shards, not " + std::to_string(shard_count));
   const fs::path dir(dir_name);
   auto file = [&](const char* stem, const char* ext, int64_t i) {
     return dir / shard_file_name(stem, ext, i, shard_count);
@@ -54,8 +54,7 @@ std::optional<MeasurementSummary> merge_shards(const std::string& dir_name, int6
     auto shard_run = read_json(run_path);
     if (!shard_run.is_object() || shard_run.value("shard_index", int64_t{-1}) != i ||
         shard_run.value("shard_count", int64_t{-1}) != shard_count)
-      throw InputError(run_path.string(), "expected shard " + std::to_string(i) + " of " +
-                                              std::to_string(shard_count));
+      throw InputError(run_path.string(), "expected shard " + std::to_string(i) + " of " + std::to_string(shard_count));
     shard_run["shard_index"] = 0;
     shard_run["shard_count"] = 1;
     if (i == 0) {

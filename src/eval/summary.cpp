@@ -8,9 +8,8 @@
 #include <sstream>
 
 #include "muroan/error.h"
-#include "muroan/version.h"
 #include "muroan/measurement.h"
-
+#include "muroan/version.h"
 
 namespace muroan {
 
@@ -102,8 +101,7 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
     if (!r.correct)
       throw Error("record of sample '" + r.id + "': attacked although misclassified (clean prediction " +
                   std::to_string(r.clean_prediction) + ", label " + std::to_string(r.label) + ")");
-    if (r.success && !r.flipped)
-      throw Error("record of sample '" + r.id + "': a success without a decision change");
+    if (r.success && !r.flipped) throw Error("record of sample '" + r.id + "': a success without a decision change");
     ++s.attacked;
     if (!r.decoupling) s.decoupling = false;
     if (r.criterion == SuccessCriterion::kFooled) s.criterion = "fooled";
@@ -164,12 +162,11 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
     if (!rates.empty()) s.rate = rate_stats(rates);
     if (!fooled_rates.empty()) s.fooled_rate = rate_stats(fooled_rates);
     for (double b : default_budgets()) {
-      const auto within = std::count_if(headline_rates.begin(), headline_rates.end(),
-                                        [b](double r) { return r <= b + 1e-12; });
+      const auto within =
+          std::count_if(headline_rates.begin(), headline_rates.end(), [b](double r) { return r <= b + 1e-12; });
       s.found_size_curve.push_back({b, ratio(static_cast<double>(within), static_cast<double>(s.attacked))});
     }
-    for (const auto& name : order)
-      s.points_share[name] = ratio(share_sum[name], static_cast<double>(share_n));
+    for (const auto& name : order) s.points_share[name] = ratio(share_sum[name], static_cast<double>(share_n));
   }
   if (s.samples > 0 && s.clean_accuracy <= s.majority_share + kNearChanceMargin) {
     char buf[300];
@@ -184,7 +181,8 @@ MeasurementSummary summarize(const std::vector<SampleRecord>& records, const std
                          " samples left unattacked: the model answered them differently in two queries (it is "
                          "nondeterministic or depends on the rest of the batch); its numbers are unreliable");
   if (s.attacked > 0 && s.attacked < kFewSamples) {
-    s.warnings.push_back("only " + std::to_string(s.attacked) + " attacked samples: the ASR's 95% "
+    s.warnings.push_back("only " + std::to_string(s.attacked) +
+                         " attacked samples: the ASR's 95% "
                          "interval is wide (see asr_ci)");
   }
   if (shift_n) s.fusion_shift_mean = shift_sum / static_cast<double>(shift_n);
@@ -269,8 +267,8 @@ std::string format_summary_table(const MeasurementSummary& s) {
                 percent(s.clean_accuracy).c_str());
   row("samples", buf);
   auto rate_line = [](const std::optional<RateStats>& r) {
-    return "mean " + percent(r->mean) + ", median " + percent(r->median) + ", p90 " + percent(r->p90) +
-           ", min " + percent(r->min);
+    return "mean " + percent(r->mean) + ", median " + percent(r->median) + ", p90 " + percent(r->p90) + ", min " +
+           percent(r->min);
   };
   if (s.fooled_asr) {
     std::snprintf(buf, sizeof buf, "%s [95%% CI %s-%s] (%lld of %lld attacked; oracle %s)",
@@ -323,8 +321,8 @@ std::string format_summary_table(const MeasurementSummary& s) {
     std::snprintf(buf, sizeof buf, "%.4f (mean over successes)", *s.linf_mean);
     row("L-inf", buf);
   }
-  std::snprintf(buf, sizeof buf, "%.1f queries, %.1f backward, %.3f s per attacked sample",
-                s.queries_per_sample, s.backward_per_sample, s.seconds_per_sample);
+  std::snprintf(buf, sizeof buf, "%.1f queries, %.1f backward, %.3f s per attacked sample", s.queries_per_sample,
+                s.backward_per_sample, s.seconds_per_sample);
   row("cost", buf);
   for (const auto& w : s.warnings) out << "  WARNING: " << w << "\n";
   return out.str();

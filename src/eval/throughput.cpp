@@ -58,8 +58,8 @@ std::vector<ForwardThroughput> measure_forward_throughput(Classifier& model, con
   return out;
 }
 
-AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& data,
-                                           const AttackOptions& options, int64_t samples) {
+AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& data, const AttackOptions& options,
+                                           int64_t samples) {
   AttackOptions o = options;
   o.success = SuccessCriterion::kFlip;
   auto attack = make_attack(o);

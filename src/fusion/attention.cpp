@@ -19,16 +19,14 @@ torch::Tensor masked_mean(const torch::Tensor& x, const torch::Tensor& mask) {
 }
 
 MultiHeadAttentionImpl::MultiHeadAttentionImpl(int64_t dim, int64_t heads) : heads_(heads) {
-  TORCH_CHECK(heads > 0 && dim % heads == 0, "attention: dim ", dim,
-              " is not divisible by heads ", heads);
+  TORCH_CHECK(heads > 0 && dim % heads == 0, "attention: dim ", dim, " is not divisible by heads ", heads);
   q_proj_ = register_module("q_proj", torch::nn::Linear(dim, dim));
   k_proj_ = register_module("k_proj", torch::nn::Linear(dim, dim));
   v_proj_ = register_module("v_proj", torch::nn::Linear(dim, dim));
   out_proj_ = register_module("out_proj", torch::nn::Linear(dim, dim));
 }
 
-torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query,
-                                              const torch::Tensor& memory,
+torch::Tensor MultiHeadAttentionImpl::forward(const torch::Tensor& query, const torch::Tensor& memory,
                                               const torch::Tensor& key_mask) {
   const int64_t batch = query.size(0), lq = query.size(1), lk = memory.size(1);
   const int64_t dim = query.size(2), head_dim = dim / heads_;

@@ -12,12 +12,10 @@ namespace {
 constexpr double kPowerEps = 1e-6;
 }  // namespace
 
-BilinearFusionImpl::BilinearFusionImpl(const FusionConfig& config)
-    : out_dim_(config.hidden), factor_(config.factor) {
-  image_proj_ = register_module(
-      "image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden * config.factor));
-  text_proj_ = register_module(
-      "text_proj", torch::nn::Linear(config.text_dim, /*out=*/config.hidden * config.factor));
+BilinearFusionImpl::BilinearFusionImpl(const FusionConfig& config) : out_dim_(config.hidden), factor_(config.factor) {
+  image_proj_ =
+      register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden * config.factor));
+  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/config.hidden * config.factor));
 }
 
 torch::Tensor BilinearFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {

@@ -4,8 +4,7 @@
 namespace muroan {
 
 ConcatFusionImpl::ConcatFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  proj_ = register_module(
-      "proj", torch::nn::Linear(config.image_dim + config.text_dim, /*out=*/config.hidden));
+  proj_ = register_module("proj", torch::nn::Linear(config.image_dim + config.text_dim, /*out=*/config.hidden));
 }
 
 torch::Tensor ConcatFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {

@@ -8,9 +8,9 @@
 namespace muroan {
 
 FilmFusionImpl::FilmFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  conv_ = register_module(
-      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(config.image_dim, /*out_channels=*/config.hidden,
-                                                         /*kernel_size=*/1)));
+  conv_ = register_module("conv",
+                          torch::nn::Conv2d(torch::nn::Conv2dOptions(config.image_dim, /*out_channels=*/config.hidden,
+                                                                     /*kernel_size=*/1)));
   film_ = register_module("film", torch::nn::Linear(config.text_dim, /*out=*/2 * config.hidden));
 }
 

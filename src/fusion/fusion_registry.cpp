@@ -26,42 +26,42 @@ Factory factory() {
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> kEntries = {
       {{"concat", "feature-level concatenation of the pooled features, one ReLU layer", true},
-       false, factory<ConcatFusionImpl>()},
+       false,
+       factory<ConcatFusionImpl>()},
       {{"sum", "sum of the projected pooled features", true}, false, factory<SumFusionImpl>()},
-      {{"product", "element-wise product of the projected pooled features", true}, false,
-       factory<ProductFusionImpl>()},
-      {{"gmu", "gated multimodal unit (Arevalo et al. 2017)", true}, false,
-       factory<GmuFusionImpl>()},
-      {{"tensor", "tensor fusion, outer product with an appended 1 (TFN, Zadeh et al. 2017)",
-        true},
-       false, factory<TensorFusionImpl>()},
-      {{"lowrank", "low-rank multimodal fusion with modality-specific factors (LMF, Liu et al. 2018)",
-        true},
-       false, factory<LowRankFusionImpl>()},
-      {{"bilinear", "factorized bilinear pooling (MFB, Yu et al. 2017)", true}, false,
-       factory<BilinearFusionImpl>()},
-      {{"film", "text modulates the image feature maps (FiLM, Perez et al. 2018)", true}, false,
+      {{"product", "element-wise product of the projected pooled features", true}, false, factory<ProductFusionImpl>()},
+      {{"gmu", "gated multimodal unit (Arevalo et al. 2017)", true}, false, factory<GmuFusionImpl>()},
+      {{"tensor", "tensor fusion, outer product with an appended 1 (TFN, Zadeh et al. 2017)", true},
+       false,
+       factory<TensorFusionImpl>()},
+      {{"lowrank", "low-rank multimodal fusion with modality-specific factors (LMF, Liu et al. 2018)", true},
+       false,
+       factory<LowRankFusionImpl>()},
+      {{"bilinear", "factorized bilinear pooling (MFB, Yu et al. 2017)", true}, false, factory<BilinearFusionImpl>()},
+      {{"film", "text modulates the image feature maps (FiLM, Perez et al. 2018)", true},
+       false,
        factory<FilmFusionImpl>()},
-      {{"xattn", "cross-modal attention, text tokens attend over image grid cells", true}, true,
+      {{"xattn", "cross-modal attention, text tokens attend over image grid cells", true},
+       true,
        factory<CrossAttentionFusionImpl>()},
       {{"transformer",
-        "single-stream transformer over [CLS], the whole image, its cells and the words (VisualBERT / ViLT)",
-        true},
-       true, factory<TransformerFusionImpl>()},
+        "single-stream transformer over [CLS], the whole image, its cells and the words (VisualBERT / ViLT)", true},
+       true,
+       factory<TransformerFusionImpl>()},
       {{"late", "late fusion, average of unimodal logits (baseline, no interaction)", true},
-       false, factory<LateFusionImpl>()},
-      {{"image-only", "unimodal baseline: the pooled image features alone", false}, false,
+       false,
+       factory<LateFusionImpl>()},
+      {{"image-only", "unimodal baseline: the pooled image features alone", false},
+       false,
        factory<ImageOnlyFusionImpl>()},
-      {{"text-only", "unimodal baseline: the pooled text features alone", false}, false,
-       factory<TextOnlyFusionImpl>()},
+      {{"text-only", "unimodal baseline: the pooled text features alone", false}, false, factory<TextOnlyFusionImpl>()},
   };
   return kEntries;
 }
 
 void check_positive(const char* field, int64_t value) {
   if (value <= 0) {
-    throw UsageError("fusion config: " + std::string(field) + " must be positive, got " +
-                     std::to_string(value));
+    throw UsageError("fusion config: " + std::string(field) + " must be positive, got " + std::to_string(value));
   }
 }
 

@@ -32,8 +32,7 @@ class MultiHeadAttentionImpl : public torch::nn::Module {
   // query [B,Lq,dim], memory [B,Lk,dim], key_mask [B,Lk] bool (true = may be
   // attended) or an undefined tensor for "all keys". Masked keys get exactly
   // zero weight; a query with no key left gets a zero output. -> [B,Lq,dim]
-  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& memory,
-                        const torch::Tensor& key_mask);
+  torch::Tensor forward(const torch::Tensor& query, const torch::Tensor& memory, const torch::Tensor& key_mask);
 
  private:
   int64_t heads_;
@@ -187,11 +186,11 @@ class TransformerFusionImpl : public FusionImpl {
  private:
   int64_t out_dim_;
   torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr}, pooled_proj_{nullptr};
-  torch::Tensor cls_;        // [1, 1, hidden]
-  torch::Tensor row_pos_;    // [grid_h, hidden]
-  torch::Tensor col_pos_;    // [grid_w, hidden]
-  torch::Tensor text_pos_;   // [max_len, hidden]
-  torch::Tensor type_emb_;   // [2, hidden]: 0 image, 1 text
+  torch::Tensor cls_;       // [1, 1, hidden]
+  torch::Tensor row_pos_;   // [grid_h, hidden]
+  torch::Tensor col_pos_;   // [grid_w, hidden]
+  torch::Tensor text_pos_;  // [max_len, hidden]
+  torch::Tensor type_emb_;  // [2, hidden]: 0 image, 1 text
   torch::nn::ModuleList layers_{nullptr};
   torch::nn::LayerNorm final_norm_{nullptr};  // after the pre-norm layers
 };

@@ -6,12 +6,9 @@
 namespace muroan {
 
 GmuFusionImpl::GmuFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  image_proj_ = register_module("image_proj",
-                                torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
-  text_proj_ = register_module("text_proj",
-                               torch::nn::Linear(config.text_dim, /*out=*/config.hidden));
-  gate_ = register_module(
-      "gate", torch::nn::Linear(config.image_dim + config.text_dim, /*out=*/config.hidden));
+  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
+  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/config.hidden));
+  gate_ = register_module("gate", torch::nn::Linear(config.image_dim + config.text_dim, /*out=*/config.hidden));
 }
 
 torch::Tensor GmuFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {

@@ -5,10 +5,8 @@
 namespace muroan {
 
 LateFusionImpl::LateFusionImpl(const FusionConfig& config) : out_dim_(config.num_classes) {
-  image_head_ = register_module("image_head",
-                                torch::nn::Linear(config.image_dim, /*out=*/config.num_classes));
-  text_head_ = register_module("text_head",
-                               torch::nn::Linear(config.text_dim, /*out=*/config.num_classes));
+  image_head_ = register_module("image_head", torch::nn::Linear(config.image_dim, /*out=*/config.num_classes));
+  text_head_ = register_module("text_head", torch::nn::Linear(config.text_dim, /*out=*/config.num_classes));
 }
 
 torch::Tensor LateFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {

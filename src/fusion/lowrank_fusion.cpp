@@ -25,18 +25,14 @@ torch::Tensor apply_factor(const torch::Tensor& pooled, const torch::Tensor& fac
 }  // namespace
 
 LowRankFusionImpl::LowRankFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  image_factor_ = register_parameter(
-      "image_factor", xavier_factor(config.rank, config.image_dim + 1, config.hidden));
-  text_factor_ = register_parameter(
-      "text_factor", xavier_factor(config.rank, config.text_dim + 1, config.hidden));
-  rank_weight_ = register_parameter(
-      "rank_weight", torch::randn({config.rank}) * std::sqrt(2.0 / (1.0 + config.rank)));
+  image_factor_ = register_parameter("image_factor", xavier_factor(config.rank, config.image_dim + 1, config.hidden));
+  text_factor_ = register_parameter("text_factor", xavier_factor(config.rank, config.text_dim + 1, config.hidden));
+  rank_weight_ = register_parameter("rank_weight", torch::randn({config.rank}) * std::sqrt(2.0 / (1.0 + config.rank)));
   bias_ = register_parameter("bias", torch::zeros({config.hidden}));
 }
 
 torch::Tensor LowRankFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
-  auto fused = apply_factor(image.pooled, image_factor_) *
-               apply_factor(text.pooled, text_factor_);  // [r, B, out]
+  auto fused = apply_factor(image.pooled, image_factor_) * apply_factor(text.pooled, text_factor_);  // [r, B, out]
   return (fused * rank_weight_.view({-1, 1, 1})).sum(/*dim=*/0) + bias_;
 }
 

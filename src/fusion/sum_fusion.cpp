@@ -4,12 +4,10 @@
 namespace muroan {
 
 SumFusionImpl::SumFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  image_proj_ = register_module("image_proj",
-                                torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
+  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
   // One bias is enough: a second one would only add to the first.
   text_proj_ = register_module(
-      "text_proj",
-      torch::nn::Linear(torch::nn::LinearOptions(config.text_dim, /*out=*/config.hidden).bias(false)));
+      "text_proj", torch::nn::Linear(torch::nn::LinearOptions(config.text_dim, /*out=*/config.hidden).bias(false)));
 }
 
 torch::Tensor SumFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {

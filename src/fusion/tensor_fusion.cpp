@@ -6,10 +6,8 @@
 namespace muroan {
 
 TensorFusionImpl::TensorFusionImpl(const FusionConfig& config) {
-  image_proj_ = register_module("image_proj",
-                                torch::nn::Linear(config.image_dim, /*out=*/kProjDim));
-  text_proj_ = register_module("text_proj",
-                               torch::nn::Linear(config.text_dim, /*out=*/kProjDim));
+  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/kProjDim));
+  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/kProjDim));
 }
 
 torch::Tensor TensorFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {

@@ -15,8 +15,7 @@ constexpr double kEmbeddingStd = 0.02;  // BERT-style init of learned embeddings
 enum TokenType : int64_t { kImageType = 0, kTextType = 1 };
 }  // namespace
 
-TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config)
-    : out_dim_(3 * config.hidden) {
+TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config) : out_dim_(3 * config.hidden) {
   const int64_t d = config.hidden;
   image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/d));
   text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/d));
@@ -36,18 +35,17 @@ TransformerFusionImpl::TransformerFusionImpl(const FusionConfig& config)
 torch::Tensor TransformerFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
   const int64_t batch = image.grid.size(0);
   const int64_t h = image.grid.size(2), w = image.grid.size(3), len = text.tokens.size(1);
-  TORCH_CHECK(h <= row_pos_.size(0) && w <= col_pos_.size(0), "transformer fusion: grid ", h,
-              "x", w, " is larger than the configured ", row_pos_.size(0), "x", col_pos_.size(0));
-  TORCH_CHECK(len <= text_pos_.size(0), "transformer fusion: ", len,
-              " tokens is more than the configured max_len ", text_pos_.size(0));
+  TORCH_CHECK(h <= row_pos_.size(0) && w <= col_pos_.size(0), "transformer fusion: grid ", h, "x", w,
+              " is larger than the configured ", row_pos_.size(0), "x", col_pos_.size(0));
+  TORCH_CHECK(len <= text_pos_.size(0), "transformer fusion: ", len, " tokens is more than the configured max_len ",
+              text_pos_.size(0));
 
   // Image cells in row-major order, each + its row and column embedding.
-  auto grid_pos = (row_pos_.slice(0, 0, h).unsqueeze(1) + col_pos_.slice(0, 0, w).unsqueeze(0))
-                      .reshape({h * w, -1});
-  auto cells = image_proj_->forward(image.grid.flatten(/*start_dim=*/2).transpose(1, 2)) +
-               grid_pos + type_emb_[kImageType];
-  auto words = text_proj_->forward(zero_pads(text.tokens, text.mask)) +
-               text_pos_.slice(0, 0, len) + type_emb_[kTextType];
+  auto grid_pos = (row_pos_.slice(0, 0, h).unsqueeze(1) + col_pos_.slice(0, 0, w).unsqueeze(0)).reshape({h * w, -1});
+  auto cells =
+      image_proj_->forward(image.grid.flatten(/*start_dim=*/2).transpose(1, 2)) + grid_pos + type_emb_[kImageType];
+  auto words =
+      text_proj_->forward(zero_pads(text.tokens, text.mask)) + text_pos_.slice(0, 0, len) + type_emb_[kTextType];
   auto whole = (pooled_proj_->forward(image.pooled) + type_emb_[kImageType]).unsqueeze(1);
   auto x = torch::cat({cls_.expand({batch, 1, -1}), whole, cells, words}, /*dim=*/1);
 

@@ -7,17 +7,13 @@ namespace muroan {
 
 CrossAttentionFusionImpl::CrossAttentionFusionImpl(const FusionConfig& config)
     : out_dim_(config.hidden + config.image_dim) {
-  text_proj_ = register_module("text_proj",
-                               torch::nn::Linear(config.text_dim, /*out=*/config.hidden));
-  image_proj_ = register_module("image_proj",
-                                torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
+  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/config.hidden));
+  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
   attention_ = register_module("attention", MultiHeadAttention(config.hidden, config.heads));
-  norm_ = register_module("norm",
-                          torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden})));
+  norm_ = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.hidden})));
 }
 
-torch::Tensor CrossAttentionFusionImpl::forward(const ImageFeatures& image,
-                                                const TextFeatures& text) {
+torch::Tensor CrossAttentionFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
   auto queries = text_proj_->forward(zero_pads(text.tokens, text.mask));  // [B, L, hidden]
   auto cells = image_proj_->forward(image.grid.flatten(/*start_dim=*/2).transpose(1, 2));
   auto attended = norm_->forward(queries + attention_->forward(queries, cells, /*key_mask=*/{}));

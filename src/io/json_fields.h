@@ -16,8 +16,7 @@ namespace muroan::io {
 std::string field_where(const std::string& where, const std::string& name);
 
 // The field, which must be present; throws "field 'name': missing".
-const nlohmann::json& require_field(const nlohmann::json& object, const std::string& name,
-                                    const std::string& where);
+const nlohmann::json& require_field(const nlohmann::json& object, const std::string& name, const std::string& where);
 // Values of one JSON type; throw "field 'name': expected <what>, got <type>".
 std::string string_field(const nlohmann::json& object, const std::string& name, const std::string& where);
 int64_t integer_field(const nlohmann::json& object, const std::string& name, const std::string& where);

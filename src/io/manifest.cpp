@@ -11,8 +11,8 @@
 #include "io/json_fields.h"
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
-#include "muroan/names.h"
 #include "muroan/files.h"
+#include "muroan/names.h"
 #include "muroan/tokenizer.h"
 #include "muroan/torchscript_model.h"
 
@@ -37,9 +37,7 @@ void check_input_types(const nlohmann::json& entry, const std::string& where) {
     const auto& shape = io::require_field(entry, "shape", where);
     bool ok = shape.is_array() && shape.size() == 3;
     for (const auto& v : shape) ok = ok && v.is_number_integer();
-    if (!ok)
-      throw InputError(io::field_where(where, "shape"),
-                       "expected [C, H, W] (3 integers), got " + shape.dump());
+    if (!ok) throw InputError(io::field_where(where, "shape"), "expected [C, H, W] (3 integers), got " + shape.dump());
     if (entry.contains("fill") && !(entry["fill"].is_number() && std::isfinite(entry["fill"].get<double>())))
       throw InputError(io::field_where(where, "fill"), "expected a number, got " + io::json_type_text(entry["fill"]));
     if (entry.contains("resize")) {
@@ -51,8 +49,7 @@ void check_input_types(const nlohmann::json& entry, const std::string& where) {
     if (entry.contains("tokenizer"))
       throw InputError(io::field_where(where, "tokenizer"), "only a tokens input has a tokenizer");
   } else if (kind == "tokens") {
-    if (entry.contains("resize"))
-      throw InputError(io::field_where(where, "resize"), "only an image input is resized");
+    if (entry.contains("resize")) throw InputError(io::field_where(where, "resize"), "only an image input is resized");
     integer("max_len", true);
     integer("pad_id", false);
     integer("vocab_size", false);
@@ -69,9 +66,9 @@ void check_input_values(const ModalitySpec& spec, const std::string& where) {
     if (spec.pad_id < 0) throw InputError(io::field_where(where, "pad_id"), "must not be negative");
     if (spec.vocab_size < 0) throw InputError(io::field_where(where, "vocab_size"), "must not be negative");
     if (spec.vocab_size > 0 && spec.pad_id >= spec.vocab_size)
-      throw InputError(io::field_where(where, "pad_id"),
-                       std::to_string(spec.pad_id) + " is outside the vocabulary of " +
-                           std::to_string(spec.vocab_size) + " ids");
+      throw InputError(
+          io::field_where(where, "pad_id"),
+          std::to_string(spec.pad_id) + " is outside the vocabulary of " + std::to_string(spec.vocab_size) + " ids");
   }
 }
 
@@ -175,8 +172,9 @@ Manifest load_manifest(const std::string& path) {
         const auto it = m.word_ids.find(p[i].get<std::string>());
         if (it == m.word_ids.end())
           throw InputError(where, m.word_ids.empty()
-                                      ? "'" + p[i].get<std::string>() + "' is a word, and the manifest has no "
-                                        "\"vocab\" to map it to a token id; give the id"
+                                      ? "'" + p[i].get<std::string>() +
+                                            "' is a word, and the manifest has no "
+                                            "\"vocab\" to map it to a token id; give the id"
                                       : "'" + p[i].get<std::string>() + "' is not in the manifest's vocab");
         m.protected_tokens.push_back(it->second);
       } else {

@@ -24,13 +24,12 @@ bool is_manifest_path(const std::string& path) {
   return fs::path(path).extension() == ".json" && !fs::is_directory(path, ec);
 }
 
-ModelAndData load_model_and_data(const std::string& model_path, const std::string& data,
-                                 const torch::Device& device, const std::string& cache_dir) {
+ModelAndData load_model_and_data(const std::string& model_path, const std::string& data, const torch::Device& device,
+                                 const std::string& cache_dir) {
   ModelAndData out;
   if (is_manifest_path(model_path)) {
     auto model = load_torchscript_model(model_path, device);
-    const std::string samples =
-        data.empty() ? (fs::path(model_path).parent_path() / kDefaultSamples).string() : data;
+    const std::string samples = data.empty() ? (fs::path(model_path).parent_path() / kDefaultSamples).string() : data;
     const Manifest manifest = load_manifest(model_path);
     out.data = load_samples(samples, model->modalities(), model->classes(), manifest.fields);
     out.data_source = samples;
@@ -52,7 +51,8 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
   out.data = split == "train" ? std::move(task.train) : split == "val" ? std::move(task.val) : std::move(task.test);
   out.data_source = ck.task + " " + split + " split";
   out.task = ck.task;
-  out.model_files = {(fs::path(model_path) / "checkpoint.json").string(), (fs::path(model_path) / "weights.pt").string()};
+  out.model_files = {(fs::path(model_path) / "checkpoint.json").string(),
+                     (fs::path(model_path) / "weights.pt").string()};
   out.vocab = ck.vocab;
   for (int64_t id = 0; id < ck.vocab.size(); ++id) out.word_ids.emplace(ck.vocab.word(id), id);
   out.model = make_classifier(ck, device);

@@ -29,10 +29,14 @@ std::mutex& stb_mutex() {
 
 std::string channels_name(int channels) {
   switch (channels) {
-    case 1: return "grey";
-    case 2: return "grey+alpha";
-    case 3: return "RGB";
-    case 4: return "RGBA";
+    case 1:
+      return "grey";
+    case 2:
+      return "grey+alpha";
+    case 3:
+      return "RGB";
+    case 4:
+      return "RGBA";
   }
   return std::to_string(channels) + " channels";
 }
@@ -56,8 +60,8 @@ void verify_png_integrity(const std::string& path, const std::vector<unsigned ch
     const std::string type(reinterpret_cast<const char*>(&b[pos + 4]), 4);
     const uLong crc = crc32(0L, &b[pos + 4], static_cast<uInt>(len + 4));
     if (crc != be32(&b[pos + 8 + len]))
-      throw InputError(path, "corrupt PNG: chunk '" + type + "' at byte " + std::to_string(pos) +
-                                 " fails its CRC check");
+      throw InputError(path,
+                       "corrupt PNG: chunk '" + type + "' at byte " + std::to_string(pos) + " fails its CRC check");
     if (type == "IDAT") idat.insert(idat.end(), &b[pos + 8], &b[pos + 8 + len]);
     end = type == "IEND";
     pos += 12 + len;
@@ -77,7 +81,8 @@ void verify_png_integrity(const std::string& path, const std::vector<unsigned ch
   const std::string msg = z.msg ? z.msg : "";
   inflateEnd(&z);
   if (rc != Z_STREAM_END)
-    throw InputError(path, "corrupt PNG: the image data does not inflate" + (msg.empty() ? std::string(" to its end") : ": " + msg));
+    throw InputError(
+        path, "corrupt PNG: the image data does not inflate" + (msg.empty() ? std::string(" to its end") : ": " + msg));
 }
 
 }  // namespace
@@ -160,10 +165,17 @@ torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t w
     throw Error("resize_image: expected an image [C,H,W] and a positive size");
   auto options = F::InterpolateFuncOptions().size(std::vector<int64_t>{height, width});
   switch (mode) {
-    case ResizeMode::kArea: options.mode(torch::kArea); break;
-    case ResizeMode::kBilinear: options.mode(torch::kBilinear).align_corners(false); break;
-    case ResizeMode::kNearest: options.mode(torch::kNearest); break;
-    case ResizeMode::kNone: throw Error("resize_image: no resize mode given");
+    case ResizeMode::kArea:
+      options.mode(torch::kArea);
+      break;
+    case ResizeMode::kBilinear:
+      options.mode(torch::kBilinear).align_corners(false);
+      break;
+    case ResizeMode::kNearest:
+      options.mode(torch::kNearest);
+      break;
+    case ResizeMode::kNone:
+      throw Error("resize_image: no resize mode given");
   }
   // Every mode is a convex combination of source pixels: no value leaves their range.
   return F::interpolate(image.to(torch::kFloat).unsqueeze(0), options).squeeze(0);
@@ -171,8 +183,7 @@ torch::Tensor resize_image(const torch::Tensor& image, int64_t height, int64_t w
 
 void write_png(const std::string& path, const torch::Tensor& image) {
   if (image.dim() != 3 || (image.size(0) != 1 && image.size(0) != 3))
-    throw Error("write_png: expected an image [C,H,W] with C = 1 or 3, got shape " +
-                c10::str(image.sizes()));
+    throw Error("write_png: expected an image [C,H,W] with C = 1 or 3, got shape " + c10::str(image.sizes()));
   torch::Tensor bytes = image.detach().to(torch::kCPU);
   if (bytes.scalar_type() != torch::kUInt8)
     bytes = bytes.to(torch::kFloat).clamp(0.0, 1.0).mul(255.0).round().to(torch::kUInt8);
@@ -183,8 +194,7 @@ void write_png(const std::string& path, const torch::Tensor& image) {
 
   std::lock_guard<std::mutex> lock(stb_mutex());
   stbi_write_force_png_filter = 0;  // no filter: any reader decodes rows directly
-  const int ok = stbi_write_png(path.c_str(), width, height, channels, bytes.data_ptr<uint8_t>(),
-                                width * channels);
+  const int ok = stbi_write_png(path.c_str(), width, height, channels, bytes.data_ptr<uint8_t>(), width * channels);
   stbi_write_force_png_filter = -1;
   if (!ok) throw InputError(path, "cannot write PNG");
 }

@@ -1,6 +1,6 @@
 // samples.jsonl of the bring-your-own-model contract: reading and writing.
-#include "muroan/files.h"
 #include "muroan/sample_data.h"
+#include "muroan/files.h"
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +24,6 @@ constexpr const char* kSamplesFile = "samples.jsonl";
 constexpr const char* kImagesDir = "images";
 constexpr uint64_t kMaxSamplesFileBytes = 4ull << 30;  // samples.jsonl: 4 GiB (images are separate files)
 constexpr size_t kMaxLineBytes = 16u << 20;            // one sample line: 16 MiB
-
 
 // An image field: the PNG or JPEG, relative to the data file, as uint8 [C,H,W]
 // of the input's size and channels.
@@ -56,8 +55,8 @@ torch::Tensor read_image_field(const nlohmann::json& sample, const ModalitySpec&
 
 // A token field: ids, or a string for the input's tokenizer; padded with
 // pad_id to max_len. *truncated: the tokenizer cut the text.
-std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const ModalitySpec& spec,
-                                       const std::string& field, const std::string& where, bool* truncated) {
+std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
+                                       const std::string& where, bool* truncated) {
   const auto& ids_or_text = io::require_field(sample, field, where);
   const std::string fw = io::field_where(where, field);
   nlohmann::json encoded;
@@ -74,15 +73,14 @@ std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const Modal
     encoded = t.ids;
   }
   const auto& ids = ids_or_text.is_string() ? encoded : ids_or_text;
-  if (!ids.is_array())
-    throw InputError(fw, "expected an array of token ids or a text, got " + io::json_type_text(ids));
+  if (!ids.is_array()) throw InputError(fw, "expected an array of token ids or a text, got " + io::json_type_text(ids));
   if (static_cast<int64_t>(ids.size()) > spec.max_len())
     throw InputError(fw, std::to_string(ids.size()) + " ids, more than max_len " + std::to_string(spec.max_len()));
   std::vector<int64_t> row(static_cast<size_t>(spec.max_len()), spec.pad_id);
   for (size_t p = 0; p < ids.size(); ++p) {
     if (!ids[p].is_number_integer())
-      throw InputError(fw, "element " + std::to_string(p) + " is " + io::json_type_text(ids[p]) +
-                               ", expected an integer id");
+      throw InputError(
+          fw, "element " + std::to_string(p) + " is " + io::json_type_text(ids[p]) + ", expected an integer id");
     const int64_t id = ids[p].get<int64_t>();
     if (id < 0 || (spec.vocab_size > 0 && id >= spec.vocab_size))
       throw InputError(fw, "id " + std::to_string(id) + " (element " + std::to_string(p) +
@@ -125,9 +123,9 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   for (std::string line; std::getline(in, line);) {
     ++line_no;
     if (line.size() > kMaxLineBytes)
-      throw InputError(jsonl_path + ":" + std::to_string(line_no),
-                       std::to_string(line.size()) + " bytes, more than a sample line may have (" +
-                           std::to_string(kMaxLineBytes) + ")");
+      throw InputError(jsonl_path + ":" + std::to_string(line_no), std::to_string(line.size()) +
+                                                                       " bytes, more than a sample line may have (" +
+                                                                       std::to_string(kMaxLineBytes) + ")");
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = jsonl_path + ":" + std::to_string(line_no);
     nlohmann::json sample;
@@ -211,8 +209,8 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
     for (size_t m = 0; m < modalities.size(); ++m) {
       const ModalitySpec& spec = modalities[m];
       if (!spec.is_image()) continue;
-      const std::string file = std::string(kImagesDir) + "/" + stem +
-                               (image_modalities > 1 ? "-" + spec.name : std::string()) + ".png";
+      const std::string file =
+          std::string(kImagesDir) + "/" + stem + (image_modalities > 1 ? "-" + spec.name : std::string()) + ".png";
       write_png((root / file).string(), data.inputs[m][i]);
       sample[spec.name] = file;
     }

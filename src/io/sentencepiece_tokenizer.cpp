@@ -105,8 +105,11 @@ class SentencePieceTokenizer final : public Tokenizer {
 
   const char* kind() const override { return "sentencepiece"; }
   nlohmann::json describe() const override {
-    return {{"kind", kind()}, {"file", path_}, {"fingerprint", file_fingerprint({path_})},
-            {"add_bos", add_bos_}, {"add_eos", add_eos_}};
+    return {{"kind", kind()},
+            {"file", path_},
+            {"fingerprint", file_fingerprint({path_})},
+            {"add_bos", add_bos_},
+            {"add_eos", add_eos_}};
   }
   TokenizedText encode(const std::string& text, int64_t max_len, const std::string& where) const override {
     std::vector<int> ids(text.size() + 16);  // rarely more pieces than bytes; retried if so
@@ -130,8 +133,8 @@ class SentencePieceTokenizer final : public Tokenizer {
 
 }  // namespace
 
-std::shared_ptr<const Tokenizer> make_sentencepiece_tokenizer(const nlohmann::json& config,
-                                                              const std::string& base_dir, const std::string& where) {
+std::shared_ptr<const Tokenizer> make_sentencepiece_tokenizer(const nlohmann::json& config, const std::string& base_dir,
+                                                              const std::string& where) {
   check_tokenizer_fields(config, {"kind", "model", "add_bos", "add_eos"}, where);
   const std::string path = tokenizer_file(config, "model", base_dir, where);
   return std::make_shared<SentencePieceTokenizer>(path, read_file_limited(path, kMaxModelBytes),

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "muroan/files.h"
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/sample_data.h"
 
 namespace fs = std::filesystem;
@@ -22,8 +22,8 @@ constexpr const char* kDescriptionFile = "task.json";
 
 int64_t export_task_split(const TaskData& task, const std::string& split_name, int64_t max_samples,
                           const std::string& dir) {
-  const Split* split = split_name == "train" ? &task.train
-                       : split_name == "val" ? &task.val
+  const Split* split = split_name == "train"  ? &task.train
+                       : split_name == "val"  ? &task.val
                        : split_name == "test" ? &task.test
                                               : nullptr;
   if (!split) throw UsageError("unknown split '" + split_name + "' (expected train, val or test)");
@@ -44,8 +44,12 @@ int64_t export_task_split(const TaskData& task, const std::string& split_name, i
     if (m.is_tokens() && m.vocab_size <= 0) inputs.back()["vocab_size"] = task.vocab.size();
   }
   const nlohmann::ordered_json description = {
-      {"format", "muroan-export/1"}, {"task", task.task},   {"split", split_name},
-      {"samples", n},                {"inputs", inputs},    {"classes", task.classes},
+      {"format", "muroan-export/1"},
+      {"task", task.task},
+      {"split", split_name},
+      {"samples", n},
+      {"inputs", inputs},
+      {"classes", task.classes},
       {"vocabulary", task.vocab.words()},
   };
   const std::string path = (fs::path(dir) / kDescriptionFile).string();

@@ -10,8 +10,8 @@
 
 #include "io/json_fields.h"
 #include "muroan/error.h"
-#include "muroan/names.h"
 #include "muroan/files.h"
+#include "muroan/names.h"
 
 namespace fs = std::filesystem;
 
@@ -179,7 +179,8 @@ class WordPieceTokenizer final : public Tokenizer {
 
 }  // namespace
 
-void check_tokenizer_fields(const nlohmann::json& config, const std::set<std::string>& known, const std::string& where) {
+void check_tokenizer_fields(const nlohmann::json& config, const std::set<std::string>& known,
+                            const std::string& where) {
   for (auto it = config.begin(); it != config.end(); ++it) {
     if (known.count(it.key())) continue;
     throw InputError(field_where(where, it.key()),

@@ -17,8 +17,7 @@ std::string tokenizer_file(const nlohmann::json& config, const char* field, cons
                            const std::string& where);
 
 // Refuses fields of `config` outside `known`, so that a typo is not ignored.
-void check_tokenizer_fields(const nlohmann::json& config, const std::set<std::string>& known,
-                            const std::string& where);
+void check_tokenizer_fields(const nlohmann::json& config, const std::set<std::string>& known, const std::string& where);
 // A true/false field of `config`, `fallback` when absent.
 bool tokenizer_flag(const nlohmann::json& config, const char* name, bool fallback, const std::string& where);
 
@@ -33,7 +32,7 @@ std::shared_ptr<const Tokenizer> make_whitespace_tokenizer(const nlohmann::json&
                                                            const std::string& where);
 std::shared_ptr<const Tokenizer> make_wordpiece_tokenizer(const nlohmann::json& config, const std::string& base_dir,
                                                           const std::string& where);
-std::shared_ptr<const Tokenizer> make_sentencepiece_tokenizer(const nlohmann::json& config,
-                                                              const std::string& base_dir, const std::string& where);
+std::shared_ptr<const Tokenizer> make_sentencepiece_tokenizer(const nlohmann::json& config, const std::string& base_dir,
+                                                              const std::string& where);
 
 }  // namespace muroan::io

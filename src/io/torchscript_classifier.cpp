@@ -23,8 +23,8 @@ constexpr int64_t kMaxProbeId = (int64_t{1} << 31) - 1;
 std::string inputs_text(const std::vector<ModalitySpec>& specs, const Inputs& inputs) {
   std::ostringstream out;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    out << (i ? ", " : "") << (i < specs.size() ? specs[i].name : "?") << " "
-        << c10::str(inputs[i].sizes()) << " " << inputs[i].scalar_type();
+    out << (i ? ", " : "") << (i < specs.size() ? specs[i].name : "?") << " " << c10::str(inputs[i].sizes()) << " "
+        << inputs[i].scalar_type();
   }
   return out.str();
 }
@@ -90,13 +90,12 @@ torch::Tensor probe_method(torch::jit::Module& m, const std::string& file, const
   try {
     out = m.get_method(method)(to_ivalues(x));
   } catch (const std::exception& e) {
-    throw InputError(file, method + " fails on a probe batch (" + inputs_text(specs, x) + ") on " + on.str() +
-                               ": " + io::torch_error_line(e));
+    throw InputError(file, method + " fails on a probe batch (" + inputs_text(specs, x) + ") on " + on.str() + ": " +
+                               io::torch_error_line(e));
   }
   const std::string problem = output_problem(out, kProbeRows, cols, what);
   if (!problem.empty()) {
-    const std::string k =
-        cols >= 0 ? " (K = " + std::to_string(cols) + ", the number of classes in the manifest)" : "";
+    const std::string k = cols >= 0 ? " (K = " + std::to_string(cols) + ", the number of classes in the manifest)" : "";
     throw InputError(file, method + " " + problem + k);
   }
   return out.toTensor();
@@ -109,8 +108,8 @@ void check_method(torch::jit::Module& m, const std::string& file, const std::str
   if (!found) {
     std::string methods;
     for (const auto& mm : m.get_methods()) methods += (methods.empty() ? "" : ", ") + mm.name();
-    throw InputError(where, file + " has no method '" + method + "' (it has: " + methods +
-                                "; export it with @torch.jit.export)");
+    throw InputError(
+        where, file + " has no method '" + method + "' (it has: " + methods + "; export it with @torch.jit.export)");
   }
   const auto& args = found->function().getSchema().arguments();  // self first
   size_t required = 0;
@@ -121,8 +120,8 @@ void check_method(torch::jit::Module& m, const std::string& file, const std::str
 }
 
 // Whether forward accepts token id `id` in input `modality` (one row, on the CPU).
-bool forward_accepts_id(torch::jit::Module& m, const std::vector<ModalitySpec>& specs, size_t modality,
-                        int64_t id, std::string* error = nullptr) {
+bool forward_accepts_id(torch::jit::Module& m, const std::vector<ModalitySpec>& specs, size_t modality, int64_t id,
+                        std::string* error = nullptr) {
   Inputs x = probe_inputs(specs, 1, torch::kCPU);
   x[modality][0][0] = id;
   try {
@@ -154,10 +153,14 @@ int64_t probe_vocab_size(torch::jit::Module& m, const std::vector<ModalitySpec>&
 
 const char* vocab_origin_name(VocabOrigin origin) {
   switch (origin) {
-    case VocabOrigin::kNone: return "none";
-    case VocabOrigin::kManifest: return "manifest";
-    case VocabOrigin::kProbe: return "probe";
-    case VocabOrigin::kUnknown: return "unknown";
+    case VocabOrigin::kNone:
+      return "none";
+    case VocabOrigin::kManifest:
+      return "manifest";
+    case VocabOrigin::kProbe:
+      return "probe";
+    case VocabOrigin::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -240,8 +243,9 @@ torch::Tensor TorchScriptClassifier::logits(const Inputs& inputs) {
 
 torch::Tensor TorchScriptClassifier::fusion(const Inputs& inputs) {
   if (!has_fusion())
-    throw Error(name_ + ": no fusion embedding (the manifest names no fusion_method), so the fusion objective "
-                        "and the fusion shift are not available for this model");
+    throw Error(name_ +
+                ": no fusion embedding (the manifest names no fusion_method), so the fusion objective "
+                "and the fusion shift are not available for this model");
   if (inputs.size() != modalities_.size())
     throw Error(name_ + ": expected " + std::to_string(modalities_.size()) + " inputs (" + names_text(modalities_) +
                 "), got " + std::to_string(inputs.size()));

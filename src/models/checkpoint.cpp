@@ -1,6 +1,6 @@
+#include "muroan/checkpoint.h"
 #include "muroan/files.h"
 #include "muroan/version.h"
-#include "muroan/checkpoint.h"
 
 #include <torch/serialize.h>
 
@@ -173,8 +173,7 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) 
     torch::load(ck.net, weights_path.string());
   } catch (const c10::Error& e) {
     const std::string msg = e.what_without_backtrace();
-    throw InputError(weights_path.string(),
-                     "cannot load weights: " + msg.substr(0, msg.find('\n')));
+    throw InputError(weights_path.string(), "cannot load weights: " + msg.substr(0, msg.find('\n')));
   }
   ck.net->to(device);
   ck.net->eval();

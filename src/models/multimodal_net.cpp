@@ -1,11 +1,11 @@
 #include "muroan/multimodal_net.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include "models/json_get.h"
 #include "muroan/error.h"
@@ -42,7 +42,8 @@ constexpr int64_t kSppFeatures = 6;
 template <typename T>
 T required(const nlohmann::json& j, const char* field) {
   if (!j.contains(field)) throw Error(std::string("model config: missing field '") + field + "'");
-  if (!models::holds<T>(j.at(field))) throw Error(std::string("model config: field '") + field + "' has the wrong type");
+  if (!models::holds<T>(j.at(field)))
+    throw Error(std::string("model config: field '") + field + "' has the wrong type");
   try {
     return j.at(field).get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -76,12 +77,10 @@ FusionConfig ModelConfig::fusion_config() const {
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  nlohmann::json j = {{"fusion", fusion},         {"image_channels", image_channels},
-                      {"image_height", image_height}, {"image_width", image_width},
-                      {"vocab_size", vocab_size}, {"max_len", max_len},
-                      {"pad_id", pad_id},         {"num_classes", num_classes},
-                      {"dim", dim},               {"embed_dim", embed_dim},
-                      {"head_hidden", head_hidden}};
+  nlohmann::json j = {{"fusion", fusion},           {"image_channels", image_channels}, {"image_height", image_height},
+                      {"image_width", image_width}, {"vocab_size", vocab_size},         {"max_len", max_len},
+                      {"pad_id", pad_id},           {"num_classes", num_classes},       {"dim", dim},
+                      {"embed_dim", embed_dim},     {"head_hidden", head_hidden}};
   if (image_readout != "flat") j["image_readout"] = image_readout;  // absent: flat (earlier checkpoints)
   return j;
 }
@@ -121,10 +120,11 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   bounded("dim", c.dim, 1, 4096);
   bounded("embed_dim", c.embed_dim, 1, 4096);
   bounded("head_hidden", c.head_hidden, 1, 4096);
-  const double projection = static_cast<double>(c.dim) * static_cast<double>(c.dim) *
-                            (c.image_readout == "spp" ? static_cast<double>(kSppFeatures)
-                                                       : static_cast<double>(image_grid_size(c.image_height, "flat") *
-                                                                             image_grid_size(c.image_width, "flat")));
+  const double projection =
+      static_cast<double>(c.dim) * static_cast<double>(c.dim) *
+      (c.image_readout == "spp"
+           ? static_cast<double>(kSppFeatures)
+           : static_cast<double>(image_grid_size(c.image_height, "flat") * image_grid_size(c.image_width, "flat")));
   if (projection > static_cast<double>(int64_t{1} << 28))
     throw Error("model config: dim " + std::to_string(c.dim) + " with " + std::to_string(c.image_height) + " x " +
                 std::to_string(c.image_width) + " images needs an image projection of " +
@@ -161,19 +161,16 @@ ImageFeatures ImageEncoderImpl::forward(const torch::Tensor& image) {
   return f;
 }
 
-TextEncoderImpl::TextEncoderImpl(int64_t vocab_size, int64_t embed_dim, int64_t dim, int64_t pad_id)
-    : pad_id_(pad_id) {
+TextEncoderImpl::TextEncoderImpl(int64_t vocab_size, int64_t embed_dim, int64_t dim, int64_t pad_id) : pad_id_(pad_id) {
   embedding_ = register_module(
-      "embedding",
-      torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab_size, embed_dim).padding_idx(pad_id)));
-  gru_ = register_module(
-      "gru", torch::nn::GRU(torch::nn::GRUOptions(embed_dim, /*hidden_size=*/dim).batch_first(true)));
+      "embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab_size, embed_dim).padding_idx(pad_id)));
+  gru_ =
+      register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(embed_dim, /*hidden_size=*/dim).batch_first(true)));
 }
 
 torch::Tensor TextEncoderImpl::embed(const torch::Tensor& ids) { return embedding_->forward(ids); }
 
-TextFeatures TextEncoderImpl::forward_embedded(const torch::Tensor& embeddings,
-                                               const torch::Tensor& mask) {
+TextFeatures TextEncoderImpl::forward_embedded(const torch::Tensor& embeddings, const torch::Tensor& mask) {
   TextFeatures f;
   f.mask = mask;
   // Masked positions get a zero input so that a masked (not deleted) token
@@ -186,9 +183,7 @@ TextFeatures TextEncoderImpl::forward_embedded(const torch::Tensor& embeddings,
   return f;
 }
 
-TextFeatures TextEncoderImpl::forward(const torch::Tensor& ids) {
-  return forward_embedded(embed(ids), ids != pad_id_);
-}
+TextFeatures TextEncoderImpl::forward(const torch::Tensor& ids) { return forward_embedded(embed(ids), ids != pad_id_); }
 
 MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config) {
   if (config.vocab_size <= 0) throw Error("model config: vocab_size must be positive");
@@ -199,13 +194,12 @@ MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config
     throw Error("model config: images must be at least 8x8 pixels");
   image_encoder_ = register_module(
       "image_encoder", ImageEncoder(config.image_channels, config.dim, grid_h * grid_w, config.image_readout));
-  text_encoder_ = register_module(
-      "text_encoder", TextEncoder(config.vocab_size, config.embed_dim, config.dim, config.pad_id));
+  text_encoder_ =
+      register_module("text_encoder", TextEncoder(config.vocab_size, config.embed_dim, config.dim, config.pad_id));
   fusion_ = register_module("fusion", make_fusion(config.fusion, config.fusion_config()));
   if (!fusion_->outputs_logits()) {
     head_ = register_module(
-        "head", torch::nn::Sequential(torch::nn::Linear(fusion_->out_dim(), config.head_hidden),
-                                      torch::nn::ReLU(),
+        "head", torch::nn::Sequential(torch::nn::Linear(fusion_->out_dim(), config.head_hidden), torch::nn::ReLU(),
                                       torch::nn::Linear(config.head_hidden, config.num_classes)));
   }
 }
@@ -214,9 +208,8 @@ torch::Tensor MultimodalNetImpl::fuse(const torch::Tensor& image, const torch::T
   return fusion_->forward(image_encoder_->forward(image), text_encoder_->forward(tokens));
 }
 
-torch::Tensor MultimodalNetImpl::fuse_shared(const torch::Tensor& image, bool image_shared,
-                                             const torch::Tensor& tokens, bool tokens_shared,
-                                             int64_t rows) {
+torch::Tensor MultimodalNetImpl::fuse_shared(const torch::Tensor& image, bool image_shared, const torch::Tensor& tokens,
+                                             bool tokens_shared, int64_t rows) {
   ImageFeatures img = image_encoder_->forward(image);
   TextFeatures text = text_encoder_->forward(tokens);
   // expand() views the one row `rows` times without copying.
@@ -240,8 +233,7 @@ torch::Tensor MultimodalNetImpl::forward(const torch::Tensor& image, const torch
   return head(fuse(image, tokens));
 }
 
-torch::Tensor MultimodalNetImpl::forward_embedded(const torch::Tensor& image,
-                                                  const torch::Tensor& embeddings,
+torch::Tensor MultimodalNetImpl::forward_embedded(const torch::Tensor& image, const torch::Tensor& embeddings,
                                                   const torch::Tensor& tokens) {
   auto text = text_encoder_->forward_embedded(embeddings, tokens != config_.pad_id);
   return head(fusion_->forward(image_encoder_->forward(image), text));
@@ -255,9 +247,8 @@ void check_model_inputs(const ModelConfig& c, const torch::Tensor& image, const 
   };
   if (image.dim() != 4 || image.size(1) != c.image_channels || image.size(2) != c.image_height ||
       image.size(3) != c.image_width)
-    throw Error("image: expected [B," + std::to_string(c.image_channels) + "," +
-                std::to_string(c.image_height) + "," + std::to_string(c.image_width) + "], got " +
-                shape_str(image));
+    throw Error("image: expected [B," + std::to_string(c.image_channels) + "," + std::to_string(c.image_height) + "," +
+                std::to_string(c.image_width) + "], got " + shape_str(image));
   if (!image.is_floating_point()) throw Error("image: expected float32 values");
   if (tokens.dim() != 2 || tokens.size(1) != c.max_len)
     throw Error("tokens: expected [B," + std::to_string(c.max_len) + "], got " + shape_str(tokens));

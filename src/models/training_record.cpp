@@ -26,16 +26,27 @@ std::string TrainingRecord::defense_name() const {
 nlohmann::json TrainingRecord::to_json() const {
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : history)
-    epochs.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"train_accuracy", e.train_accuracy},
-                      {"val_accuracy", e.val_accuracy}, {"seconds", e.seconds}});
-  return {{"epochs_max", epochs_max},   {"batch_size", batch_size},
-          {"learning_rate", learning_rate}, {"patience", patience},
-          {"seed", seed},               {"device", device},
-          {"best_epoch", best_epoch},   {"val_accuracy", val_accuracy},
-          {"test_accuracy", test_accuracy}, {"test_samples", test_samples},
-          {"parameters", parameters},   {"seconds", seconds},
-          {"chance_accuracy", chance_accuracy}, {"left_plateau", left_plateau},
-          {"history", epochs},          {"defense", defense}};
+    epochs.push_back({{"epoch", e.epoch},
+                      {"train_loss", e.train_loss},
+                      {"train_accuracy", e.train_accuracy},
+                      {"val_accuracy", e.val_accuracy},
+                      {"seconds", e.seconds}});
+  return {{"epochs_max", epochs_max},
+          {"batch_size", batch_size},
+          {"learning_rate", learning_rate},
+          {"patience", patience},
+          {"seed", seed},
+          {"device", device},
+          {"best_epoch", best_epoch},
+          {"val_accuracy", val_accuracy},
+          {"test_accuracy", test_accuracy},
+          {"test_samples", test_samples},
+          {"parameters", parameters},
+          {"seconds", seconds},
+          {"chance_accuracy", chance_accuracy},
+          {"left_plateau", left_plateau},
+          {"history", epochs},
+          {"defense", defense}};
 }
 
 TrainingRecord TrainingRecord::from_json(const nlohmann::json& j, const std::string& where) {

@@ -54,8 +54,10 @@ class FashionTruth : public SampleTruth {
       const double share = static_cast<double>(hidden) / static_cast<double>(foreground_);
       if (share >= garment_share_) {
         char buf[160];
-        std::snprintf(buf, sizeof buf, "%.0f%% of the garment's pixels decoupled (limit %.0f%%): the item is no "
-                      "longer a fact of the image", 100.0 * share, 100.0 * garment_share_);
+        std::snprintf(buf, sizeof buf,
+                      "%.0f%% of the garment's pixels decoupled (limit %.0f%%): the item is no "
+                      "longer a fact of the image",
+                      100.0 * share, 100.0 * garment_share_);
         v.reason = buf;
         return v;  // undefined
       }

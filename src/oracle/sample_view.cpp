@@ -23,11 +23,8 @@ SampleView make_sample_view(const Inputs& sample, const Vocabulary& vocab, const
   v.channels = image.size(1);
   v.height = image.size(2);
   v.width = image.size(3);
-  const auto bytes = (image.detach().to(torch::kCPU).to(torch::kDouble) * 255.0)
-                         .round()
-                         .clamp(0, 255)
-                         .to(torch::kUInt8)
-                         .contiguous();
+  const auto bytes =
+      (image.detach().to(torch::kCPU).to(torch::kDouble) * 255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
   v.pixels.assign(bytes.data_ptr<uint8_t>(), bytes.data_ptr<uint8_t>() + bytes.numel());
   const auto ids = tokens.detach().to(torch::kCPU).contiguous();
   const int64_t* p = ids.data_ptr<int64_t>();

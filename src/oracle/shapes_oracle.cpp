@@ -19,8 +19,8 @@
 
 #include "data/generators.h"
 #include "muroan/error.h"
-#include "oracle/sample_view.h"
 #include "oracle/oracles.h"
+#include "oracle/sample_view.h"
 
 namespace muroan {
 namespace oracle {
@@ -30,8 +30,7 @@ using data::ShapesObject;
 using data::ShapesQuestion;
 using data::ShapesQuestionType;
 
-constexpr std::array<const char*, 8> kKeyWords = {"what", "shape", "left", "top",
-                                                  "closest", "farthest", "how", "many"};
+constexpr std::array<const char*, 8> kKeyWords = {"what", "shape", "left", "top", "closest", "farthest", "how", "many"};
 constexpr int64_t kClassCircle = 2, kClassSquare = 3, kClassOne = 4;
 
 struct SceneObject {
@@ -60,13 +59,20 @@ ShapesQuestion parse_question(const std::vector<std::string>& words) {
     }
   }
   if (colors != 1) throw Error("shapes-vqa oracle: the question names " + std::to_string(colors) + " colours");
-  if (has("closest")) q.type = ShapesQuestionType::kClosestShape;
-  else if (has("farthest")) q.type = ShapesQuestionType::kFarthestShape;
-  else if (has("many")) q.type = ShapesQuestionType::kCount;
-  else if (has("left")) q.type = ShapesQuestionType::kLeft;
-  else if (has("top")) q.type = ShapesQuestionType::kTop;
-  else if (has("shape")) q.type = ShapesQuestionType::kShape;
-  else throw Error("shapes-vqa oracle: the question fits no template");
+  if (has("closest"))
+    q.type = ShapesQuestionType::kClosestShape;
+  else if (has("farthest"))
+    q.type = ShapesQuestionType::kFarthestShape;
+  else if (has("many"))
+    q.type = ShapesQuestionType::kCount;
+  else if (has("left"))
+    q.type = ShapesQuestionType::kLeft;
+  else if (has("top"))
+    q.type = ShapesQuestionType::kTop;
+  else if (has("shape"))
+    q.type = ShapesQuestionType::kShape;
+  else
+    throw Error("shapes-vqa oracle: the question fits no template");
   return q;
 }
 
@@ -87,8 +93,7 @@ class ShapesTruth : public SampleTruth {
   TruthVerdict judge(const DecouplingSet& set, TextRemoval) const override {
     TruthVerdict v;
     for (const auto& w : removed_words(set, view_)) {
-      if (color_of_word(w) >= 0 ||
-          std::find(kKeyWords.begin(), kKeyWords.end(), w) != kKeyWords.end()) {
+      if (color_of_word(w) >= 0 || std::find(kKeyWords.begin(), kKeyWords.end(), w) != kKeyWords.end()) {
         v.reason = "question word '" + w + "' removed: the question asks something else, or nothing";
         return v;
       }
@@ -220,12 +225,13 @@ class ShapesOracle : public TruthOracle {
     const auto answer = truth.answer_on(all, &why);
     if (!answer || *answer != label)
       throw Error("shapes-vqa oracle: the scene rebuilt from the image answers '" +
-                  std::string(answer ? data::kShapesClasses.at(static_cast<size_t>(*answer)) : "nothing") +
-                  "' to '" + [&] {
+                  std::string(answer ? data::kShapesClasses.at(static_cast<size_t>(*answer)) : "nothing") + "' to '" +
+                  [&] {
                     std::string s;
                     for (const auto& w : view.words) s += (s.empty() ? "" : " ") + w;
                     return s;
-                  }() + "', not the label " + std::to_string(label) + ": not a shapes-vqa sample");
+                  }() +
+                  "', not the label " + std::to_string(label) + ": not a shapes-vqa sample");
     return std::make_unique<ShapesTruth>(std::move(view), label, q, std::move(objects));
   }
 

@@ -1,7 +1,7 @@
 #include "muroan/analysis.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>

@@ -47,8 +47,8 @@ TrainRun train_checkpoint(const TrainRunOptions& o) {
 
   ProgressBar data_bar("data " + o.task, 1, train.quiet);
   const TaskData data = load_task(o.task, task_options);
-  data_bar.finish(std::to_string(data.train.size()) + " train, " + std::to_string(data.val.size()) +
-                  " validation, " + std::to_string(data.test.size()) + " test samples");
+  data_bar.finish(std::to_string(data.train.size()) + " train, " + std::to_string(data.val.size()) + " validation, " +
+                  std::to_string(data.test.size()) + " test samples");
 
   ModelConfig config;
   config.fusion = o.fusion;

@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "html_text.h"
-#include "muroan/files.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "ranking.h"
 
 namespace muroan::report {
@@ -45,17 +45,16 @@ void write_csv_tables(const ReportData& data, const std::string& dir) {
   // found_within_*: the share whose set, found without a budget, is that small.
   overview << "rank,fusion,clean_accuracy,metric,worst_method,worst_asr,worst_asr_ci_low,worst_asr_ci_high,"
               "worst_median_rate,found_within_"
-           << format_number(100 * kReferenceBudget, 0) << "pct,found_within_" << format_number(100 * kReferenceBudget, 0)
-           << "pct_method,parameters,training_seconds\n";
+           << format_number(100 * kReferenceBudget, 0) << "pct,found_within_"
+           << format_number(100 * kReferenceBudget, 0) << "pct_method,parameters,training_seconds\n";
   int rank = 0;
   for (const auto& f : rank_fusions(data)) {
     const MeasurementSummary* w = f.worst ? &f.worst->summary : nullptr;
     overview << ++rank << ',' << csv_field(f.fusion) << ',' << format_number(f.clean_accuracy) << ','
-             << (w ? (w->has_fooled() ? "fooled_asr" : "asr") : "") << ','
-             << csv_field(f.worst ? f.worst->method : "") << ',' << (w ? format_number(w->headline_asr()) : "") << ','
-             << (w ? format_number(w->headline_ci().low) : "") << ','
-             << (w ? format_number(w->headline_ci().high) : "") << ','
-             << (w && w->headline_rate() ? format_number(w->headline_rate()->median) : "") << ','
+             << (w ? (w->has_fooled() ? "fooled_asr" : "asr") : "") << ',' << csv_field(f.worst ? f.worst->method : "")
+             << ',' << (w ? format_number(w->headline_asr()) : "") << ','
+             << (w ? format_number(w->headline_ci().low) : "") << ',' << (w ? format_number(w->headline_ci().high) : "")
+             << ',' << (w && w->headline_rate() ? format_number(w->headline_rate()->median) : "") << ','
              << format_number(f.asr_at_reference) << ',' << csv_field(f.reference_method) << ','
              << (f.model ? std::to_string(f.model->parameters) : "") << ','
              << (f.model ? format_number(f.model->training_seconds, 2) : "") << '\n';
@@ -85,10 +84,10 @@ void write_csv_tables(const ReportData& data, const std::string& dir) {
          << (s.fooled_asr_ci ? format_number(s.fooled_asr_ci->low) : "") << ','
          << (s.fooled_asr_ci ? format_number(s.fooled_asr_ci->high) : "") << ',' << klass("truth-changed") << ','
          << klass("undefined") << ',' << (s.fooled_rate ? format_number(s.fooled_rate->median) : "") << ','
-         << (s.fooled_rate ? format_number(s.fooled_rate->p90) : "") << ',' << (s.rate ? std::to_string(s.rate->count) : "") << ','
-         << (s.rate ? format_number(s.rate->mean) : "") << ',' << (s.rate ? format_number(s.rate->median) : "")
-         << ',' << (s.rate ? format_number(s.rate->p90) : "") << ',' << (s.rate ? format_number(s.rate->min) : "")
-         << ',' << (s.rate ? format_number(s.rate->max) : "");
+         << (s.fooled_rate ? format_number(s.fooled_rate->p90) : "") << ','
+         << (s.rate ? std::to_string(s.rate->count) : "") << ',' << (s.rate ? format_number(s.rate->mean) : "") << ','
+         << (s.rate ? format_number(s.rate->median) : "") << ',' << (s.rate ? format_number(s.rate->p90) : "") << ','
+         << (s.rate ? format_number(s.rate->min) : "") << ',' << (s.rate ? format_number(s.rate->max) : "");
     for (const auto& m : modalities) {
       auto it = s.points_share.find(m);
       runs << ',' << (it != s.points_share.end() ? format_number(it->second) : "");

@@ -1,17 +1,17 @@
 // gallery.json: a few successful attacks of a run, with what a person needs to
 // see them. Written while the model and its samples are at hand, so that the
 // report (which never loads a model) can show them.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <sstream>
 
-#include "muroan/files.h"
 #include "muroan/decoupling.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/json_file.h"
 #include "muroan/measurement.h"
 #include "muroan/report.h"
@@ -77,8 +77,7 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
     if (specs[m].is_image()) {
       nlohmann::ordered_json regions = nlohmann::ordered_json::array();
       for (const auto& e : r.set.elements)
-        if (e.modality == m && !e.is_token())
-          regions.push_back({e.region.x, e.region.y, e.region.w, e.region.h});
+        if (e.modality == m && !e.is_token()) regions.push_back({e.region.x, e.region.y, e.region.w, e.region.h});
       images.push_back({{"modality", specs[m].name},
                         {"width", specs[m].width()},
                         {"height", specs[m].height()},
@@ -107,8 +106,8 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
       });
       words.push_back({{"text", word}, {"deleted", deleted}});
     }
-    texts.push_back({{"modality", specs[m].name}, {"removal", text_removal_name(r.text_removal)},
-                     {"words", std::move(words)}});
+    texts.push_back(
+        {{"modality", specs[m].name}, {"removal", text_removal_name(r.text_removal)}, {"words", std::move(words)}});
   }
   nlohmann::ordered_json j;
   j["id"] = r.id;
@@ -119,8 +118,8 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
   j["clean"] = decision(r.clean_prediction, r.clean_confidence, classes);
   j["adversarial"] = decision(r.adversarial_prediction, r.adversarial_confidence, classes);
   j["decoupling_rate"] = *r.decoupling_rate;
-  j["success_class"] = r.success_class ? nlohmann::ordered_json(success_class_name(*r.success_class))
-                                       : nlohmann::ordered_json(nullptr);
+  j["success_class"] =
+      r.success_class ? nlohmann::ordered_json(success_class_name(*r.success_class)) : nlohmann::ordered_json(nullptr);
   if (!r.truth_reason.empty()) j["truth_reason"] = r.truth_reason;
   j["decoupled_points"] = r.decoupled_points;
   j["total_points"] = r.total_points;
@@ -145,9 +144,8 @@ int64_t write_gallery(const std::string& run_dir, Classifier& model, const Sampl
     if (static_cast<int64_t>(items.size()) >= max_items || tries >= kTriesPerItem * max_items) break;
     ++tries;
     if (r->index < 0 || r->index >= n)
-      throw InputError((dir / "results.jsonl").string(),
-                       "sample index " + std::to_string(r->index) + " is outside the " + std::to_string(n) +
-                           " samples given");
+      throw InputError((dir / "results.jsonl").string(), "sample index " + std::to_string(r->index) +
+                                                             " is outside the " + std::to_string(n) + " samples given");
     if (!data.ids.empty() && data.ids[static_cast<size_t>(r->index)] != r->id)
       throw InputError((dir / "results.jsonl").string(),
                        "sample " + std::to_string(r->index) + " is '" + r->id + "' in the results but '" +

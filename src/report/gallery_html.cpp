@@ -35,8 +35,8 @@ std::string image_svg(const nlohmann::ordered_json& img, const char* which, bool
   s << "<div class=\"shot\"><svg role=\"img\" viewBox=\"0 0 " << w << ' ' << h << "\" width=\"" << w * scale
     << "\" height=\"" << h * scale << "\"><title>" << escape_html(label) << "</title>";
   if (is_png_data_uri(uri))
-    s << "<image class=\"px\" href=\"" << escape_html(uri) << "\" x=\"0\" y=\"0\" width=\"" << w << "\" height=\""
-      << h << "\"/>";
+    s << "<image class=\"px\" href=\"" << escape_html(uri) << "\" x=\"0\" y=\"0\" width=\"" << w << "\" height=\"" << h
+      << "\"/>";
   if (outline) {
     for (const auto& r : img.value("regions", nlohmann::ordered_json::array())) {
       if (!r.is_array() || r.size() != 4 || !r[0].is_number() || !r[1].is_number() || !r[2].is_number() ||
@@ -88,7 +88,8 @@ std::string render_gallery_item(const nlohmann::ordered_json& item, const std::s
     << "</p><p class=\"meta\">" << escape_html(method) << " &middot; decoupled " << rate << " ("
     << static_cast<long long>(number(item, "decoupled_points")) << " of "
     << static_cast<long long>(number(item, "total_points")) << " points) &middot; sample "
-    << escape_html(str(item, "id")) << ", label " << escape_html(str(item.value("label", nlohmann::ordered_json::object()), "name"));
+    << escape_html(str(item, "id")) << ", label "
+    << escape_html(str(item.value("label", nlohmann::ordered_json::object()), "name"));
   const auto cls = item.value("success_class", nlohmann::ordered_json());
   if (cls.is_string())
     s << " &middot; <b>" << escape_html(cls.get<std::string>()) << "</b>"

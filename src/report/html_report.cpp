@@ -15,8 +15,8 @@
 #include "csv_tables.h"
 #include "gallery_html.h"
 #include "html_text.h"
-#include "muroan/files.h"
 #include "muroan/error.h"
+#include "muroan/files.h"
 #include "muroan/report.h"
 #include "ranking.h"
 #include "report_data.h"
@@ -113,8 +113,8 @@ double axis_min(const ReportData& d) {
 }
 
 // A step curve of an ASR that rises at each success's rate.
-std::vector<std::pair<double, double>> step_points(const std::function<double(double)>& asr,
-                                                   std::vector<double> breaks, double x_min) {
+std::vector<std::pair<double, double>> step_points(const std::function<double(double)>& asr, std::vector<double> breaks,
+                                                   double x_min) {
   std::sort(breaks.begin(), breaks.end());
   breaks.erase(std::unique(breaks.begin(), breaks.end()), breaks.end());
   std::vector<std::pair<double, double>> pts{{x_min, asr(x_min)}};
@@ -147,8 +147,10 @@ std::string modality_mix_sentence(const RunView& r) {
   if (parts.size() == 1) return "All the points it decouples are " + escape_html(parts[0].first) + ".";
   std::string s = "Of the points it decouples, ";
   for (size_t i = 0; i < parts.size(); ++i)
-    s += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + format_percent(parts[i].second) + " are " +
-         escape_html(parts[i].first);
+    s += (i == 0                  ? ""
+          : i + 1 == parts.size() ? " and "
+                                  : ", ") +
+         format_percent(parts[i].second) + " are " + escape_html(parts[i].first);
   return s + ".";
 }
 
@@ -186,9 +188,10 @@ std::string headline(const ReportData& d, const std::vector<FusionRank>& ranks) 
     s << "<p class=\"headline\"><b>" << format_percent(w.headline_asr()) << "</b> of samples " << what
       << " by decoupling a median <b>" << format_rate(rate->median) << "</b> of the input <span class=\"ci\">("
       << ci_text << ", " << w.headline_count() << " of " << w.attacked << ")</span></p><p>";
-    const std::string who = d.analysis ? std::string(d.fusions.size() > 1 ? "The weakest fusion, <b>" : "The fusion <b>") +
-                                             escape_html(worst->fusion) + "</b>,"
-                                       : "<b>" + escape_html(worst->model) + "</b>";
+    const std::string who = d.analysis
+                                ? std::string(d.fusions.size() > 1 ? "The weakest fusion, <b>" : "The fusion <b>") +
+                                      escape_html(worst->fusion) + "</b>,"
+                                : "<b>" + escape_html(worst->model) + "</b>";
     s << who << " is " << what << " on " << format_percent(w.headline_asr()) << " of the attacked (correctly "
       << "classified) samples by the " << escape_html(worst->method) << " attack. The smallest set removes "
       << format_rate(rate->min) << ". " << modality_mix_sentence(*worst) << "</p>";
@@ -233,14 +236,15 @@ std::string main_chart(const ReportData& d, const std::vector<FusionRank>& ranks
     cs.color = report::series_color(f.color_index);
     cs.dash = report::series_dash(f.color_index);
     const std::string fusion = f.fusion;
-    cs.points = step_points([&](double b) { return report::envelope_asr(d, fusion, b); }, fusion_breaks(d, fusion),
-                            x_min);
+    cs.points =
+        step_points([&](double b) { return report::envelope_asr(d, fusion, b); }, fusion_breaks(d, fusion), x_min);
     series.push_back(std::move(cs));
   }
   report::LogChart c;
-  c.title = d.methods.size() > 1 ? "Found sizes: samples " + success_word(d) + " within |S|/N (strongest attack per fusion)"
-                                 : "Found sizes: samples " + success_word(d) + " within |S|/N (" +
-                                       (d.methods.empty() ? "" : d.methods[0]) + ")";
+  c.title = d.methods.size() > 1
+                ? "Found sizes: samples " + success_word(d) + " within |S|/N (strongest attack per fusion)"
+                : "Found sizes: samples " + success_word(d) + " within |S|/N (" +
+                      (d.methods.empty() ? "" : d.methods[0]) + ")";
   c.x_label = "decoupling rate |S|/N of the set found without a budget (log scale)";
   c.y_label = "share of attacked samples";
   c.x_min = x_min;
@@ -261,7 +265,8 @@ std::string overview_table(const ReportData& d, const std::vector<FusionRank>& r
   int rank = 0;
   for (const auto& f : ranks) {
     s << "<tr><td>" << ++rank << "</td><td class=\"name\">" << swatch(f.color_index) << escape_html(f.fusion) << "</td>"
-      << num_cell(format_percent(f.clean_accuracy)) << num_cell(f.worst ? format_percent(f.asr_at_reference) : "&ndash;")
+      << num_cell(format_percent(f.clean_accuracy))
+      << num_cell(f.worst ? format_percent(f.asr_at_reference) : "&ndash;")
       << num_cell(f.worst ? format_percent(f.worst->summary.headline_asr()) : "&ndash;")
       << num_cell(f.worst ? format_percent(f.worst->summary.headline_ci().low) + "&ndash;" +
                                 format_percent(f.worst->summary.headline_ci().high)
@@ -271,8 +276,9 @@ std::string overview_table(const ReportData& d, const std::vector<FusionRank>& r
                                                               : "&ndash;")
       << "</tr>";
   }
-  s << "</tbody></table><p class=\"note\">Clean accuracy: " << (d.models.empty() ? "on the attacked samples" : "on the test split")
-    << ". " << headline_word(d) << ": share of the attacked (correctly classified) samples "
+  s << "</tbody></table><p class=\"note\">Clean accuracy: "
+    << (d.models.empty() ? "on the attacked samples" : "on the test split") << ". " << headline_word(d)
+    << ": share of the attacked (correctly classified) samples "
     << (has_oracle(d) ? "whose decision changes while the oracle says their truth does not"
                       : "whose decision changes (no oracle: any change)")
     << "; 95% Wilson interval. Within " << budget_text(report::kReferenceBudget)
@@ -283,7 +289,8 @@ std::string overview_table(const ReportData& d, const std::vector<FusionRank>& r
 
 std::string fusion_tables(const ReportData& d, const std::vector<FusionRank>& ranks) {
   const auto modalities = report::modality_names(d);
-  const bool gaps = std::any_of(d.runs.begin(), d.runs.end(), [](const RunView& r) { return r.optimality.has_value(); });
+  const bool gaps =
+      std::any_of(d.runs.begin(), d.runs.end(), [](const RunView& r) { return r.optimality.has_value(); });
   std::ostringstream s;
   for (const auto& f : ranks) {
     s << "<section class=\"fusion\" id=\"fusion-" << escape_html(f.fusion) << "\"><h3>" << swatch(f.color_index)
@@ -305,7 +312,8 @@ std::string fusion_tables(const ReportData& d, const std::vector<FusionRank>& ra
       << "<th class=\"num\">Median rate</th><th class=\"num\">Mean rate</th><th class=\"num\">p90 rate</th>"
       << "<th class=\"num\">Smallest</th>";
     for (const auto& m : modalities) s << "<th class=\"num\">Points: " << escape_html(m) << "</th>";
-    s << "<th class=\"num\">Fusion shift</th><th class=\"num\">Queries / sample</th><th class=\"num\">Time / sample</th>"
+    s << "<th class=\"num\">Fusion shift</th><th class=\"num\">Queries / sample</th><th class=\"num\">Time / "
+         "sample</th>"
       << (gaps ? "<th class=\"num\">Exact minimum hit (mean excess)</th>" : "") << "</tr></thead><tbody>";
     for (const auto& r : d.runs) {
       if (r.fusion != f.fusion) continue;
@@ -329,8 +337,7 @@ std::string fusion_tables(const ReportData& d, const std::vector<FusionRank>& ra
         s << num_cell(it != m.points_share.end() ? format_percent(it->second) : "&ndash;");
       }
       s << num_cell(m.fusion_shift_mean ? report::format_number(*m.fusion_shift_mean, 3) : "&ndash;")
-        << num_cell(report::format_number(m.queries_per_sample, 0))
-        << num_cell(format_seconds(m.seconds_per_sample));
+        << num_cell(report::format_number(m.queries_per_sample, 0)) << num_cell(format_seconds(m.seconds_per_sample));
       if (gaps)
         s << num_cell(r.optimality ? std::to_string(r.optimality->hit) + " / " + std::to_string(r.optimality->known) +
                                          " (+" + report::format_number(r.optimality->mean_excess, 2) + ")"
@@ -468,7 +475,8 @@ std::string settings(const ReportData& d) {
   if (!d.methods.empty()) general["attacks"] = d.methods;
   for (auto it = d.settings.begin(); it != d.settings.end(); ++it) general[it.key()] = it.value();
   s << key_value_table(general) << "</div><div class=\"grow\"><h3>Software</h3>" << key_value_table(d.versions);
-  s << "<h3>Timings</h3><table class=\"timings\"><thead><tr><th>Step</th><th class=\"num\">Time</th></tr></thead><tbody>";
+  s << "<h3>Timings</h3><table class=\"timings\"><thead><tr><th>Step</th><th "
+       "class=\"num\">Time</th></tr></thead><tbody>";
   for (const auto& m : d.models)
     s << "<tr><td>train " << escape_html(m.fusion) << (m.reused ? " (checkpoint reused)" : "") << "</td>"
       << num_cell(format_seconds(m.training_seconds)) << "</tr>";
@@ -478,8 +486,7 @@ std::string settings(const ReportData& d) {
   for (auto it = d.timings.begin(); it != d.timings.end(); ++it)
     if (it.value().is_number())
       s << "<tr><th>" << escape_html(timing_label(it.key())) << "</th>"
-        << num_cell(format_seconds(it.value().get<double>()))
-        << "</tr>";
+        << num_cell(format_seconds(it.value().get<double>())) << "</tr>";
   s << "</tbody></table></div></div>";
   return s.str();
 }
@@ -494,7 +501,8 @@ std::string render(const ReportData& d) {
        "style-src 'unsafe-inline'\">"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     << "<title>MUROAN report: " << escape_html(d.title) << "</title><style>" << kStyle << "</style></head><body><main>";
-  h << "<header><h1>" << escape_html(d.title) << "</h1><p class=\"sub\">MUROAN " << escape_html(version_of(d, "muroan"));
+  h << "<header><h1>" << escape_html(d.title) << "</h1><p class=\"sub\">MUROAN "
+    << escape_html(version_of(d, "muroan"));
   if (d.analysis)
     h << " &middot; " << d.fusions.size() << " fusions &times; " << d.methods.size() << " attacks &middot; "
       << (d.samples > 0 ? "first " + std::to_string(d.samples) + " test samples each" : "the whole test split");
@@ -502,7 +510,8 @@ std::string render(const ReportData& d) {
     h << " &middot; " << d.samples << " samples";
   h << " &middot; seed " << d.seed << "</p></header>";
   h << "<section class=\"answer\" id=\"answer\">" << headline(d, ranks) << "<div class=\"figs\"><div>"
-    << main_chart(d, ranks, x_min) << "</div><div class=\"grow\">" << overview_table(d, ranks) << "</div></div></section>";
+    << main_chart(d, ranks, x_min) << "</div><div class=\"grow\">" << overview_table(d, ranks)
+    << "</div></div></section>";
   h << "<section id=\"fusions\"><h2>" << (d.analysis ? "Per fusion" : "Results") << "</h2>" << fusion_tables(d, ranks)
     << "</section>";
   if (d.analysis)

@@ -59,9 +59,9 @@ std::string encode_png(const torch::Tensor& image) {
   std::string ihdr;
   put_u32(ihdr, width);
   put_u32(ihdr, height);
-  ihdr.push_back(8);                                        // bits per channel
+  ihdr.push_back(8);                                         // bits per channel
   ihdr.push_back(static_cast<char>(channels == 1 ? 0 : 2));  // grey or RGB
-  ihdr.append(3, '\0');                                     // deflate, filter set 0, no interlace
+  ihdr.append(3, '\0');                                      // deflate, filter set 0, no interlace
   std::string png("\x89PNG\r\n\x1a\n", 8);
   put_chunk(png, "IHDR", ihdr);
   put_chunk(png, "IDAT", packed);

@@ -6,8 +6,7 @@ namespace muroan::report {
 namespace {
 
 bool worse(const RunView& a, const RunView& b) {
-  if (a.summary.headline_asr() != b.summary.headline_asr())
-    return a.summary.headline_asr() > b.summary.headline_asr();
+  if (a.summary.headline_asr() != b.summary.headline_asr()) return a.summary.headline_asr() > b.summary.headline_asr();
   const auto& ra = a.summary.headline_rate();
   const auto& rb = b.summary.headline_rate();
   const double ma = ra ? ra->median : 2.0;

@@ -23,7 +23,7 @@ struct FusionRank {
   const RunView* worst = nullptr;    // worst_run(data, fusion)
   double asr_at_reference = 0;       // strongest method at kReferenceBudget
   std::string reference_method;
-  double clean_accuracy = 0;         // the model's test accuracy, else that of the attacked samples
+  double clean_accuracy = 0;  // the model's test accuracy, else that of the attacked samples
 };
 
 // The fusions, most vulnerable first: ASR at kReferenceBudget, then worst ASR,

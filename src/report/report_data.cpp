@@ -100,7 +100,8 @@ ReportData load_analysis(const fs::path& root, const nlohmann::ordered_json& j) 
     mv.fusion = required<std::string>(m, "fusion", where + ": models");
     mv.checkpoint = field<std::string>(m, "checkpoint", where, "");
     mv.reused = field<bool>(m, "reused", where, false);
-    if (m.contains("test_accuracy") && m["test_accuracy"].is_number()) mv.test_accuracy = m["test_accuracy"].get<double>();
+    if (m.contains("test_accuracy") && m["test_accuracy"].is_number())
+      mv.test_accuracy = m["test_accuracy"].get<double>();
     mv.test_samples = field<int64_t>(m, "test_samples", where, 0);
     mv.parameters = field<int64_t>(m, "parameters", where, 0);
     mv.best_epoch = field<int64_t>(m, "best_epoch", where, 0);
@@ -141,7 +142,8 @@ ReportData load_single_run(const fs::path& root) {
   d.methods = {v.method};
   d.settings = attack_options_to_json(v.summary.options);
   const fs::path summary_path = root / "summary.json";
-  if (fs::exists(summary_path)) d.versions = read_json(summary_path).value("versions", nlohmann::ordered_json::object());
+  if (fs::exists(summary_path))
+    d.versions = read_json(summary_path).value("versions", nlohmann::ordered_json::object());
   d.timings = {{"attack_seconds", v.attack_seconds}};
   d.runs.push_back(std::move(v));
   return d;
@@ -151,8 +153,8 @@ ReportData load_single_run(const fs::path& root) {
 
 double RunView::asr_at(double budget) const {
   if (summary.attacked <= 0) return 0.0;
-  const auto within = std::upper_bound(success_rates.begin(), success_rates.end(), budget + 1e-12) -
-                      success_rates.begin();
+  const auto within =
+      std::upper_bound(success_rates.begin(), success_rates.end(), budget + 1e-12) - success_rates.begin();
   return static_cast<double>(within) / static_cast<double>(summary.attacked);
 }
 

@@ -18,12 +18,12 @@ struct RunView {
   std::string fusion;  // the row group: the fusion of an analysis, the model name of a single run
   std::string method;
   std::string model;
-  std::string dir;     // relative to the result folder ("." for a single run)
-  MeasurementSummary summary;        // summarize() over results.jsonl
+  std::string dir;                    // relative to the result folder ("." for a single run)
+  MeasurementSummary summary;         // summarize() over results.jsonl
   std::vector<double> success_rates;  // decoupling rates of the successes, ascending
   double attack_seconds = 0;          // sum of the records' seconds
   nlohmann::ordered_json gallery = nlohmann::ordered_json::array();  // gallery.json items
-  std::vector<std::string> classes;   // from gallery.json; may be empty
+  std::vector<std::string> classes;                                  // from gallery.json; may be empty
   std::optional<OptimalityGap> optimality;  // against the exact method's run on the same model, if any
 
   // Share of correctly classified samples flipped with a decoupling rate <= budget.
@@ -49,7 +49,7 @@ struct ReportData {
   std::string command;
   std::string device;
   uint64_t seed = 0;
-  int64_t samples = 0;  // samples asked for per run
+  int64_t samples = 0;               // samples asked for per run
   std::vector<std::string> fusions;  // in the order of the analysis
   std::vector<std::string> methods;
   std::vector<ModelView> models;

@@ -66,10 +66,10 @@ std::string render_log_chart(const std::vector<ChartSeries>& series, const LogCh
   // Grid and ticks: y every 25%; x at 1, 2 and 5 of each decade, labels at decades.
   for (int k = 0; k <= 4; ++k) {
     const double y = py(k / 4.0);
-    s << "<line x1=\"" << kMarginLeft << "\" x2=\"" << num(kMarginLeft + plot_w) << "\" y1=\"" << num(y)
-      << "\" y2=\"" << num(y) << "\" stroke=\"#e3e3e3\"/>";
-    s << "<text x=\"" << kMarginLeft - 6 << "\" y=\"" << num(y + 4) << "\" text-anchor=\"end\" fill=\"#555\">"
-      << k * 25 << "%</text>";
+    s << "<line x1=\"" << kMarginLeft << "\" x2=\"" << num(kMarginLeft + plot_w) << "\" y1=\"" << num(y) << "\" y2=\""
+      << num(y) << "\" stroke=\"#e3e3e3\"/>";
+    s << "<text x=\"" << kMarginLeft - 6 << "\" y=\"" << num(y + 4) << "\" text-anchor=\"end\" fill=\"#555\">" << k * 25
+      << "%</text>";
   }
   for (int e = static_cast<int>(std::floor(lx_min)); e <= static_cast<int>(std::ceil(lx_max)); ++e) {
     for (double m : {1.0, 2.0, 5.0}) {

@@ -10,8 +10,8 @@ namespace muroan::report {
 struct ChartSeries {
   std::string name;
   std::vector<std::pair<double, double>> points;  // (x > 0, y in [0,1]) in drawing order
-  std::string color;  // e.g. series_color(i)
-  std::string dash;   // stroke-dasharray; "" for a solid line
+  std::string color;                              // e.g. series_color(i)
+  std::string dash;                               // stroke-dasharray; "" for a solid line
 };
 
 // A chart with a logarithmic x axis (a share of the input, shown in %) and a

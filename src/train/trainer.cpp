@@ -39,7 +39,8 @@ std::string fmt(const char* format, double a, double b, double c) {
 TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOptions& opt) {
   if (opt.epochs <= 0) throw UsageError("--epochs must be positive");
   if (opt.batch_size <= 0) throw UsageError("--batch-size must be positive");
-  if (data.train.size() == 0 || data.val.size() == 0) throw Error("training needs non-empty train and validation splits");
+  if (data.train.size() == 0 || data.val.size() == 0)
+    throw Error("training needs non-empty train and validation splits");
 
   seed_everything(opt.seed);
   net->to(opt.device);
@@ -61,8 +62,7 @@ TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOpt
 
   for (int64_t epoch = 1; epoch <= opt.epochs; ++epoch) {
     net->train();
-    ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(opt.epochs), steps_per_epoch,
-                    opt.quiet);
+    ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(opt.epochs), steps_per_epoch, opt.quiet);
     const auto order = torch::randperm(n, torch::TensorOptions().dtype(torch::kLong)).to(opt.device);
     double loss_sum = 0, correct = 0;
     for (int64_t step = 0; step < steps_per_epoch; ++step) {
@@ -89,8 +89,8 @@ TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOpt
     rec.seconds = bar.elapsed_seconds();
     result.epochs.push_back(rec);
     const bool improved = rec.val_accuracy > result.best_val_accuracy;
-    bar.finish(fmt("loss %.3f  train acc %.3f  val acc %.3f", rec.train_loss, rec.train_accuracy,
-                   rec.val_accuracy) + (improved ? "  *" : ""));
+    bar.finish(fmt("loss %.3f  train acc %.3f  val acc %.3f", rec.train_loss, rec.train_accuracy, rec.val_accuracy) +
+               (improved ? "  *" : ""));
     if (improved) {
       result.best_val_accuracy = rec.val_accuracy;
       result.best_epoch = epoch;
@@ -98,8 +98,9 @@ TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOpt
       since_best = 0;
       result.left_plateau = rec.val_accuracy > result.chance_accuracy + opt.plateau_margin;
     } else if (result.left_plateau && ++since_best >= opt.patience) {
-      if (!opt.quiet) std::fprintf(stderr, "early stop: no better validation accuracy for %lld epochs\n",
-                                   static_cast<long long>(opt.patience));
+      if (!opt.quiet)
+        std::fprintf(stderr, "early stop: no better validation accuracy for %lld epochs\n",
+                     static_cast<long long>(opt.patience));
       break;
     }
   }
