@@ -27,7 +27,7 @@ for arg in "$@"; do
   esac
 done
 if ((with_test_tools)); then
-  packages+=(python3-torch chromium openmpi-bin sentencepiece)  # sentencepiece: spm_train for a test model
+  packages+=(python3-torch chromium openmpi-bin sentencepiece clang-format)  # sentencepiece: spm_train for a test model
 fi
 if ((sanitize)); then
   packages+=(clang libclang-rt-14-dev)

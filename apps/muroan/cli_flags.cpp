@@ -1,15 +1,26 @@
 #include "cli_flags.h"
 
 #include "muroan/error.h"
+#include "muroan/names.h"
 
 namespace muroan::cli {
 
 CLI::Option* FlagBinder::bind_list(const std::string& flag, const std::string& field, std::vector<std::string>& value,
                                    const std::string& help) {
   fields_.emplace_back(field, flag);
-  std::string shown;
-  for (const auto& v : value) shown += (shown.empty() ? "" : ",") + v;
-  return cmd_->add_option(flag, value, help)->delimiter(',')->default_str(shown);
+  std::vector<std::string>* target = &value;  // the struct outlives the parse (the command holds it)
+  return cmd_
+      ->add_option_function<std::vector<std::string>>(
+          flag,
+          [target](const std::vector<std::string>& items) {
+            target->clear();  // "a,,b" and "" : empty items are dropped
+            for (const auto& item : items)
+              if (!item.empty()) target->push_back(item);
+          },
+          help)
+      ->delimiter(',')
+      ->type_name("LIST")
+      ->default_str(join_names(value, ","));
 }
 
 int FlagBinder::run(const std::function<int()>& call) const {

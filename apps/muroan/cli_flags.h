@@ -46,6 +46,7 @@ class FlagBinder {
         ->type_name("NAME")
         ->default_str(shown);
   }
+  CLI::App& command() const { return *cmd_; }
   // Records that `flag` sets `field` through the command's own conversion.
   void name(const std::string& field, const std::string& flag) { fields_.emplace_back(field, flag); }
 

@@ -59,7 +59,7 @@ void register_certify(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("certify", "Certify a model against decoupling by randomized ablation");
   auto flags = std::make_shared<FlagBinder>(cmd);
   auto& c = o->certify;
-  add_model_source_options(*cmd, o->source);
+  add_model_source_options(*flags, o->source);
   cmd->add_option("--keep", o->keep,
                   "Points kept per modality, in model order (a single value: every modality; 'all': the whole "
                   "modality), e.g. 45,all; default: the checkpoint's --ablation-keep");

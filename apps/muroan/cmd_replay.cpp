@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "cli_app.h"
+#include "cli_flags.h"
 #include "cli_options.h"
 #include "commands.h"
 #include "muroan/device.h"
@@ -47,10 +48,11 @@ int run_replay(const ReplayCommand& o) {
 void register_replay(CLI::App& app, Action& action) {
   auto o = std::make_shared<ReplayCommand>();
   auto* cmd = app.add_subcommand("replay", "Rebuild adversarial inputs from results.jsonl and confirm them");
-  add_model_source_options(*cmd, o->source);
+  auto flags = std::make_shared<FlagBinder>(cmd);
+  add_model_source_options(*flags, o->source);
   cmd->add_option("--results", o->results, "results.jsonl written by muroan attack")->required();
   cmd->add_option("--id", o->id, "Replay this sample only (default: every success)");
-  cmd->callback([&action, o] { action = [o] { return run_replay(*o); }; });
+  cmd->callback([&action, o, flags] { action = [o, flags] { return flags->run([&o] { return run_replay(*o); }); }; });
 }
 
 }  // namespace muroan::cli

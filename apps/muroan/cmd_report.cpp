@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "cli_app.h"
+#include "cli_flags.h"
 #include "cli_options.h"
 #include "commands.h"
 #include "muroan/checkpoint.h"
@@ -50,10 +51,11 @@ void register_report(CLI::App& app, Action& action) {
   auto o = std::make_shared<ReportCommand>();
   auto* cmd = app.add_subcommand("report", "Render report.html and tables/*.csv of a result folder again");
   cmd->add_option("dir", o->dir, "Result folder of muroan analyze or muroan attack --out")->required();
-  add_model_source_options(*cmd, o->source);
+  auto flags = std::make_shared<FlagBinder>(cmd);
+  add_model_source_options(*flags, o->source);
   cmd->add_option("--gallery", o->gallery, "With a model: successful samples kept in gallery.json")
       ->capture_default_str();
-  cmd->callback([&action, o] { action = [o] { return run_report(*o); }; });
+  cmd->callback([&action, o, flags] { action = [o, flags] { return flags->run([&o] { return run_report(*o); }); }; });
 }
 
 }  // namespace muroan::cli

@@ -8,6 +8,8 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "muroan/attack.h"
+#include "muroan/attack_run.h"
+#include "muroan/bench_run.h"
 #include "muroan/certify.h"
 #include "muroan/measurement.h"
 #include "muroan/task_oracle.h"
@@ -47,37 +49,10 @@ int run_export_data(const ExportDataCommand& options);
 
 namespace muroan::cli {
 
-// Where the model and its samples come from: a checkpoint directory (data: a
-// split name of its task, default test) or a TorchScript manifest (data: a
-// samples.jsonl, default the one beside the manifest).
-struct ModelSourceOptions {
-  std::string checkpoint;
-  std::string manifest;
-  std::string data;
-  std::string device = "auto";
-  std::string cache_dir = ".muroan-cache";
-  // The path given, whichever option it came through; throws UsageError unless
-  // exactly one of --checkpoint and --manifest is set.
-  const std::string& model_path() const;
-};
-
-// The flags of `muroan attack` bind to these structs' fields: each default is
-// the library's (attack.h, measurement.h), except the number of samples.
-struct AttackCommand {
-  ModelSourceOptions source;
-  AttackOptions attack;
-  MeasurementOptions measure;
-  OracleOptions oracle;
-  int64_t samples = 100;       // the first N (0: all); measure.limit
-  std::string modalities;      // comma-separated names; "image" and "text" also name every modality of that kind
-  std::string protect_words;   // comma-separated words no attack may decouple
-  std::string protect_tokens;  // comma-separated token ids no attack may decouple
-  std::string attack_labels;   // comma-separated labels (class indices or names); empty: all
-  std::string shard;           // "i/N"; empty: from mpirun's environment, else no sharding
-};
+// The flags of `muroan attack` bind to AttackRunOptions' fields (attack_run.h).
 // Under mpirun (or with --shard) each process attacks every N-th sample and
 // the last one to finish merges the shards' files.
-int run_attack(const AttackCommand& options);
+int run_attack(const AttackRunOptions& options);
 
 struct MergeCommand {
   std::string dir;  // result directory of a sharded `muroan attack`
@@ -124,17 +99,7 @@ int run_report(const ReportCommand& options);
 
 namespace muroan::cli {
 
-struct BenchCommand {
-  ModelSourceOptions source;
-  std::string batch_sizes = "1,4,16,64,256,1024,4096";
-  std::string thread_counts;  // empty: 1 up to the available cores
-  std::string methods = "greedy,saliency,reference,random,sparse-rs";
-  int64_t samples = 20;  // correctly classified samples per attack
-  int64_t attack_batch_size = 256;
-  double min_seconds = 0.5;  // per forward measurement
-  std::string out;           // JSON file; empty: none
-};
-// Prints the model's forward rows/s and each attack's queries/s; returns the exit code.
-int run_bench(const BenchCommand& options);
+// Prints the model's forward rows/s and each attack's queries/s (bench_run.h).
+int run_bench(const BenchRunOptions& options);
 
 }  // namespace muroan::cli

@@ -41,10 +41,6 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device);
 // Only its training record (no weights, no model); throws InputError as load_checkpoint.
 TrainingRecord read_training_record(const std::string& dir);
 
-nlohmann::json modality_to_json(const ModalitySpec& spec);
-// `where` prefixes error messages (e.g. "manifest.json: inputs[1]").
-ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& where);
-
 // The built-in model seen through the unified Classifier view.
 class BuiltinClassifier : public Classifier {
  public:

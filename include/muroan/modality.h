@@ -11,6 +11,8 @@
 //          deletion (later tokens shift left) or masking.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,5 +65,12 @@ struct ModalitySpec {
   // token sample are its non-pad positions.
   int64_t max_points() const;
 };
+
+// A spec as JSON (checkpoint.json, an exported task's model.json) and back.
+// The tokenizer is written as its description and not read back: whoever reads
+// a spec attaches the tokenizer it names. `where` prefixes error messages
+// (e.g. "manifest.json: inputs[1]"); errors are InputError naming the field.
+nlohmann::json modality_to_json(const ModalitySpec& spec);
+ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& where);
 
 }  // namespace muroan

@@ -31,6 +31,20 @@ struct ModelAndData {
   std::vector<std::string> model_files;     // what the model was loaded from (for file_fingerprint)
 };
 
+// Where the model and its samples come from: a checkpoint directory (data: a
+// split name of its task, default test) or a TorchScript manifest (data: a
+// samples.jsonl, default the one beside the manifest).
+struct ModelSourceOptions {
+  std::string checkpoint;
+  std::string manifest;
+  std::string data;
+  std::string device = "auto";  // auto, cpu or cuda (device.h)
+  std::string cache_dir = ".muroan-cache";
+  // The path given, whichever field it came through; throws UsageError
+  // "checkpoint, manifest: ..." unless exactly one of them is set.
+  const std::string& model_path() const;
+};
+
 // Whether `path` names a manifest (a .json file) rather than a checkpoint directory.
 bool is_manifest_path(const std::string& path);
 
@@ -39,5 +53,8 @@ bool is_manifest_path(const std::string& path);
 // Throws InputError / UsageError naming the file and field on any problem.
 ModelAndData load_model_and_data(const std::string& model_path, const std::string& data, const torch::Device& device,
                                  const std::string& cache_dir = ".muroan-cache");
+// The same for a source's model and data, on `device` (resolved by the caller
+// from options.device).
+ModelAndData load_model_and_data(const ModelSourceOptions& options, const torch::Device& device);
 
 }  // namespace muroan

@@ -7,8 +7,8 @@
 
 namespace muroan {
 
-// "a, b, c".
-std::string join_names(const std::vector<std::string>& names);
+// "a, b, c" (or joined by another separator: "a,b,c" for a flag's value).
+std::string join_names(const std::vector<std::string>& names, const std::string& separator = ", ");
 
 // Throws UsageError "<field>: unknown <what> '<name>' (known: a, b)" unless
 // `name` is in `known`.

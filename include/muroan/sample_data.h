@@ -38,6 +38,10 @@ using SampleData = Split;
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
                         const std::vector<std::string>& classes, const std::map<std::string, std::string>& fields = {});
 
+// "SOURCE: N of M texts were longer than the input's max_len; ..." when a
+// tokenizer cut texts of `data` (read from `source`); empty when none was cut.
+std::string truncation_warning(const SampleData& data, const std::string& source);
+
 // Writes DIR/samples.jsonl and the PNGs of image modalities under DIR/images/
 // (creating DIR); values of images are clamped to [0,1] and stored in 8 bits.
 // Throws InputError when a file cannot be written.

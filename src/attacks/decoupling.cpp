@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "muroan/error.h"
+#include "muroan/point_masks.h"
 #include "muroan/tokenizer.h"
 
 namespace muroan {
@@ -136,23 +137,25 @@ void InputSpace::validate(const DecouplingSet& set) const {
 
 Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mode) const {
   for (const auto& s : sets) validate(s);
+  // The sets become point masks (built on the host, one bool per point and
+  // row); apply_point_masks then decouples them with a few tensor operations
+  // per modality, the same code that decouples training and certification
+  // batches.
   const int64_t n = static_cast<int64_t>(sets.size());
-  Inputs out;
-  out.reserve(specs_.size());
+  Inputs rows;
+  PointMasks masks(specs_.size());
+  rows.reserve(specs_.size());
   for (size_t m = 0; m < specs_.size(); ++m) {
     const ModalitySpec& spec = specs_[m];
-    const torch::Tensor& x = sample_[m];
+    std::vector<int64_t> sizes = sample_[m].sizes().vec();
+    sizes[0] = n;
     const bool touched = std::any_of(sets.begin(), sets.end(), [m](const DecouplingSet& s) { return s.touches(m); });
-    if (!touched) {  // nothing decoupled here: copies of the sample
-      std::vector<int64_t> sizes = x.sizes().vec();
-      sizes[0] = n;
-      out.push_back(x.expand(sizes).contiguous());
-      continue;
-    }
+    // Untouched: an undefined mask, and the rows stay copies of the sample.
+    rows.push_back(touched ? sample_[m].expand(sizes) : sample_[m].expand(sizes).contiguous());
+    if (!touched) continue;
     if (spec.is_image()) {
-      // A [n,1,H,W] mask built on the host, then one `where` on the device.
       const int64_t H = spec.height(), W = spec.width();
-      auto mask = torch::zeros({n, 1, H, W}, torch::kBool);
+      auto mask = torch::zeros({n, H, W}, torch::kBool);
       bool* pm = mask.data_ptr<bool>();
       for (int64_t i = 0; i < n; ++i) {
         bool* row = pm + i * H * W;
@@ -162,35 +165,19 @@ Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mod
             std::fill(row + y * W + e.region.x, row + y * W + e.region.x + e.region.w, true);
         }
       }
-      auto fill = torch::full({}, spec.fill, x.options());
-      out.push_back(torch::where(mask.to(x.device()), fill, x.expand({n, x.size(1), H, W})));
+      masks[m] = std::move(mask);
     } else {
-      // Row i gathers from [tokens..., pad]: kept positions in order, then pads
-      // (delete), or the pad in place of each removed position (mask).
+      // A word's point covers its first piece and its continuation pieces.
       const int64_t L = spec.max_len();
-      auto index = torch::empty({n, L}, torch::kLong);
-      int64_t* pi = index.data_ptr<int64_t>();
-      std::vector<uint8_t> removed(static_cast<size_t>(L));
-      for (int64_t i = 0; i < n; ++i) {
-        std::fill(removed.begin(), removed.end(), 0);
+      auto mask = torch::zeros({n, L}, torch::kBool);
+      bool* pm = mask.data_ptr<bool>();
+      for (int64_t i = 0; i < n; ++i)
         for (const auto& e : sets[static_cast<size_t>(i)].elements)
-          if (e.modality == m) std::fill(removed.begin() + e.position, removed.begin() + word_end(m, e.position), 1);
-        int64_t* row = pi + i * L;
-        if (mode == TextRemoval::kMask) {
-          for (int64_t j = 0; j < L; ++j) row[j] = removed[static_cast<size_t>(j)] ? L : j;
-        } else {
-          int64_t k = 0;
-          for (int64_t j = 0; j < L; ++j)
-            if (!removed[static_cast<size_t>(j)]) row[k++] = j;
-          for (; k < L; ++k) row[k] = L;
-        }
-      }
-      auto pad = torch::full({1, 1}, spec.pad_id, x.options());
-      auto extended = torch::cat({x, pad}, 1).expand({n, L + 1});
-      out.push_back(extended.gather(1, index.to(x.device())));
+          if (e.modality == m) std::fill(pm + i * L + e.position, pm + i * L + word_end(m, e.position), true);
+      masks[m] = std::move(mask);
     }
   }
-  return out;
+  return apply_point_masks(rows, specs_, masks, mode);
 }
 
 PointCount InputSpace::count(const DecouplingSet& set) const {

@@ -10,6 +10,7 @@
 
 #include "attacks/methods.h"
 #include "muroan/error.h"
+#include "muroan/gradients.h"
 #include "muroan/search_context.h"
 
 namespace muroan {
@@ -65,9 +66,8 @@ class PgdAttack : public Attack {
         for (size_t k = 0; k < images.size(); ++k) {
           const size_t m = images[k];
           if (!grads[k].defined()) continue;
-          auto next = x[m] - o.step_size * grads[k].sign();
-          next = torch::max(torch::min(next, x0[m] + o.eps), x0[m] - o.eps);
-          x[m] = next.clamp(o.clamp_min, o.clamp_max).detach();
+          // Descent on the objective: step against the gradient.
+          x[m] = linf_step(x[m], -grads[k], x0[m], o.step_size, o.eps).clamp(o.clamp_min, o.clamp_max).detach();
         }
       }
     } catch (const QueryLimitReached&) {

@@ -10,7 +10,6 @@
 // pruning. Token candidates of a model without token embeddings (or under the
 // fusion objective, which has no embedding path) are evaluated exactly instead,
 // and the result's note says so.
-#include <ATen/Context.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -18,26 +17,11 @@
 
 #include "attacks/methods.h"
 #include "muroan/error.h"
+#include "muroan/gradients.h"
 #include "muroan/search_context.h"
 
 namespace muroan {
 namespace {
-
-// RAII: turns cuDNN off (when `active`) and restores the user's setting.
-class CudnnOff {
- public:
-  explicit CudnnOff(bool active) : active_(active), was_(at::globalContext().userEnabledCuDNN()) {
-    if (active_) at::globalContext().setUserEnabledCuDNN(false);
-  }
-  ~CudnnOff() {
-    if (active_) at::globalContext().setUserEnabledCuDNN(was_);
-  }
-  CudnnOff(const CudnnOff&) = delete;
-  CudnnOff& operator=(const CudnnOff&) = delete;
-
- private:
-  bool active_, was_;
-};
 
 class SaliencyAttack : public Attack {
  public:
@@ -161,7 +145,7 @@ class SaliencyAttack : public Attack {
     const auto& specs = ctx.specs();
     torch::AutoGradMode grad_mode(true);
     // cuDNN refuses RNN backward in eval mode; models stay in eval mode here.
-    CudnnOff cudnn_off(model.device().is_cuda() && tokens);
+    CudnnOffForRnnBackward cudnn_off(model.device().is_cuda() && tokens);
     Inputs vars = xs;
     std::vector<torch::Tensor> wrt;
     std::vector<int64_t> slot(specs.size(), -1);  // index into wrt per modality
@@ -204,7 +188,7 @@ class SaliencyAttack : public Attack {
       if (!specs[m].is_image() || slot[m] < 0) continue;
       const auto& g = grads[static_cast<size_t>(slot[m])];
       if (!g.defined()) continue;
-      pixel_score[m] = (g * (specs[m].fill - xs[m])).sum(1)[0].to(torch::kCPU).to(torch::kDouble).contiguous();
+      pixel_score[m] = pixel_saliency(g, xs[m], specs[m].fill)[0].to(torch::kCPU).to(torch::kDouble).contiguous();
     }
     for (size_t i : live) {
       if (i >= n_image) continue;
@@ -239,8 +223,8 @@ class SaliencyAttack : public Attack {
       rows.clear();
       for (size_t i : mine) rows.push_back(set.with(pool[i]));
       const Inputs removed = ctx.space().apply(rows, options().text_removal);
-      const auto after = model.embed_tokens(m, removed[m]);             // [n,L,E]
-      const auto delta = ((after - vars[m].detach()) * g).sum({1, 2});  // [n]
+      const auto after = model.embed_tokens(m, removed[m]);                           // [n,L,E]
+      const auto delta = token_saliency(g, vars[m].detach(), after.unsqueeze(0))[0];  // [n]
       const auto host = delta.to(torch::kCPU).to(torch::kDouble).contiguous();
       for (size_t r = 0; r < mine.size(); ++r) estimate[mine[r]] = host.data_ptr<double>()[r];
     }

@@ -1,6 +1,10 @@
 #include "muroan/modality.h"
 
+#include <nlohmann/json.hpp>
+
 #include "muroan/error.h"
+#include "muroan/json_value.h"
+#include "muroan/tokenizer.h"
 
 namespace muroan {
 
@@ -60,5 +64,57 @@ ModalitySpec ModalitySpec::tokens(std::string name, int64_t max_len, int64_t pad
 }
 
 int64_t ModalitySpec::max_points() const { return is_image() ? height() * width() : max_len(); }
+
+nlohmann::json modality_to_json(const ModalitySpec& spec) {
+  nlohmann::json j = {{"name", spec.name}, {"kind", modality_kind_name(spec.kind)}};
+  if (spec.is_image()) {
+    j["shape"] = spec.shape;
+    j["fill"] = spec.fill;
+    if (spec.resize != ResizeMode::kNone) j["resize"] = resize_mode_name(spec.resize);
+  } else {
+    j["max_len"] = spec.max_len();
+    j["pad_id"] = spec.pad_id;
+    j["vocab_size"] = spec.vocab_size;
+    if (spec.tokenizer) j["tokenizer"] = spec.tokenizer->describe();
+  }
+  return j;
+}
+
+ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& where) {
+  const auto kind_name = json_field<std::string>(j, "kind", where);
+  const auto name = json_field<std::string>(j, "name", where);
+  if (kind_name == "image") {
+    const auto shape = json_field<std::vector<int64_t>>(j, "shape", where);
+    if (shape.size() != 3 || shape[0] <= 0 || shape[1] <= 0 || shape[2] <= 0)
+      throw InputError(where + ": shape", "expected [C, H, W] with positive sizes");
+    // Before anything of this size is allocated (a probe batch, a mask).
+    if (shape[0] != 1 && shape[0] != 3)
+      throw InputError(where + ": shape", "C = " + std::to_string(shape[0]) + ", expected 1 (grey) or 3 (RGB)");
+    if (shape[1] > kMaxImageSide || shape[2] > kMaxImageSide)
+      throw InputError(where + ": shape", std::to_string(shape[1]) + " x " + std::to_string(shape[2]) +
+                                              " pixels; MUROAN reads images of at most " +
+                                              std::to_string(kMaxImageSide) + " x " + std::to_string(kMaxImageSide));
+    const double fill = j.contains("fill") ? json_field<double>(j, "fill", where) : 0.0;
+    ModalitySpec spec = ModalitySpec::image(name, shape[0], shape[1], shape[2], fill);
+    if (j.contains("resize")) {
+      try {
+        spec.resize = parse_resize_mode(json_field<std::string>(j, "resize", where));
+      } catch (const UsageError& e) {
+        throw InputError(where + ": resize", e.what());
+      }
+    }
+    return spec;
+  }
+  if (kind_name == "tokens") {
+    const auto max_len = json_field<int64_t>(j, "max_len", where);
+    if (max_len <= 0 || max_len > kMaxTokenLength)
+      throw InputError(where + ": max_len", "expected a length in [1, " + std::to_string(kMaxTokenLength) + "], got " +
+                                                std::to_string(max_len));
+    const int64_t pad_id = j.contains("pad_id") ? json_field<int64_t>(j, "pad_id", where) : 0;
+    const int64_t vocab = j.contains("vocab_size") ? json_field<int64_t>(j, "vocab_size", where) : 0;
+    return ModalitySpec::tokens(name, max_len, pad_id, vocab);
+  }
+  throw InputError(where + ": kind", "expected \"image\" or \"tokens\", got \"" + kind_name + "\"");
+}
 
 }  // namespace muroan

@@ -10,6 +10,7 @@
 
 #include "defenses/defenses.h"
 #include "muroan/error.h"
+#include "muroan/gradients.h"
 
 namespace muroan {
 namespace {
@@ -42,7 +43,7 @@ DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, 
   const int64_t B = x.size(0), H = x.size(2), W = x.size(3), L = tokens.size(1), p = o.patch;
   const auto bool_opts = torch::TensorOptions().dtype(torch::kBool).device(x.device());
   const double inf = std::numeric_limits<double>::infinity();
-  CudnnOffForEvalRnn cudnn_guard(net->is_training(), x.device());
+  CudnnOffForRnnBackward cudnn_guard(!net->is_training() && x.device().is_cuda());
 
   PointMasks masks{torch::zeros({B, H, W}, bool_opts), torch::zeros({B, L}, bool_opts)};
   const auto real = tokens != specs[1].pad_id;
@@ -68,20 +69,20 @@ DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, 
       active &= logits.argmax(1).eq(labels);  // rows already wrong are done
       if (!active.any().item<bool>()) break;
 
-      // Image cells: gradient x (fill - x), summed over channels and the cell.
+      // Image cells: the pixels' saliency summed over the cell.
       auto cell_scores = torch::zeros({B, G}, x.options());
-      if (grads[0].defined()) cell_scores = pool_cells((grads[0] * (image_spec.fill - xs[0])).sum(1), p);
+      if (grads[0].defined()) cell_scores = pool_cells(pixel_saliency(grads[0], xs[0], image_spec.fill), p);
       const auto left = pool_cells((~masks[0]).to(x.dtype()), p) > 0;
       cell_scores = torch::where(left, cell_scores, torch::full({}, -inf, x.options()));
 
-      // Tokens: gradient . (embedding after removing position r - embedding now).
+      // Tokens: the saliency of removing each real position r.
       auto token_scores = torch::full({B, L}, -inf, x.options());
       if (grads[1].defined()) {
         const auto candidates = (masks[1].unsqueeze(1) | one_more).view({B * L, L});
         const auto removed =
             apply_token_mask(tokens.repeat_interleave(L, 0), candidates, specs[1].pad_id, o.text_removal);
         const auto after = net->embed_tokens(removed).view({B, L, L, -1});
-        const auto change = ((after - emb_var.detach().unsqueeze(1)) * grads[1].unsqueeze(1)).sum({2, 3});
+        const auto change = token_saliency(grads[1], emb_var.detach(), after);
         token_scores = torch::where(real & ~masks[1], change.to(x.dtype()), token_scores);
       }
       scores = torch::cat({cell_scores, token_scores}, 1);

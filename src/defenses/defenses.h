@@ -1,7 +1,6 @@
 // Private: the defenses, one per file, for install_defense, and helpers they share.
 #pragma once
 
-#include <ATen/Context.h>
 #include <torch/types.h>
 
 #include <memory>
@@ -25,23 +24,5 @@ Inputs splice_rows(const Inputs& defended, const Inputs& original, int64_t head)
 
 // A CPU generator for a seed.
 torch::Generator make_cpu_generator(uint64_t seed);
-
-// RAII: turns cuDNN off while gradients flow through an RNN of a model in eval
-// mode on CUDA (cuDNN refuses that backward), and restores the setting.
-class CudnnOffForEvalRnn {
- public:
-  CudnnOffForEvalRnn(bool training, const torch::Device& device)
-      : active_(!training && device.is_cuda()), was_(at::globalContext().userEnabledCuDNN()) {
-    if (active_) at::globalContext().setUserEnabledCuDNN(false);
-  }
-  ~CudnnOffForEvalRnn() {
-    if (active_) at::globalContext().setUserEnabledCuDNN(was_);
-  }
-  CudnnOffForEvalRnn(const CudnnOffForEvalRnn&) = delete;
-  CudnnOffForEvalRnn& operator=(const CudnnOffForEvalRnn&) = delete;
-
- private:
-  bool active_, was_;
-};
 
 }  // namespace muroan

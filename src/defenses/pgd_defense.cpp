@@ -8,6 +8,7 @@
 
 #include "defenses/defenses.h"
 #include "muroan/error.h"
+#include "muroan/gradients.h"
 
 namespace muroan {
 namespace {
@@ -29,7 +30,7 @@ PgdExamples pgd_examples(MultimodalNet& net, const Inputs& batch, const torch::T
   const double step = o.step_size > 0 ? o.step_size : 2.5 * o.eps / steps;
   const double text_step = o.step_size > 0 ? o.step_size * o.text_eps / o.eps : 2.5 * o.text_eps / steps;
   const bool text = o.text_eps > 0;
-  CudnnOffForEvalRnn cudnn_guard(net->is_training(), x.device());
+  CudnnOffForRnnBackward cudnn_guard(!net->is_training() && x.device().is_cuda());
 
   torch::Tensor image, delta, base, real;
   {
@@ -61,11 +62,11 @@ PgdExamples pgd_examples(MultimodalNet& net, const Inputs& batch, const torch::T
     size_t g = 0;
     if (o.eps > 0) {
       const auto& gi = grads[g++];
-      if (gi.defined()) image = torch::min(torch::max(image + step * gi.sign(), x - o.eps), x + o.eps).clamp(0.0, 1.0);
+      if (gi.defined()) image = linf_step(image, gi, x, step, o.eps).clamp(0.0, 1.0);
     }
     if (text) {
       const auto& gd = grads[g];
-      if (gd.defined()) delta = (delta + text_step * gd.sign()).clamp(-o.text_eps, o.text_eps) * real;
+      if (gd.defined()) delta = linf_step(delta, gd, torch::Tensor(), text_step, o.text_eps) * real;
     }
   }
   return {image.detach(), text ? delta.detach() : torch::Tensor()};

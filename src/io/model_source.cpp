@@ -19,6 +19,18 @@ constexpr const char* kDefaultSplit = "test";
 
 }  // namespace
 
+const std::string& ModelSourceOptions::model_path() const {
+  if (checkpoint.empty() == manifest.empty())
+    throw UsageError(
+        "checkpoint, manifest: give exactly one: a checkpoint directory (a built-in model) or a manifest.json "
+        "(TorchScript)");
+  return checkpoint.empty() ? manifest : checkpoint;
+}
+
+ModelAndData load_model_and_data(const ModelSourceOptions& o, const torch::Device& device) {
+  return load_model_and_data(o.model_path(), o.data, device, o.cache_dir);
+}
+
 bool is_manifest_path(const std::string& path) {
   std::error_code ec;
   return fs::path(path).extension() == ".json" && !fs::is_directory(path, ec);

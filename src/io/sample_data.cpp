@@ -100,6 +100,13 @@ std::string safe_file_stem(const std::string& id) {
 
 }  // namespace
 
+std::string truncation_warning(const SampleData& data, const std::string& source) {
+  if (data.truncated_texts == 0) return "";
+  return source + ": " + std::to_string(data.truncated_texts) + " of " + std::to_string(data.size()) +
+         " texts were longer than the input's max_len; their last words were dropped (whole words) before the "
+         "model saw them";
+}
+
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
                         const std::vector<std::string>& classes, const std::map<std::string, std::string>& fields) {
   // The sample-line field that holds `name` (an input, id, label or text).

@@ -7,8 +7,8 @@
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
-#include "models/json_get.h"
 #include "muroan/error.h"
+#include "muroan/json_value.h"
 #include "muroan/modality.h"
 
 namespace muroan {
@@ -41,14 +41,7 @@ constexpr int64_t kSppFeatures = 6;
 
 template <typename T>
 T required(const nlohmann::json& j, const char* field) {
-  if (!j.contains(field)) throw Error(std::string("model config: missing field '") + field + "'");
-  if (!models::holds<T>(j.at(field)))
-    throw Error(std::string("model config: field '") + field + "' has the wrong type");
-  try {
-    return j.at(field).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(std::string("model config: field '") + field + "' has the wrong type");
-  }
+  return json_field<T>(j, field, "model config");
 }
 
 }  // namespace

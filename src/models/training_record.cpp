@@ -1,7 +1,7 @@
 #include "muroan/training_record.h"
 
-#include "models/json_get.h"
 #include "muroan/error.h"
+#include "muroan/json_value.h"
 
 namespace muroan {
 namespace {
@@ -11,9 +11,7 @@ namespace {
 template <typename T>
 void read_optional(const nlohmann::json& j, const char* name, const std::string& where, T* out) {
   const auto it = j.find(name);
-  if (it == j.end()) return;
-  if (!models::holds<T>(*it)) throw InputError(where, std::string("field '") + name + "' has the wrong type");
-  *out = it->get<T>();
+  if (it != j.end()) *out = json_value_as<T>(*it, name, where);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "muroan/checkpoint.h"
@@ -91,12 +92,6 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-std::string join_list(const std::vector<std::string>& items) {
-  std::string s;
-  for (const auto& i : items) s += (s.empty() ? "" : ",") + i;
-  return s;
-}
-
 }  // namespace
 
 std::vector<std::string> default_analysis_fusions() { return {"concat", "gmu", "tensor", "xattn"}; }
@@ -126,9 +121,9 @@ void validate_analysis(const AnalysisOptions& o) {
 std::string analysis_command_line(const AnalysisOptions& o) {
   const AnalysisOptions d;
   std::ostringstream s;
-  s << "muroan analyze --task " << o.task << " --fusions " << join_list(o.fusions) << " --defenses "
-    << join_list(o.defenses) << " --methods " << join_list(o.methods) << " --samples " << o.samples << " --epochs "
-    << o.train.epochs << " --seed " << o.seed;
+  s << "muroan analyze --task " << o.task << " --fusions " << join_names(o.fusions, ",") << " --defenses "
+    << join_names(o.defenses, ",") << " --methods " << join_names(o.methods, ",") << " --samples " << o.samples
+    << " --epochs " << o.train.epochs << " --seed " << o.seed;
   if (o.train.batch_size != d.train.batch_size) s << " --batch-size " << o.train.batch_size;
   if (o.train.learning_rate != d.train.learning_rate) s << " --lr " << o.train.learning_rate;
   if (o.train.patience != d.train.patience) s << " --patience " << o.train.patience;

@@ -7,6 +7,7 @@
 
 #include "muroan/error.h"
 #include "muroan/json_file.h"
+#include "muroan/json_value.h"
 #include "muroan/report.h"
 
 namespace muroan::report {
@@ -16,34 +17,17 @@ namespace fs = std::filesystem;
 
 nlohmann::ordered_json read_json(const fs::path& path) { return read_ordered_json_file(path.string()); }
 
-template <class T>
-T field(const nlohmann::ordered_json& j, const char* key, const std::string& where, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::ordered_json::exception&) {
-    throw InputError(where, std::string("field '") + key + "' has the wrong type");
-  }
-}
-
-template <class T>
-T required(const nlohmann::ordered_json& j, const char* key, const std::string& where) {
-  if (!j.is_object() || !j.contains(key)) throw InputError(where, std::string("missing field '") + key + "'");
-  return field<T>(j, key, where, T{});
-}
-
 RunView load_run(const fs::path& root, const std::string& rel_dir, const std::string& fusion) {
   const fs::path dir = root / rel_dir;
   const fs::path run_path = dir / "run.json";
   const fs::path results_path = dir / "results.jsonl";
   const auto run = read_json(run_path);
-  if (field<std::string>(run, "format", run_path.string(), "") != kRunFormat)
+  if (json_field_or<std::string>(run, "format", run_path.string(), "") != kRunFormat)
     throw InputError(run_path.string() + ": format", std::string("expected \"") + kRunFormat + "\"");
   RunView v;
   v.dir = rel_dir;
-  v.model = required<std::string>(run, "model", run_path.string());
-  v.method = required<std::string>(run, "method", run_path.string());
+  v.model = json_field<std::string>(run, "model", run_path.string());
+  v.method = json_field<std::string>(run, "method", run_path.string());
   v.fusion = fusion.empty() ? v.model : fusion;
   AttackOptions options;
   try {
@@ -66,9 +50,9 @@ RunView load_run(const fs::path& root, const std::string& rel_dir, const std::st
   const fs::path gallery_path = dir / "gallery.json";
   if (fs::exists(gallery_path)) {
     const auto g = read_json(gallery_path);
-    if (field<std::string>(g, "format", gallery_path.string(), "") != kGalleryFormat)
+    if (json_field_or<std::string>(g, "format", gallery_path.string(), "") != kGalleryFormat)
       throw InputError(gallery_path.string() + ": format", std::string("expected \"") + kGalleryFormat + "\"");
-    v.classes = field<std::vector<std::string>>(g, "classes", gallery_path.string(), {});
+    v.classes = json_field_or<std::vector<std::string>>(g, "classes", gallery_path.string(), {});
     const auto items = g.value("items", nlohmann::ordered_json::array());
     if (!items.is_array()) throw InputError(gallery_path.string() + ": items", "expected an array");
     v.gallery = items;
@@ -84,45 +68,45 @@ ReportData load_analysis(const fs::path& root, const nlohmann::ordered_json& j) 
   const std::string where = (root / "summary.json").string();
   ReportData d;
   d.analysis = true;
-  d.task = required<std::string>(j, "task", where);
-  d.command = field<std::string>(j, "command", where, "");
-  d.device = field<std::string>(j, "device", where, "");
-  d.seed = field<uint64_t>(j, "seed", where, 0);
-  d.samples = field<int64_t>(j, "samples", where, 0);
-  d.fusions = field<std::vector<std::string>>(j, "fusions", where, {});
-  d.methods = field<std::vector<std::string>>(j, "methods", where, {});
+  d.task = json_field<std::string>(j, "task", where);
+  d.command = json_field_or<std::string>(j, "command", where, "");
+  d.device = json_field_or<std::string>(j, "device", where, "");
+  d.seed = json_field_or<uint64_t>(j, "seed", where, 0);
+  d.samples = json_field_or<int64_t>(j, "samples", where, 0);
+  d.fusions = json_field_or<std::vector<std::string>>(j, "fusions", where, {});
+  d.methods = json_field_or<std::vector<std::string>>(j, "methods", where, {});
   d.settings = j.value("settings", nlohmann::ordered_json::object());
   d.versions = j.value("versions", nlohmann::ordered_json::object());
   d.timings = j.value("timings", nlohmann::ordered_json::object());
   d.title = "Fusion robustness on " + d.task;
   for (const auto& m : j.value("models", nlohmann::ordered_json::array())) {
     ModelView mv;
-    mv.fusion = required<std::string>(m, "fusion", where + ": models");
-    mv.checkpoint = field<std::string>(m, "checkpoint", where, "");
-    mv.reused = field<bool>(m, "reused", where, false);
+    mv.fusion = json_field<std::string>(m, "fusion", where + ": models");
+    mv.checkpoint = json_field_or<std::string>(m, "checkpoint", where, "");
+    mv.reused = json_field_or<bool>(m, "reused", where, false);
     if (m.contains("test_accuracy") && m["test_accuracy"].is_number())
       mv.test_accuracy = m["test_accuracy"].get<double>();
-    mv.test_samples = field<int64_t>(m, "test_samples", where, 0);
-    mv.parameters = field<int64_t>(m, "parameters", where, 0);
-    mv.best_epoch = field<int64_t>(m, "best_epoch", where, 0);
-    mv.training_seconds = field<double>(m, "training_seconds", where, 0.0);
+    mv.test_samples = json_field_or<int64_t>(m, "test_samples", where, 0);
+    mv.parameters = json_field_or<int64_t>(m, "parameters", where, 0);
+    mv.best_epoch = json_field_or<int64_t>(m, "best_epoch", where, 0);
+    mv.training_seconds = json_field_or<double>(m, "training_seconds", where, 0.0);
     add_unique(d.fusions, mv.fusion);
     d.models.push_back(mv);
   }
   const auto runs = j.value("runs", nlohmann::ordered_json::array());
   if (!runs.is_array()) throw InputError(where + ": runs", "expected an array");
   for (const auto& r : runs) {
-    const auto fusion = required<std::string>(r, "fusion", where + ": runs");
-    const auto dir = required<std::string>(r, "dir", where + ": runs");
+    const auto fusion = json_field<std::string>(r, "fusion", where + ": runs");
+    const auto dir = json_field<std::string>(r, "dir", where + ": runs");
     RunView v = load_run(root, dir, fusion);
     if (r.contains("optimality")) {
       const auto& g = r["optimality"];
       const std::string at = where + ": runs: optimality";
       OptimalityGap gap;
-      gap.known = required<int64_t>(g, "known_minimum", at);
-      gap.solved = required<int64_t>(g, "solved", at);
-      gap.hit = required<int64_t>(g, "hit_minimum", at);
-      gap.mean_excess = required<double>(g, "mean_excess_points", at);
+      gap.known = json_field<int64_t>(g, "known_minimum", at);
+      gap.solved = json_field<int64_t>(g, "solved", at);
+      gap.hit = json_field<int64_t>(g, "hit_minimum", at);
+      gap.mean_excess = json_field<double>(g, "mean_excess_points", at);
       v.optimality = gap;
     }
     add_unique(d.fusions, v.fusion);

@@ -1,0 +1,44 @@
+// Gradient primitives shared by the white-box attacks (saliency, pgd) and the
+// adversarial-training defenses (decoupling-at, pgd-at): the first-order
+// saliency of decoupling a point, one projected L-infinity step, and the cuDNN
+// guard that backward passes through an RNN in eval mode need.
+//
+//   auto score = muroan::pixel_saliency(grad, x, spec.fill);  // [B,H,W]
+//   x = muroan::linf_step(x, -grad, x0, step, eps).clamp(0.0, 1.0);
+#pragma once
+
+#include <torch/types.h>
+
+namespace muroan {
+
+// First-order change of a scalar objective when each pixel of the images x
+// [B,C,H,W] is set to `fill` on every channel: the gradient times (fill - x),
+// summed over channels. [B,H,W].
+torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, double fill);
+
+// First-order change of a scalar objective when the token embeddings `now`
+// [B,L,E] (with gradient `grad`, same shape) are replaced by each of the K
+// candidates `after` [B,K,L,E] (the sequence embedded after a removal): the
+// gradient dotted with the change, summed over positions. [B,K].
+torch::Tensor token_saliency(const torch::Tensor& grad, const torch::Tensor& now, const torch::Tensor& after);
+
+// One projected L-infinity step: x + step * sign(ascent), projected onto the
+// ball of radius eps around `origin` (around 0 when `origin` is undefined).
+// Pass the negated gradient to descend; clamp value ranges afterwards.
+torch::Tensor linf_step(const torch::Tensor& x, const torch::Tensor& ascent, const torch::Tensor& origin, double step,
+                        double eps);
+
+// RAII: when `active`, turns cuDNN off (cuDNN refuses the backward pass of an
+// RNN in eval mode on CUDA) and restores the user's setting on exit.
+class CudnnOffForRnnBackward {
+ public:
+  explicit CudnnOffForRnnBackward(bool active);
+  ~CudnnOffForRnnBackward();
+  CudnnOffForRnnBackward(const CudnnOffForRnnBackward&) = delete;
+  CudnnOffForRnnBackward& operator=(const CudnnOffForRnnBackward&) = delete;
+
+ private:
+  bool active_, was_;
+};
+
+}  // namespace muroan

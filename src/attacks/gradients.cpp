@@ -1,0 +1,32 @@
+#include "muroan/gradients.h"
+
+#include <ATen/Context.h>
+#include <torch/torch.h>
+
+namespace muroan {
+
+torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, double fill) {
+  return (grad * (fill - x)).sum(1);
+}
+
+torch::Tensor token_saliency(const torch::Tensor& grad, const torch::Tensor& now, const torch::Tensor& after) {
+  return ((after - now.unsqueeze(1)) * grad.unsqueeze(1)).sum({2, 3});
+}
+
+torch::Tensor linf_step(const torch::Tensor& x, const torch::Tensor& ascent, const torch::Tensor& origin, double step,
+                        double eps) {
+  const auto next = x + step * ascent.sign();
+  if (!origin.defined()) return next.clamp(-eps, eps);
+  return torch::min(torch::max(next, origin - eps), origin + eps);
+}
+
+CudnnOffForRnnBackward::CudnnOffForRnnBackward(bool active)
+    : active_(active), was_(at::globalContext().userEnabledCuDNN()) {
+  if (active_) at::globalContext().setUserEnabledCuDNN(false);
+}
+
+CudnnOffForRnnBackward::~CudnnOffForRnnBackward() {
+  if (active_) at::globalContext().setUserEnabledCuDNN(was_);
+}
+
+}  // namespace muroan

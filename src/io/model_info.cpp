@@ -1,0 +1,116 @@
+#include "muroan/model_info.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "muroan/predict.h"
+#include "muroan/tokenizer.h"
+
+namespace muroan {
+namespace {
+
+// Class names listed in full up to this many; longer lists are cut.
+constexpr size_t kMaxClassesShown = 20;
+
+std::string classes_text(const std::vector<std::string>& classes) {
+  std::string s;
+  for (size_t i = 0; i < classes.size() && i < kMaxClassesShown; ++i) s += (i ? ", " : "") + classes[i];
+  if (classes.size() > kMaxClassesShown) s += ", ... (" + std::to_string(classes.size() - kMaxClassesShown) + " more)";
+  return s;
+}
+
+std::string vocab_text(const ModalitySpec& spec, VocabOrigin origin) {
+  switch (origin) {
+    case VocabOrigin::kManifest:
+      return "vocab_size " + std::to_string(spec.vocab_size) + " (manifest)";
+    case VocabOrigin::kProbe:
+      return "vocab_size " + std::to_string(spec.vocab_size) + " (found by probing the model)";
+    default:
+      return "vocab_size unknown (the model accepts every id probed)";
+  }
+}
+
+// printf into a std::string.
+template <typename... Args>
+std::string format(const char* pattern, Args... args) {
+  const int n = std::snprintf(nullptr, 0, pattern, args...);
+  std::string s(static_cast<size_t>(n > 0 ? n : 0) + 1, '\0');
+  std::snprintf(s.data(), s.size(), pattern, args...);
+  s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string format_model_info(const TorchScriptClassifier& model) {
+  const auto& specs = model.modalities();
+  std::string out =
+      format("model: %s (TorchScript, %s)\n", model.manifest().model_path.c_str(), model.device().str().c_str());
+  out += "inputs, in the order forward takes them:\n";
+  int64_t max_points = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const ModalitySpec& s = specs[i];
+    max_points += s.max_points();
+    if (s.is_image())
+      out += format("  %zu. %s: image [%lld, %lld, %lld], fill %g; %lld points (pixels)\n", i + 1, s.name.c_str(),
+                    static_cast<long long>(s.channels()), static_cast<long long>(s.height()),
+                    static_cast<long long>(s.width()), s.fill, static_cast<long long>(s.max_points()));
+    else
+      out += format("  %zu. %s: tokens, max_len %lld, pad_id %lld, %s; up to %lld points (non-pad tokens)\n", i + 1,
+                    s.name.c_str(), static_cast<long long>(s.max_len()), static_cast<long long>(s.pad_id),
+                    vocab_text(s, model.vocab_origin(i)).c_str(), static_cast<long long>(s.max_points()));
+  }
+  out += format("input space: up to %lld points per sample\n", static_cast<long long>(max_points));
+  out +=
+      format("classes: %lld: %s\n", static_cast<long long>(model.num_classes()), classes_text(model.classes()).c_str());
+  if (model.has_fusion())
+    out += format("fusion: method '%s', embedding of %lld dimensions (fusion objective and fusion shift available)\n",
+                  model.manifest().fusion_method.c_str(), static_cast<long long>(model.fusion_dim()));
+  else
+    out +=
+        "fusion: none (the manifest names no fusion_method): the fusion objective and the fusion shift are not "
+        "available for this model (the margin and targeted objectives are)\n";
+  return out;
+}
+
+DataInfo describe_data(TorchScriptClassifier& model, const SampleData& data, const std::string& path,
+                       int64_t batch_size) {
+  const auto& specs = model.modalities();
+  DataInfo info;
+  info.path = path;
+  info.samples = data.size();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    double points = static_cast<double>(specs[i].max_points());
+    if (specs[i].is_tokens() && data.size() > 0) {  // words: a word's pieces are one point, special tokens none
+      const auto rows = data.inputs[i].to(torch::kCPU).contiguous();
+      int64_t words = 0;
+      for (int64_t r = 0; r < rows.size(0); ++r)
+        for (uint8_t role :
+             token_roles(rows[r].data_ptr<int64_t>(), rows.size(1), specs[i].pad_id, specs[i].tokenizer.get()))
+          words += role == static_cast<uint8_t>(TokenRole::kWordStart) ? 1 : 0;
+      points = static_cast<double>(words) / static_cast<double>(data.size());
+    }
+    info.mean_points.push_back(points);
+  }
+  info.accuracy = accuracy(model, data.inputs, data.labels, batch_size);
+  info.correct = static_cast<int64_t>(std::llround(info.accuracy * static_cast<double>(data.size())));
+  return info;
+}
+
+std::string format_data_info(const DataInfo& info, const std::vector<ModalitySpec>& specs) {
+  std::string out = format("data: %s: %lld samples; mean points per sample:", info.path.c_str(),
+                           static_cast<long long>(info.samples));
+  double total = 0;
+  for (size_t i = 0; i < specs.size() && i < info.mean_points.size(); ++i) {
+    total += info.mean_points[i];
+    out += format(" %s %.1f,", specs[i].name.c_str(), info.mean_points[i]);
+  }
+  out += format(" %.1f in all\n", total);
+  out += format("accuracy: %.4f (%lld of %lld)\n", info.accuracy, static_cast<long long>(info.correct),
+                static_cast<long long>(info.samples));
+  return out;
+}
+
+}  // namespace muroan
