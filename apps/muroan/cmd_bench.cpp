@@ -13,7 +13,7 @@
 namespace muroan::cli {
 
 int run_bench(const BenchRunOptions& o) {
-  const BenchRun run = muroan::run_bench(o, [](const BenchRun& r) {
+  const BenchRun run = run_bench_measurement(o, [](const BenchRun& r) {
     std::printf("model %s on %s, %s; forward rows/s (no gradients, a sample repeated):\n\n%s", r.model_name.c_str(),
                 r.device.c_str(), r.data_source.c_str(), format_bench_forward(r).c_str());
     std::fflush(stdout);

@@ -5,7 +5,7 @@
 //
 //   muroan::BenchRunOptions o;
 //   o.source.manifest = "byom/manifest.json";
-//   muroan::BenchRun run = muroan::run_bench(o);
+//   muroan::BenchRun run = muroan::run_bench_measurement(o);
 //   std::cout << muroan::format_bench_attacks(run);
 #pragma once
 
@@ -46,7 +46,8 @@ struct BenchRun {
 // Validates every option (UsageError "batch_sizes: ...", "methods: ..."),
 // measures, and writes options.out when set. `on_forward` (when set) sees the
 // run after the forward measurement, before the attacks run.
-BenchRun run_bench(const BenchRunOptions& options, const std::function<void(const BenchRun&)>& on_forward = {});
+BenchRun run_bench_measurement(const BenchRunOptions& options,
+                               const std::function<void(const BenchRun&)>& on_forward = {});
 
 // Markdown tables: forward rows/s by threads and batch size; the attacks.
 std::string format_bench_forward(const BenchRun& run);

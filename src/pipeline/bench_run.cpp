@@ -34,7 +34,7 @@ std::string format(const char* pattern, Args... args) {
 
 }  // namespace
 
-BenchRun run_bench(const BenchRunOptions& o, const std::function<void(const BenchRun&)>& on_forward) {
+BenchRun run_bench_measurement(const BenchRunOptions& o, const std::function<void(const BenchRun&)>& on_forward) {
   (void)o.source.model_path();  // exactly one source
   if (o.samples < 1) throw UsageError("samples: must be >= 1");
   if (o.min_seconds <= 0) throw UsageError("min_seconds: must be > 0");
