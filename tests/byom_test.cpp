@@ -16,8 +16,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "cli_run.h"
 #include "muroan/attack.h"
 #include "muroan/error.h"
+#include "muroan/measurement.h"
 #include "muroan/png_image.h"
 #include "muroan/torchscript_model.h"
 #include "temp_dir.h"
@@ -31,25 +33,10 @@ const std::string kSourceDir = MUROAN_SOURCE_DIR;
 const std::string kPython = "/usr/bin/python3";
 const std::string kTinyModel = kSourceDir + "/tests/data/tiny.pt";  // see tests/data/make_fixtures.py
 
-struct CliResult {
-  int code;
-  std::string out, err;
-};
+using testing_util::CliRun;
+using testing_util::expect_one_line_error;
 
-CliResult run(const std::vector<std::string>& args) {
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  const int code = run_cli(args);
-  CliResult r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
-  return r;
-}
-
-void expect_one_line_error(const CliResult& r, const std::string& needle) {
-  EXPECT_NE(r.code, 0);
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << "'" << needle << "' not in: " << r.err;
-}
+CliRun run(const std::vector<std::string>& args) { return testing_util::run_muroan(args); }
 
 // A TempDir named after this test program.
 class TempDir : public testing_util::TempDir {
@@ -109,6 +96,49 @@ TEST(Byom, PythonExportThenInfoReportsTheSameAccuracy) {
   const double muroan_accuracy = number_after(info.out, "accuracy: ");
   // The same module on the same pixels and ids; batching may flip a near tie.
   EXPECT_NEAR(muroan_accuracy, python_accuracy, 1.5 / kTestSamples) << read_text(log) << info.out;
+}
+
+// The three-input example (contract 2: ECG strip image, clinical note, vitals
+// table) exports a model that `muroan info` reads with the accuracy the
+// script found, and that `muroan attack` attacks end to end.
+TEST(Byom, ThreeInputExportThenInfoAndAttack) {
+  if (!python_has_torch())
+    GTEST_SKIP() << kPython << " cannot import torch (Debian package python3-torch): "
+                 << "the three-input example examples/export_triage_pytorch.py is not tested";
+  TempDir dir;
+  const std::string log = dir.file("python.log");
+  const std::string command = kPython + " " + kSourceDir + "/examples/export_triage_pytorch.py --out " +
+                              dir.file("triage") + " --train-size 1500 --test-size 200 --epochs 8 > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const double python_accuracy = number_after(read_text(log), "test accuracy ");
+  ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
+  EXPECT_GT(python_accuracy, 0.85) << read_text(log);  // the rule is learnt, not the majority class (~65%)
+
+  const std::string manifest = dir.file("triage/manifest.json");
+  auto info = run({"info", "--manifest", manifest, "--data", dir.file("triage/samples.jsonl"), "--device", "cpu"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("1. ecg: image [1, 16, 64]"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("2. note: tokens, max_len 10"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("3. vitals: tabular, 8 features (heart_rate fill"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("200 samples"), std::string::npos) << info.out;
+  EXPECT_NEAR(number_after(info.out, "accuracy: "), python_accuracy, 1.5 / 200) << read_text(log) << info.out;
+
+  const std::string out = dir.file("attack");
+  auto attack = run({"attack", "--manifest", manifest, "--method", "greedy", "--samples", "24", "--protect-words",
+                     "denies", "--device", "cpu", "--quiet", "--out", out});
+  ASSERT_EQ(attack.code, 0) << attack.err;
+  const auto records = read_records(out + "/results.jsonl");
+  ASSERT_EQ(records.size(), 24u);
+  int64_t successes = 0;
+  for (const auto& r : records) {
+    if (!r.success) continue;
+    ++successes;
+    EXPECT_EQ(r.modality_names, (std::vector<std::string>{"ecg", "note", "vitals"}));
+    EXPECT_GT(r.decoupled_points, 0);
+  }
+  EXPECT_GT(successes, 0);
+  auto replay = run({"replay", "--manifest", manifest, "--results", out + "/results.jsonl", "--device", "cpu"});
+  EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
 }
 
 // DIR/name: a manifest of the tiny fixtures' contract (image [1,8,8], 6 tokens,
@@ -211,7 +241,7 @@ class BadInput : public testing::Test {
     write_text(dir_.file("manifest.json"), manifest_.dump(2));
     return dir_.file("manifest.json");
   }
-  CliResult info(const std::string& data = "") {
+  CliRun info(const std::string& data = "") {
     std::vector<std::string> args = {"info", "--manifest", dir_.file("manifest.json"), "--device", "cpu"};
     if (!data.empty()) args.insert(args.end(), {"--data", data});
     return run(args);

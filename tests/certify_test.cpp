@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cli_app.h"
+#include "cli_run.h"
 #include "muroan/certify.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
@@ -502,17 +503,8 @@ TEST(Certify, WorksOnATorchScriptModel) {
 
 // ---- the command ----
 
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(const std::vector<std::string>& args) {
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  const int code = cli::run_cli(args);
-  return {code, ::testing::internal::GetCapturedStdout(), ::testing::internal::GetCapturedStderr()};
-}
+using Run = testing_util::CliRun;
+Run run(const std::vector<std::string>& args) { return testing_util::run_muroan(args); }
 
 TEST(CertifyCommand, TrainsWithAblationThenCertifiesWithItsKeep) {
   const fs::path dir = fs::temp_directory_path() / "muroan_certify_cli_test";

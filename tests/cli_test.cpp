@@ -10,33 +10,19 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "cli_run.h"
 
 namespace muroan::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int code;
-  std::string out, err;
-};
+using Run = testing_util::CliRun;
+using testing_util::expect_one_line_error;
 
-Run run(const std::vector<std::string>& args) {
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  const int code = run_cli(args);
-  Run r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
-  return r;
-}
+Run run(const std::vector<std::string>& args) { return testing_util::run_muroan(args); }
 
 int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
-
-void expect_one_line_error(const Run& r, const std::string& needle) {
-  EXPECT_NE(r.code, 0);
-  EXPECT_EQ(count_lines(r.err), 1) << r.err;
-  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
 
 TEST(Cli, ListsTasksAndModels) {
   auto t = run({"tasks"});

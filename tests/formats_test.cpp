@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "cli_run.h"
 #include "muroan/decoupling.h"
 #include "muroan/defense.h"
 #include "muroan/error.h"
@@ -224,17 +225,8 @@ void write_jpeg(const std::string& path, int width, int height, int seed) {
   ASSERT_NE(stbi_write_jpg(path.c_str(), width, height, 3, rgb.data(), 90), 0);
 }
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun cli(const std::vector<std::string>& args) {
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  const int code = cli::run_cli(args);
-  return {code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
-}
+using testing_util::CliRun;
+CliRun cli(const std::vector<std::string>& args) { return testing_util::run_muroan(args); }
 
 class HatefulMemesShaped : public testing::Test {
  protected:

@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_app.h"
+#include "cli_run.h"
 #include "muroan/analysis.h"
 #include "muroan/measurement.h"
 #include "muroan/png_image.h"
@@ -41,18 +42,8 @@ namespace fs = std::filesystem;
 constexpr const char* kChromium = "/usr/bin/chromium";
 const std::string kTinyModel = std::string(MUROAN_SOURCE_DIR) + "/tests/data/tiny.pt";  // tests/data/make_fixtures.py
 
-struct CliRun {
-  int code;
-  std::string out, err;
-};
-
-CliRun run(const std::vector<std::string>& args) {
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  const int code = run_cli(args);
-  CliRun r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
-  return r;
-}
+using testing_util::CliRun;
+CliRun run(const std::vector<std::string>& args) { return testing_util::run_muroan(args); }
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

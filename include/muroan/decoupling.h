@@ -42,16 +42,18 @@ struct PixelRegion {
   bool operator==(const PixelRegion& o) const { return x == o.x && y == o.y && w == o.w && h == o.h; }
 };
 
-// One element an attack decouples: a pixel region of an image modality or one
-// position (in the ORIGINAL sequence) of a token modality.
+// One element an attack decouples: a pixel region of an image modality, one
+// position (in the ORIGINAL sequence) of a token modality, or one feature
+// index of a tabular modality.
 struct DecouplingElement {
   size_t modality = 0;
   PixelRegion region;     // image modalities
-  int64_t position = -1;  // token modalities; -1 for a region
+  int64_t position = -1;  // token and tabular modalities; -1 for a region
 
   static DecouplingElement pixels(size_t modality, PixelRegion region);
   static DecouplingElement token(size_t modality, int64_t position);
-  bool is_token() const { return position >= 0; }
+  static DecouplingElement feature(size_t modality, int64_t index) { return token(modality, index); }
+  bool is_token() const { return position >= 0; }  // a position (token or feature), not a region
   bool operator==(const DecouplingElement& o) const {
     return modality == o.modality && position == o.position && (is_token() || region == o.region);
   }
@@ -95,8 +97,9 @@ class InputSpace {
   // N_m for every modality, and N.
   const std::vector<int64_t>& points() const { return points_; }
   int64_t total_points() const;
-  // The points of token modality m: the position of each word's first token,
-  // in order (without a tokenizer: every non-pad position).
+  // The points of a positional modality m, in order: for tokens the position
+  // of each word's first token (without a tokenizer: every non-pad position),
+  // for tabular every feature index 0..D-1.
   const std::vector<int64_t>& token_positions(size_t m) const { return token_positions_.at(m); }
   // One past the last piece of the word that starts at `position` (position + 1
   // for a word of one token); -1 where no word starts.

@@ -9,12 +9,18 @@
 
 #include <torch/types.h>
 
+#include <vector>
+
 namespace muroan {
 
 // First-order change of a scalar objective when each pixel of the images x
 // [B,C,H,W] is set to `fill` on every channel: the gradient times (fill - x),
 // summed over channels. [B,H,W].
 torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, double fill);
+
+// First-order change of a scalar objective when each feature d of the rows x
+// [B,D] is set to fills[d]: the gradient times (fill - x). [B,D].
+torch::Tensor feature_saliency(const torch::Tensor& grad, const torch::Tensor& x, const std::vector<double>& fills);
 
 // First-order change of a scalar objective when the token embeddings `now`
 // [B,L,E] (with gradient `grad`, same shape) are replaced by each of the K

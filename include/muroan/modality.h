@@ -9,6 +9,9 @@
 //          position, or with a tokenizer a word's pieces together; special
 //          tokens are no point, muroan/tokenizer.h); it is decoupled by
 //          deletion (later tokens shift left) or masking.
+//   tabular [B,D] float: a point is one named feature (a vital sign, a lab
+//          value); it is decoupled by setting it to its own fill value (e.g.
+//          the training mean), `fills[d]`.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -20,7 +23,7 @@
 
 namespace muroan {
 
-enum class ModalityKind { kImage, kTokens };
+enum class ModalityKind { kImage, kTokens, kTabular };
 
 class Tokenizer;
 
@@ -29,6 +32,7 @@ class Tokenizer;
 // token sequence.
 constexpr int64_t kMaxImageSide = 4096;
 constexpr int64_t kMaxTokenLength = 16384;
+constexpr int64_t kMaxTabularFeatures = 65536;
 
 // How an image file of another size is brought to the input's H x W.
 enum class ResizeMode { kNone, kArea, kBilinear, kNearest };
@@ -37,13 +41,13 @@ const char* resize_mode_name(ResizeMode mode);  // "none", "area", ...
 ResizeMode parse_resize_mode(const std::string& name);
 
 const char* modality_kind_name(ModalityKind kind);
-// Parses "image" or "tokens"; throws UsageError otherwise.
+// Parses "image", "tokens" or "tabular"; throws UsageError otherwise.
 ModalityKind parse_modality_kind(const std::string& name);
 
 struct ModalitySpec {
   std::string name;  // e.g. "image", "tokens"
   ModalityKind kind = ModalityKind::kImage;
-  std::vector<int64_t> shape;             // image: {C, H, W}; tokens: {max_len}
+  std::vector<int64_t> shape;             // image: {C, H, W}; tokens: {max_len}; tabular: {D}
   double fill = 0.0;                      // image: value of a decoupled pixel
   int64_t pad_id = 0;                     // tokens: padding id
   int64_t vocab_size = 0;                 // tokens: ids must be < vocab_size (0: unknown)
@@ -51,18 +55,26 @@ struct ModalitySpec {
   // tokens: reads text given as a string, and says which ids continue a word
   // or are special (null: ids are given, every non-pad token is a word).
   std::shared_ptr<const Tokenizer> tokenizer;
+  std::vector<std::string> features;  // tabular: the D feature names, in column order
+  std::vector<double> fills;          // tabular: the value of each decoupled feature
 
   static ModalitySpec image(std::string name, int64_t channels, int64_t height, int64_t width, double fill = 0.0);
   static ModalitySpec tokens(std::string name, int64_t max_len, int64_t pad_id, int64_t vocab_size);
+  // Throws UsageError unless there is one fill per feature.
+  static ModalitySpec tabular(std::string name, std::vector<std::string> features, std::vector<double> fills);
 
   bool is_image() const { return kind == ModalityKind::kImage; }
   bool is_tokens() const { return kind == ModalityKind::kTokens; }
+  bool is_tabular() const { return kind == ModalityKind::kTabular; }
+  // Whether points are positions (token words, tabular features) rather than pixel regions.
+  bool has_positions() const { return !is_image(); }
   int64_t channels() const { return shape.at(0); }
   int64_t height() const { return shape.at(1); }
   int64_t width() const { return shape.at(2); }
   int64_t max_len() const { return shape.at(0); }
-  // Points of an image (H*W) or the token capacity (max_len); the points of one
-  // token sample are its non-pad positions.
+  int64_t num_features() const { return shape.at(0); }
+  // Points of an image (H*W), the token capacity (max_len; the points of one
+  // token sample are its words) or the features (D).
   int64_t max_points() const;
 };
 

@@ -23,13 +23,14 @@ namespace muroan {
 constexpr int64_t kKeepAll = -1;
 
 // Decoupled points of a batch, one bool tensor per modality: image [B,H,W],
-// tokens [B,L] (true: decouple this point). Only real (non-pad) token positions
+// tokens [B,L], tabular [B,D] (true: decouple this point). Only real (non-pad) token positions
 // may be set. An undefined tensor decouples nothing in that modality.
 using PointMasks = std::vector<torch::Tensor>;
 
 // The batch with the masked points decoupled, with the semantics of
 // InputSpace::apply (images: the spec's fill on all channels; tokens: deleted,
-// later tokens shift left and pads fill the end, or masked with the pad id).
+// later tokens shift left and pads fill the end, or masked with the pad id;
+// tabular features: each its own fill value).
 // Vectorised: a few tensor operations per modality, on the batch's device.
 Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs, const PointMasks& masks,
                          TextRemoval mode);

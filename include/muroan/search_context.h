@@ -84,7 +84,9 @@ class SearchContext {
   // granularity, and every real token position that is not protected.
   std::vector<DecouplingElement> image_candidates() const;
   std::vector<DecouplingElement> token_candidates() const;
-  // Image candidates, then token candidates.
+  // Every feature of the allowed tabular modalities.
+  std::vector<DecouplingElement> feature_candidates() const;
+  // Image candidates, then token candidates, then feature candidates.
   std::vector<DecouplingElement> candidates() const;
   // Quadtree cells of `r` (side s -> ceil(s/2)), clipped, non-empty.
   static std::vector<PixelRegion> quadrants(const PixelRegion& r);

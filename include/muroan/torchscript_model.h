@@ -30,8 +30,11 @@ namespace muroan {
 
 // manifest.json, checked. Paths are resolved against the manifest's folder.
 struct Manifest {
-  std::string path;                  // the manifest file, as given
-  std::string model_path;            // field "model", resolved
+  std::string path;        // the manifest file, as given
+  std::string model_path;  // field "model", resolved
+  // field "contract": 1 (absent; image and tokens inputs) or 2 (any number of
+  // inputs, also tabular; DESIGN.md section 5.2)
+  int contract = 1;
   std::vector<ModalitySpec> inputs;  // field "inputs", in forward's argument order
   std::vector<std::string> classes;  // field "classes"
   std::string fusion_method;         // field "fusion_method"; empty: none

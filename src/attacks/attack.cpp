@@ -154,8 +154,9 @@ std::vector<std::string> resolve_modality_names(const std::vector<std::string>& 
   for (const auto& item : items) {
     bool found = false;
     for (const auto& s : specs) {
-      const bool kind_alias =
-          (item == "image" && s.is_image()) || ((item == "text" || item == "tokens") && s.is_tokens());
+      const bool kind_alias = (item == "image" && s.is_image()) ||
+                              ((item == "text" || item == "tokens") && s.is_tokens()) ||
+                              (item == "tabular" && s.is_tabular());
       if (s.name == item || kind_alias) {
         add(s.name);
         found = true;

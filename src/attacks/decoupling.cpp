@@ -63,7 +63,7 @@ double PointCount::rate() const {
 namespace {
 
 std::string describe(const DecouplingElement& e) {
-  if (e.is_token()) return "token position " + std::to_string(e.position);
+  if (e.is_token()) return "position " + std::to_string(e.position);
   return "region [" + std::to_string(e.region.x) + "," + std::to_string(e.region.y) + "," + std::to_string(e.region.w) +
          "," + std::to_string(e.region.h) + "]";
 }
@@ -89,6 +89,16 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
         throw Error("modality '" + spec.name + "': expected an image [1," + std::to_string(spec.channels()) + "," +
                     std::to_string(spec.height()) + "," + std::to_string(spec.width()) + "]");
       points_[m] = spec.height() * spec.width();
+    } else if (spec.is_tabular()) {
+      if (t.dim() != 2 || t.size(1) != spec.num_features() || !t.is_floating_point())
+        throw Error("modality '" + spec.name + "': expected float features [1," + std::to_string(spec.num_features()) +
+                    "]");
+      // Every feature is a point, a "word" of one position.
+      const int64_t D = spec.num_features();
+      for (int64_t i = 0; i < D; ++i) token_positions_[m].push_back(i);
+      word_end_[m].resize(static_cast<size_t>(D));
+      for (int64_t i = 0; i < D; ++i) word_end_[m][static_cast<size_t>(i)] = i + 1;
+      points_[m] = D;
     } else {
       if (t.dim() != 2 || t.size(1) != spec.max_len() || t.scalar_type() != torch::kLong)
         throw Error("modality '" + spec.name + "': expected int64 tokens [1," + std::to_string(spec.max_len()) + "]");
@@ -126,6 +136,10 @@ void InputSpace::validate(const DecouplingSet& set) const {
           r.y + r.h > spec.height())
         throw Error("decoupling set: " + describe(e) + " does not fit image modality '" + spec.name + "' of " +
                     std::to_string(spec.width()) + "x" + std::to_string(spec.height()) + " pixels");
+    } else if (spec.is_tabular()) {
+      if (!e.is_token() || e.position >= spec.num_features())
+        throw Error("decoupling set: " + describe(e) + " is not a feature of tabular modality '" + spec.name + "' (" +
+                    std::to_string(spec.num_features()) + " features)");
     } else {
       const auto& real = token_positions_[e.modality];
       if (!e.is_token() || !std::binary_search(real.begin(), real.end(), e.position))
@@ -167,8 +181,9 @@ Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mod
       }
       masks[m] = std::move(mask);
     } else {
-      // A word's point covers its first piece and its continuation pieces.
-      const int64_t L = spec.max_len();
+      // A word's point covers its first piece and its continuation pieces; a
+      // feature's point is its one column.
+      const int64_t L = spec.shape.at(0);
       auto mask = torch::zeros({n, L}, torch::kBool);
       bool* pm = mask.data_ptr<bool>();
       for (int64_t i = 0; i < n; ++i)
@@ -200,7 +215,7 @@ Inputs apply_decoupling(const Inputs& sample, const DecouplingSet& set, const st
 
 PointCover::PointCover(const InputSpace& space) {
   for (const auto& spec : space.specs()) {
-    const int64_t cells = spec.is_image() ? spec.height() * spec.width() : spec.max_len();
+    const int64_t cells = spec.max_points();
     covered_.emplace_back(static_cast<size_t>(cells), 0);
     width_.push_back(spec.is_image() ? spec.width() : 1);
   }
@@ -274,7 +289,8 @@ DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j, const st
       fail("a modality entry lacks an unsigned 'index'");
     const size_t m = mj["index"].get<size_t>();
     const std::string kind = mj.value("kind", "");
-    if (kind != "image" && kind != "tokens") fail("modality " + std::to_string(m) + ": bad 'kind'");
+    if (kind != "image" && kind != "tokens" && kind != "tabular")
+      fail("modality " + std::to_string(m) + ": bad 'kind'");
     if (specs) {
       if (m >= specs->size()) fail("modality index " + std::to_string(m) + " out of range");
       const ModalitySpec& spec = (*specs)[m];

@@ -40,10 +40,13 @@ double combinations_up_to(int64_t n, int64_t k) {
   return total;
 }
 
-// Point ids (modality offset + pixel or position) of an element, sorted.
+// Point ids (modality offset + pixel or position) of an element, sorted. The
+// offsets are capacities (H*W, max_len, D), not the sample's point counts: a
+// word can start at a position beyond the number of words (word pieces), and
+// its id must not reach into the next modality's.
 std::vector<int64_t> element_points(const DecouplingElement& e, const InputSpace& space) {
   int64_t offset = 0;
-  for (size_t m = 0; m < e.modality; ++m) offset += space.points()[m];
+  for (size_t m = 0; m < e.modality; ++m) offset += space.specs()[m].max_points();
   std::vector<int64_t> out;
   if (e.is_token()) {
     // A word is one point: its first position (its pieces go with it).

@@ -9,6 +9,11 @@ torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, 
   return (grad * (fill - x)).sum(1);
 }
 
+torch::Tensor feature_saliency(const torch::Tensor& grad, const torch::Tensor& x, const std::vector<double>& fills) {
+  const auto fill = torch::tensor(fills, torch::kDouble).to(x.dtype()).to(x.device()).unsqueeze(0);
+  return grad * (fill - x);
+}
+
 torch::Tensor token_saliency(const torch::Tensor& grad, const torch::Tensor& now, const torch::Tensor& after) {
   return ((after - now.unsqueeze(1)) * grad.unsqueeze(1)).sum({2, 3});
 }

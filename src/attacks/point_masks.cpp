@@ -20,9 +20,14 @@ void check_batch(const Inputs& batch, const std::vector<ModalitySpec>& specs) {
                 std::to_string(specs.size()));
   for (size_t m = 0; m < specs.size(); ++m) {
     const auto& t = batch[m];
-    const bool ok = specs[m].is_image()
-                        ? t.dim() == 4 && t.size(2) == specs[m].height() && t.size(3) == specs[m].width()
-                        : t.dim() == 2 && t.size(1) == specs[m].max_len() && t.scalar_type() == torch::kLong;
+    const auto& spec = specs[m];
+    bool ok = false;
+    if (spec.is_image())
+      ok = t.dim() == 4 && t.size(2) == spec.height() && t.size(3) == spec.width();
+    else if (spec.is_tabular())
+      ok = t.dim() == 2 && t.size(1) == spec.num_features() && t.is_floating_point();
+    else
+      ok = t.dim() == 2 && t.size(1) == spec.max_len() && t.scalar_type() == torch::kLong;
     if (!ok) throw Error("modality '" + specs[m].name + "': the batch does not fit its spec");
   }
 }
@@ -61,7 +66,7 @@ void token_words(const torch::Tensor& x, const ModalitySpec& spec, torch::Tensor
 torch::Tensor point_scores(const torch::Tensor& x, const ModalitySpec& spec, torch::Generator& gen, torch::Tensor* real,
                            torch::Tensor* owner) {
   const int64_t B = x.size(0);
-  if (spec.is_image()) return torch::rand({B, spec.height() * spec.width()}, gen, torch::kFloat);
+  if (!spec.is_tokens()) return torch::rand({B, spec.max_points()}, gen, torch::kFloat);
   token_words(x, spec, real, owner);
   auto s = torch::rand({B, spec.max_len()}, gen, torch::kFloat);
   return torch::where(*real, s, torch::full({}, 2.0f));
@@ -110,9 +115,12 @@ Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& s
     const auto mask = masks[m].to(x.device());
     if (spec.is_image()) {
       out.push_back(torch::where(mask.unsqueeze(1), torch::full({}, spec.fill, x.options()), x));
-      continue;
+    } else if (spec.is_tabular()) {
+      const auto fills = torch::tensor(spec.fills, torch::kDouble).to(x.dtype()).to(x.device()).unsqueeze(0);
+      out.push_back(torch::where(mask, fills, x));
+    } else {
+      out.push_back(apply_token_mask(x, mask, spec.pad_id, mode));
     }
-    out.push_back(apply_token_mask(x, mask, spec.pad_id, mode));
   }
   return out;
 }
@@ -122,8 +130,8 @@ std::vector<torch::Tensor> count_points(const Inputs& batch, const std::vector<M
   std::vector<torch::Tensor> n;
   for (size_t m = 0; m < specs.size(); ++m) {
     const auto& x = batch[m];
-    if (specs[m].is_image())
-      n.push_back(torch::full({x.size(0)}, specs[m].height() * specs[m].width(),
+    if (!specs[m].is_tokens())
+      n.push_back(torch::full({x.size(0)}, specs[m].max_points(),
                               torch::TensorOptions().dtype(torch::kLong).device(x.device())));
     else if (!specs[m].tokenizer)
       n.push_back((x != specs[m].pad_id).sum(1));
@@ -151,7 +159,7 @@ PointMasks random_rate_masks(const Inputs& batch, const std::vector<ModalitySpec
   for (size_t m = 0; m < specs.size(); ++m) {
     torch::Tensor real, owner;
     const auto scores = point_scores(batch[m], specs[m], gen, &real, &owner);
-    const auto n = specs[m].is_image() ? torch::full({scores.size(0)}, scores.size(1), torch::kLong) : real.sum(1);
+    const auto n = real.defined() ? real.sum(1) : torch::full({scores.size(0)}, scores.size(1), torch::kLong);
     const auto decouple = (n.to(torch::kDouble) * rate + 0.5).floor().to(torch::kLong);
     auto flat = row_ranks(scores) < decouple.unsqueeze(1);
     if (real.defined()) flat = spread_to_words(flat & real, owner);

@@ -50,8 +50,10 @@ class ReferenceAttack : public Attack {
       }
     }
 
-    // 2. Token deletion, one batched evaluation.
-    const auto tokens = ctx.token_candidates();
+    // 2. Token deletion (and tabular features set to their fill), one batched evaluation.
+    auto tokens = ctx.token_candidates();
+    const auto features = ctx.feature_candidates();
+    tokens.insert(tokens.end(), features.begin(), features.end());
     if (!tokens.empty()) {
       const auto evals = ctx.evaluate(singletons(tokens));
       for (size_t i = 0; i < tokens.size(); ++i)

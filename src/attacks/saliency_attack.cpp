@@ -32,6 +32,7 @@ class SaliencyAttack : public Attack {
   Proposal run(SearchContext& ctx) override {
     Classifier& model = ctx.model();
     const auto image_pool = ctx.image_candidates();
+    const auto feature_pool = ctx.feature_candidates();
     const auto token_pool = ctx.token_candidates();
     const bool token_gradients = !token_pool.empty() && model.supports_token_embeddings() && !ctx.uses_fusion();
     Proposal p;
@@ -39,9 +40,12 @@ class SaliencyAttack : public Attack {
       p.note = ctx.uses_fusion() ? "token candidates evaluated exactly: the fusion objective has no embedding path"
                                  : "token candidates evaluated exactly: the model exposes no token embeddings";
 
+    // Pixel regions and tabular features first: the gradient with respect to
+    // their values estimates them directly; then tokens (through embeddings).
     std::vector<DecouplingElement> pool = image_pool;
+    pool.insert(pool.end(), feature_pool.begin(), feature_pool.end());
     pool.insert(pool.end(), token_pool.begin(), token_pool.end());
-    const size_t n_image = image_pool.size();
+    const size_t n_direct = image_pool.size() + feature_pool.size();
     std::vector<bool> used(pool.size(), false);
     PointCover cover(ctx.space());
     DecouplingSet set;
@@ -69,17 +73,17 @@ class SaliencyAttack : public Attack {
       std::vector<double> estimate(pool.size(), 0.0);
       std::vector<bool> exact(pool.size(), false);
       std::vector<CandidateEval> exact_eval(pool.size());
-      const bool need_image = std::any_of(live.begin(), live.end(), [&](size_t i) { return i < n_image; });
-      const bool need_tokens = std::any_of(live.begin(), live.end(), [&](size_t i) { return i >= n_image; });
+      const bool need_image = std::any_of(live.begin(), live.end(), [&](size_t i) { return i < n_direct; });
+      const bool need_tokens = std::any_of(live.begin(), live.end(), [&](size_t i) { return i >= n_direct; });
       const Inputs xs = ctx.space().apply({set}, options().text_removal);
 
       if (need_image || (need_tokens && token_gradients))
-        estimate_first_order(ctx, set, xs, pool, live, n_image, token_gradients && need_tokens, estimate);
+        estimate_first_order(ctx, set, xs, pool, live, n_direct, token_gradients && need_tokens, estimate);
       if (need_tokens && !token_gradients) {  // exact evaluation of every live token
         std::vector<size_t> idx;
         std::vector<DecouplingSet> rows;
         for (size_t i : live)
-          if (i >= n_image) {
+          if (i >= n_direct) {
             idx.push_back(i);
             rows.push_back(set.with(pool[i]));
           }
@@ -136,11 +140,11 @@ class SaliencyAttack : public Attack {
 
  private:
   // One forward + backward pass at xs; fills estimate[i] (the first-order
-  // change of the objective) for the live image candidates and, when
-  // `tokens` is set, the live token candidates.
+  // change of the objective) for the live image and feature candidates and,
+  // when `tokens` is set, the live token candidates.
   void estimate_first_order(SearchContext& ctx, const DecouplingSet& set, const Inputs& xs,
-                            const std::vector<DecouplingElement>& pool, const std::vector<size_t>& live, size_t n_image,
-                            bool tokens, std::vector<double>& estimate) {
+                            const std::vector<DecouplingElement>& pool, const std::vector<size_t>& live,
+                            size_t n_direct, bool tokens, std::vector<double>& estimate) {
     Classifier& model = ctx.model();
     const auto& specs = ctx.specs();
     torch::AutoGradMode grad_mode(true);
@@ -150,7 +154,7 @@ class SaliencyAttack : public Attack {
     std::vector<torch::Tensor> wrt;
     std::vector<int64_t> slot(specs.size(), -1);  // index into wrt per modality
     for (size_t m = 0; m < specs.size(); ++m) {
-      if (specs[m].is_image() && ctx.allowed(m)) {
+      if ((specs[m].is_image() || specs[m].is_tabular()) && ctx.allowed(m)) {
         vars[m] = xs[m].detach().clone().requires_grad_(true);
         slot[m] = static_cast<int64_t>(wrt.size());
         wrt.push_back(vars[m]);
@@ -182,20 +186,27 @@ class SaliencyAttack : public Attack {
     ctx.count_backward(1);
     torch::NoGradGuard no_grad;
 
-    // Image: per-pixel gradient x (fill - x), summed over channels, then regions.
+    // Image: per-pixel gradient x (fill - x), summed over channels, then
+    // regions; tabular: per feature gradient x (fill - x).
     std::vector<torch::Tensor> pixel_score(specs.size());
     for (size_t m = 0; m < specs.size(); ++m) {
-      if (!specs[m].is_image() || slot[m] < 0) continue;
+      if (specs[m].is_tokens() || slot[m] < 0) continue;
       const auto& g = grads[static_cast<size_t>(slot[m])];
       if (!g.defined()) continue;
-      pixel_score[m] = pixel_saliency(g, xs[m], specs[m].fill)[0].to(torch::kCPU).to(torch::kDouble).contiguous();
+      const auto score =
+          specs[m].is_image() ? pixel_saliency(g, xs[m], specs[m].fill) : feature_saliency(g, xs[m], specs[m].fills);
+      pixel_score[m] = score[0].to(torch::kCPU).to(torch::kDouble).contiguous();
     }
     for (size_t i : live) {
-      if (i >= n_image) continue;
+      if (i >= n_direct) continue;
       const auto& e = pool[i];
       const auto& s = pixel_score[e.modality];
       if (!s.defined()) continue;
       const double* ps = s.data_ptr<double>();
+      if (e.is_token()) {  // a tabular feature
+        estimate[i] = ps[e.position];
+        continue;
+      }
       const int64_t W = specs[e.modality].width();
       double total = 0.0;
       for (int64_t y = e.region.y; y < e.region.y + e.region.h; ++y)
@@ -210,7 +221,7 @@ class SaliencyAttack : public Attack {
     std::vector<size_t> idx;
     std::vector<DecouplingSet> rows;
     for (size_t i : live)
-      if (i >= n_image) idx.push_back(i);
+      if (i >= n_direct) idx.push_back(i);
     if (idx.empty()) return;
     for (size_t m = 0; m < specs.size(); ++m) {
       if (!specs[m].is_tokens() || slot[m] < 0) continue;

@@ -251,7 +251,19 @@ std::vector<DecouplingElement> SearchContext::candidates() const {
   auto pool = image_candidates();
   const auto tokens = token_candidates();
   pool.insert(pool.end(), tokens.begin(), tokens.end());
+  const auto features = feature_candidates();
+  pool.insert(pool.end(), features.begin(), features.end());
   return pool;
+}
+
+std::vector<DecouplingElement> SearchContext::feature_candidates() const {
+  std::vector<DecouplingElement> out;
+  const auto& specs = space_.specs();
+  for (size_t m = 0; m < specs.size(); ++m) {
+    if (!allowed(m) || !specs[m].is_tabular()) continue;
+    for (int64_t d = 0; d < specs[m].num_features(); ++d) out.push_back(DecouplingElement::feature(m, d));
+  }
+  return out;
 }
 
 std::vector<DecouplingElement> SearchContext::token_candidates() const {

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "muroan/error.h"
 #include "muroan/json_value.h"
 #include "muroan/tokenizer.h"
@@ -14,6 +16,8 @@ const char* modality_kind_name(ModalityKind kind) {
       return "image";
     case ModalityKind::kTokens:
       return "tokens";
+    case ModalityKind::kTabular:
+      return "tabular";
   }
   return "?";
 }
@@ -21,7 +25,8 @@ const char* modality_kind_name(ModalityKind kind) {
 ModalityKind parse_modality_kind(const std::string& name) {
   if (name == "image") return ModalityKind::kImage;
   if (name == "tokens") return ModalityKind::kTokens;
-  throw UsageError("unknown modality kind '" + name + "' (expected image or tokens)");
+  if (name == "tabular") return ModalityKind::kTabular;
+  throw UsageError("unknown modality kind '" + name + "' (expected image, tokens or tabular)");
 }
 
 const char* resize_mode_name(ResizeMode mode) {
@@ -63,7 +68,20 @@ ModalitySpec ModalitySpec::tokens(std::string name, int64_t max_len, int64_t pad
   return spec;
 }
 
-int64_t ModalitySpec::max_points() const { return is_image() ? height() * width() : max_len(); }
+ModalitySpec ModalitySpec::tabular(std::string name, std::vector<std::string> features, std::vector<double> fills) {
+  if (fills.size() != features.size())
+    throw UsageError("tabular input '" + name + "': " + std::to_string(fills.size()) + " fill values for " +
+                     std::to_string(features.size()) + " features");
+  ModalitySpec spec;
+  spec.name = std::move(name);
+  spec.kind = ModalityKind::kTabular;
+  spec.shape = {static_cast<int64_t>(features.size())};
+  spec.features = std::move(features);
+  spec.fills = std::move(fills);
+  return spec;
+}
+
+int64_t ModalitySpec::max_points() const { return is_image() ? height() * width() : shape.at(0); }
 
 nlohmann::json modality_to_json(const ModalitySpec& spec) {
   nlohmann::json j = {{"name", spec.name}, {"kind", modality_kind_name(spec.kind)}};
@@ -71,6 +89,9 @@ nlohmann::json modality_to_json(const ModalitySpec& spec) {
     j["shape"] = spec.shape;
     j["fill"] = spec.fill;
     if (spec.resize != ResizeMode::kNone) j["resize"] = resize_mode_name(spec.resize);
+  } else if (spec.is_tabular()) {
+    j["features"] = spec.features;
+    j["fill"] = spec.fills;
   } else {
     j["max_len"] = spec.max_len();
     j["pad_id"] = spec.pad_id;
@@ -114,7 +135,36 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
     const int64_t vocab = j.contains("vocab_size") ? json_field<int64_t>(j, "vocab_size", where) : 0;
     return ModalitySpec::tokens(name, max_len, pad_id, vocab);
   }
-  throw InputError(where + ": kind", "expected \"image\" or \"tokens\", got \"" + kind_name + "\"");
+  if (kind_name == "tabular") {
+    const auto features = json_field<std::vector<std::string>>(j, "features", where);
+    const auto d = static_cast<int64_t>(features.size());
+    if (d == 0 || d > kMaxTabularFeatures)
+      throw InputError(where + ": features", "expected 1 to " + std::to_string(kMaxTabularFeatures) +
+                                                 " feature names, got " + std::to_string(d));
+    for (size_t i = 0; i < features.size(); ++i) {
+      if (features[i].empty()) throw InputError(where + ": features[" + std::to_string(i) + "]", "empty name");
+      for (size_t k = 0; k < i; ++k)
+        if (features[k] == features[i])
+          throw InputError(where + ": features[" + std::to_string(i) + "]", "'" + features[i] + "' named twice");
+    }
+    // "fill": one number for every feature, or a list of D numbers (default 0).
+    std::vector<double> fills(features.size(), 0.0);
+    if (j.contains("fill")) {
+      if (j.at("fill").is_array()) {
+        fills = json_field<std::vector<double>>(j, "fill", where);
+        if (fills.size() != features.size())
+          throw InputError(where + ": fill", std::to_string(fills.size()) + " values for " + std::to_string(d) +
+                                                 " features (give one per feature, or one number for all)");
+      } else {
+        fills.assign(features.size(), json_field<double>(j, "fill", where));
+      }
+    }
+    for (size_t i = 0; i < fills.size(); ++i)
+      if (!std::isfinite(fills[i]))
+        throw InputError(where + ": fill[" + std::to_string(i) + "]", "not a finite number");
+    return ModalitySpec::tabular(name, features, fills);
+  }
+  throw InputError(where + ": kind", "expected \"image\", \"tokens\" or \"tabular\", got \"" + kind_name + "\"");
 }
 
 }  // namespace muroan

@@ -53,6 +53,29 @@ void check_input_types(const nlohmann::json& entry, const std::string& where) {
     integer("max_len", true);
     integer("pad_id", false);
     integer("vocab_size", false);
+  } else if (kind == "tabular") {
+    for (const char* other : {"resize", "tokenizer", "shape"})
+      if (entry.contains(other))
+        throw InputError(io::field_where(where, other),
+                         "a tabular input has no " + std::string(other) + " (its size is the number of features)");
+    const auto& features = io::require_field(entry, "features", where);
+    bool ok = features.is_array();
+    for (const auto& f : features) ok = ok && f.is_string();
+    if (!ok)
+      throw InputError(io::field_where(where, "features"),
+                       "expected a list of feature names (strings), got " + io::json_type_text(features));
+    if (entry.contains("fill")) {
+      const auto& fill = entry["fill"];
+      const auto finite = [](const nlohmann::json& v) { return v.is_number() && std::isfinite(v.get<double>()); };
+      bool fill_ok = finite(fill);
+      if (fill.is_array()) {
+        fill_ok = true;
+        for (const auto& v : fill) fill_ok = fill_ok && finite(v);
+      }
+      if (!fill_ok)
+        throw InputError(io::field_where(where, "fill"),
+                         "expected a number or a list of numbers (one per feature), got " + fill.dump());
+    }
   }
   // any other kind: modality_from_json names it
 }
@@ -85,6 +108,14 @@ Manifest load_manifest(const std::string& path) {
   const fs::path model_path(model);
   m.model_path = model_path.is_absolute() ? model : (fs::path(path).parent_path() / model_path).string();
 
+  if (j.contains("contract")) {
+    const int64_t contract = io::integer_field(j, "contract", path);
+    if (contract != 1 && contract != 2)
+      throw InputError(io::field_where(path, "contract"),
+                       "MUROAN reads contract versions 1 and 2 (DESIGN.md section 5), got " + std::to_string(contract));
+    m.contract = static_cast<int>(contract);
+  }
+
   const auto& inputs = io::require_field(j, "inputs", path);
   if (!inputs.is_array() || inputs.empty())
     throw InputError(io::field_where(path, "inputs"),
@@ -95,6 +126,9 @@ Manifest load_manifest(const std::string& path) {
     const std::string where = path + ": inputs[" + std::to_string(i) + "]";
     check_input_types(inputs[i], where);
     ModalitySpec spec = modality_from_json(inputs[i], where);
+    if (spec.is_tabular() && m.contract < 2)
+      throw InputError(io::field_where(where, "kind"),
+                       "a tabular input needs contract version 2: add \"contract\": 2 to the manifest");
     if (spec.is_tokens() && inputs[i].contains("tokenizer") && !inputs[i]["tokenizer"].is_null()) {
       const std::string tw = io::field_where(where, "tokenizer");
       spec.tokenizer = load_tokenizer(inputs[i]["tokenizer"], fs::path(path).parent_path().string(), tw);

@@ -32,6 +32,19 @@ std::string vocab_text(const ModalitySpec& spec, VocabOrigin origin) {
   }
 }
 
+// "hr = 80, sbp = 120, ..." (the first few features and their fill values).
+std::string features_text(const ModalitySpec& spec) {
+  constexpr size_t kShown = 6;
+  std::string s;
+  for (size_t i = 0; i < spec.features.size() && i < kShown; ++i) {
+    char fill[32];
+    std::snprintf(fill, sizeof fill, "%g", spec.fills[i]);
+    s += (i ? ", " : "") + spec.features[i] + " fill " + fill;
+  }
+  if (spec.features.size() > kShown) s += ", ...";
+  return s;
+}
+
 // printf into a std::string.
 template <typename... Args>
 std::string format(const char* pattern, Args... args) {
@@ -57,6 +70,10 @@ std::string format_model_info(const TorchScriptClassifier& model) {
       out += format("  %zu. %s: image [%lld, %lld, %lld], fill %g; %lld points (pixels)\n", i + 1, s.name.c_str(),
                     static_cast<long long>(s.channels()), static_cast<long long>(s.height()),
                     static_cast<long long>(s.width()), s.fill, static_cast<long long>(s.max_points()));
+    else if (s.is_tabular())
+      out += format("  %zu. %s: tabular, %lld features (%s); %lld points (features), each decoupled to its fill\n",
+                    i + 1, s.name.c_str(), static_cast<long long>(s.num_features()), features_text(s).c_str(),
+                    static_cast<long long>(s.max_points()));
     else
       out += format("  %zu. %s: tokens, max_len %lld, pad_id %lld, %s; up to %lld points (non-pad tokens)\n", i + 1,
                     s.name.c_str(), static_cast<long long>(s.max_len()), static_cast<long long>(s.pad_id),

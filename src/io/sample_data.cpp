@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -91,6 +92,31 @@ std::vector<int64_t> read_tokens_field(const nlohmann::json& sample, const Modal
   return row;
 }
 
+// A tabular input's field: a list of D finite numbers, in the order of the
+// input's features.
+std::vector<float> read_tabular_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
+                                      const std::string& where) {
+  const auto& values = io::require_field(sample, field, where);
+  const std::string fw = io::field_where(where, field);
+  const int64_t D = spec.num_features();
+  if (!values.is_array() || static_cast<int64_t>(values.size()) != D) {
+    std::string names;
+    for (size_t i = 0; i < spec.features.size() && i < 8; ++i) names += (i ? ", " : "") + spec.features[i];
+    if (spec.features.size() > 8) names += ", ...";
+    throw InputError(fw,
+                     "expected a list of " + std::to_string(D) + " numbers (" + names + "), got " +
+                         (values.is_array() ? std::to_string(values.size()) + " values" : io::json_type_text(values)));
+  }
+  std::vector<float> row(static_cast<size_t>(D));
+  for (size_t d = 0; d < values.size(); ++d) {
+    if (!values[d].is_number() || !std::isfinite(values[d].get<double>()))
+      throw InputError(fw, "feature '" + spec.features[d] + "' (element " + std::to_string(d) + ") is " +
+                               io::json_type_text(values[d]) + ", expected a finite number");
+    row[d] = static_cast<float>(values[d].get<double>());
+  }
+  return row;
+}
+
 std::string safe_file_stem(const std::string& id) {
   std::string s = id;
   for (char& c : s)
@@ -123,6 +149,7 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
 
   std::vector<std::vector<torch::Tensor>> images(modalities.size());
   std::vector<std::vector<int64_t>> tokens(modalities.size());
+  std::vector<std::vector<float>> features(modalities.size());
   std::vector<int64_t> labels;
   std::unordered_map<std::string, int64_t> line_of_id;
   SampleData data;
@@ -168,6 +195,9 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
       const ModalitySpec& spec = modalities[m];
       if (spec.is_image()) {
         images[m].push_back(read_image_field(sample, spec, field_of(spec.name), base, where));
+      } else if (spec.is_tabular()) {
+        const auto row = read_tabular_field(sample, spec, field_of(spec.name), where);
+        features[m].insert(features[m].end(), row.begin(), row.end());
       } else {
         bool truncated = false;
         const auto row = read_tokens_field(sample, spec, field_of(spec.name), where, &truncated);
@@ -186,6 +216,8 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   for (size_t m = 0; m < modalities.size(); ++m) {
     if (modalities[m].is_image())
       data.inputs.push_back(torch::stack(images[m]).to(torch::kFloat).div_(255.0));
+    else if (modalities[m].is_tabular())
+      data.inputs.push_back(torch::tensor(features[m], torch::kFloat).view({n, modalities[m].num_features()}));
     else
       data.inputs.push_back(torch::tensor(tokens[m], torch::kLong).view({n, modalities[m].max_len()}));
   }
@@ -230,6 +262,11 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
       int64_t len = ids.numel();
       while (len > 0 && p[len - 1] == spec.pad_id) --len;  // the loader pads again
       sample[spec.name] = std::vector<int64_t>(p, p + len);
+    }
+    for (size_t m = 0; m < modalities.size(); ++m) {
+      if (!modalities[m].is_tabular()) continue;
+      const auto row = data.inputs[m][i].to(torch::kCPU).to(torch::kDouble).contiguous();
+      sample[modalities[m].name] = std::vector<double>(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
     }
     sample["label"] = data.labels[i].item<int64_t>();
     jsonl += sample.dump() + "\n";

@@ -42,13 +42,21 @@ int64_t real_token_id(const ModalitySpec& spec) {
 }
 
 // Inputs every model must accept: mid-grey images, half-filled token rows (a
-// model may refuse all-pad rows, e.g. when it packs sequences by length).
+// model may refuse all-pad rows, e.g. when it packs sequences by length),
+// tabular rows of the fill values.
 Inputs probe_inputs(const std::vector<ModalitySpec>& specs, int64_t rows, const torch::Device& device) {
   Inputs inputs;
   for (const auto& spec : specs) {
     if (spec.is_image()) {
       inputs.push_back(torch::full({rows, spec.channels(), spec.height(), spec.width()}, 0.5,
                                    torch::TensorOptions().dtype(torch::kFloat).device(device)));
+    } else if (spec.is_tabular()) {  // the fill values: a record with every feature decoupled
+      inputs.push_back(torch::tensor(spec.fills, torch::kDouble)
+                           .to(torch::kFloat)
+                           .unsqueeze(0)
+                           .expand({rows, -1})
+                           .contiguous()
+                           .to(device));
     } else {
       auto tokens = torch::full({rows, spec.max_len()}, spec.pad_id, torch::kLong);
       tokens.narrow(1, 0, (spec.max_len() + 1) / 2).fill_(real_token_id(spec));

@@ -73,7 +73,23 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
   const auto& specs = space.specs();
   nlohmann::ordered_json images = nlohmann::ordered_json::array();
   nlohmann::ordered_json texts = nlohmann::ordered_json::array();
+  nlohmann::ordered_json tables = nlohmann::ordered_json::array();
   for (size_t m = 0; m < specs.size(); ++m) {
+    if (specs[m].is_tabular()) {  // each feature's value, and the fill it was set to when decoupled
+      const auto values = sample[m][0].to(torch::kCPU).to(torch::kDouble).contiguous();
+      nlohmann::ordered_json features = nlohmann::ordered_json::array();
+      for (int64_t d = 0; d < specs[m].num_features(); ++d) {
+        const bool decoupled =
+            std::any_of(r.set.elements.begin(), r.set.elements.end(),
+                        [&](const DecouplingElement& e) { return e.modality == m && e.is_token() && e.position == d; });
+        features.push_back({{"name", specs[m].features[static_cast<size_t>(d)]},
+                            {"value", values.data_ptr<double>()[d]},
+                            {"fill", specs[m].fills[static_cast<size_t>(d)]},
+                            {"decoupled", decoupled}});
+      }
+      tables.push_back({{"modality", specs[m].name}, {"features", std::move(features)}});
+      continue;
+    }
     if (specs[m].is_image()) {
       nlohmann::ordered_json regions = nlohmann::ordered_json::array();
       for (const auto& e : r.set.elements)
@@ -125,6 +141,7 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
   j["total_points"] = r.total_points;
   j["images"] = std::move(images);
   j["texts"] = std::move(texts);
+  j["tables"] = std::move(tables);
   return j;
 }
 

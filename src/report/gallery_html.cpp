@@ -1,6 +1,7 @@
 #include "gallery_html.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "html_text.h"
@@ -50,6 +51,13 @@ std::string image_svg(const nlohmann::ordered_json& img, const char* which, bool
   return s.str();
 }
 
+// A feature value as people write it: 3, 0.25, 1.2e+04 (4 significant digits).
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
 std::string decision_html(const nlohmann::ordered_json& d) {
   if (!d.is_object()) return "?";
   return "<b>" + escape_html(str(d, "name")) + "</b> (" + format_percent(number(d, "confidence")) + ")";
@@ -80,6 +88,23 @@ std::string render_gallery_item(const nlohmann::ordered_json& item, const std::s
         s << "<del>" << word << "</del>";
       else
         s << word;
+    }
+    s << "</p>";
+  }
+  for (const auto& table : item.value("tables", nlohmann::ordered_json::array())) {
+    if (!table.is_object()) continue;
+    // name value, decoupled ones struck through with the fill they took.
+    s << "<p class=\"features\" title=\"" << escape_html(str(table, "modality")) << "\">";
+    bool first = true;
+    for (const auto& f : table.value("features", nlohmann::ordered_json::array())) {
+      if (!f.is_object()) continue;
+      s << (first ? "" : " &middot; ");
+      first = false;
+      const std::string shown = escape_html(str(f, "name")) + " " + short_number(number(f, "value"));
+      if (f.value("decoupled", false))
+        s << "<del>" << shown << "</del> &rarr; " << short_number(number(f, "fill"));
+      else
+        s << shown;
     }
     s << "</p>";
   }

@@ -78,6 +78,8 @@ tr:nth-child(even) td{background:#fafafa}
 .cut{fill:rgba(229,57,53,.18);stroke:#e53935;stroke-width:1.5px;vector-effect:non-scaling-stroke}
 .words{font-size:15px;margin:8px 0 4px}
 .words del{color:#c62828;text-decoration-thickness:2px}
+.features{font-size:14px;margin:6px 0 4px}
+.features del{color:#c62828;text-decoration-thickness:2px}
 .decision{margin:2px 0}
 .arrow{color:#c62828}
 .meta{font-size:12px;margin:2px 0}
@@ -283,7 +285,8 @@ std::string overview_table(const ReportData& d, const std::vector<FusionRank>& r
                       : "whose decision changes (no oracle: any change)")
     << "; 95% Wilson interval. Within " << budget_text(report::kReferenceBudget)
     << ": the share whose set, found without a budget, is at most that large (a run under that budget, "
-    << "<code>--budget</code>, measures the ASR at it). Rate: decoupled points |S| / N, N = pixels + words.</p>";
+    << "<code>--budget</code>, measures the ASR at it). Rate: decoupled points |S| / N, N = pixels + words (+ "
+       "features).</p>";
   return s.str();
 }
 
@@ -424,7 +427,8 @@ std::string gallery(const ReportData& d, const std::vector<FusionRank>& ranks) {
            "(<code>muroan report DIR --checkpoint CK</code> or <code>--manifest M</code> builds one for an attack "
            "folder).</p>";
   return "<p class=\"note\">Left: the input. Right: x<sub>S</sub>, the input with the decoupled points removed "
-         "(outlined in red); deleted words are struck through. Decision before &rarr; after, with the model's "
+         "(outlined in red); deleted words are struck through, as are decoupled features (with the fill value they "
+         "took). Decision before &rarr; after, with the model's "
          "confidence.</p>" +
          s.str();
 }

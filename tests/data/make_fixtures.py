@@ -6,10 +6,19 @@
   flat.pt  the same weights, but forward returns [B] (a wrong logits shape)
   mutating.pt  the same weights and answers, but forward zeroes its input
            tensors after use (a model MUROAN must not let corrupt its samples)
+  three.pt forward(image [B,1,8,8], tokens [B,6], vitals [B,4]) -> logits [B,2]
+           (contract 2): "urgent" (class 1) exactly when vitals[2] (lactate)
+           exceeds 2.0; image and tokens add at most 0.5 to the margin, so the
+           smallest decoupling set of an urgent sample whose lactate is above
+           2.5 is that one feature (fill 1.0). Exported fusion -> [B,3].
+
+    python3 tests/data/make_fixtures.py          # every fixture
+    python3 tests/data/make_fixtures.py three    # only three.pt
 
 Weights are seeded, so the files only change with PyTorch's format.
 """
 import os
+import sys
 
 import torch
 from torch import nn
@@ -47,8 +56,27 @@ class Mutating(Tiny):
         return out
 
 
+class Three(nn.Module):
+    """Hand-set weights (no training): the lactate rule, plus bounded nudges."""
+
+    @torch.jit.export
+    def fusion(self, image: torch.Tensor, tokens: torch.Tensor, vitals: torch.Tensor) -> torch.Tensor:
+        lactate = vitals[:, 2] - 2.0
+        nudge_image = 0.25 * torch.tanh(image.flatten(1).mean(1) - 0.5)
+        nudge_tokens = 0.25 * torch.tanh((tokens > 0).float().sum(1) / 6.0 - 0.5)
+        return torch.stack([lactate, nudge_image, nudge_tokens], dim=1)
+
+    def forward(self, image: torch.Tensor, tokens: torch.Tensor, vitals: torch.Tensor) -> torch.Tensor:
+        z = self.fusion(image, tokens, vitals)
+        urgent = 4.0 * z[:, 0] + z[:, 1] + z[:, 2]
+        return torch.stack([torch.zeros_like(urgent), urgent], dim=1)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    torch.jit.script(Three().eval()).save(os.path.join(here, "three.pt"))
+    if sys.argv[1:] == ["three"]:
+        return
     torch.manual_seed(0)
     tiny = Tiny().eval()
     flat = Flat().eval()
