@@ -4,7 +4,7 @@ clinical note, vital signs and labs, and a 1-lead ECG strip.
 
     python3 examples/export_triage_pytorch.py --out triage
     muroan info --manifest triage/manifest.json --data triage/samples.jsonl
-    muroan attack --manifest triage/manifest.json --method greedy --protect-words denies,no
+    muroan attack --manifest triage/manifest.json --method greedy --success fooled
 
 The data is synthetic, generated here from a seed (no download), with a stated
 rule that needs more than one input to decide:
@@ -18,6 +18,8 @@ are (heart rate rises as pressure falls). Written, as the contract (DESIGN.md
 section 5.2) asks:
   OUT/model.pt        torch.jit.script(model): forward(ecg, note, vitals) -> logits [B,2]
                       and fusion(ecg, note, vitals) -> z [B,D]
+  OUT/truth.pt        the rule as a truth module: forward(ecg, note, vitals) -> int64 [B],
+                      the true label of a (decoupled) record, -1 where it has none
   OUT/manifest.json   "contract": 2, the three inputs (ecg: image [1,16,64];
                       note: tokens; vitals: tabular with named features and the
                       training means as fill values), classes, fusion method, vocab
@@ -40,6 +42,7 @@ WORDS = ["<pad>", "<unk>", "pt", "reports", "denies", "chest", "pain", "cough", 
          "since", "morning", "mild", "no", "headache", "dizziness", "fall", "yesterday"]
 MAX_LEN = 10
 ECG_H, ECG_W = 16, 64
+ST_ROWS = (5, 7)  # rows of a raised ST segment (baseline row 9, R waves row 3)
 
 
 def make_note(g, chest_pain, negated):
@@ -138,6 +141,44 @@ class TriageNet(nn.Module):
         return self.head(self.fusion(ecg, note, vitals))
 
 
+class TriageTruth(nn.Module):
+    """The rule, re-read from a record as MUROAN decouples it (the manifest's
+    truth module, DESIGN.md section 5.2): the true label of x_S, or -1 where x_S
+    no longer says. Decoupled vitals read as their fill (the training mean),
+    so a deleted lactate is a typical lactate; decoupled ECG pixels are 0.
+
+      shock (lactate > 2 and systolic < 100)           -> urgent, whatever else
+      one of "chest", "pain" deleted, the other kept   -> -1 (what hurts?)
+      no chest pain reported ("denies", or no mention) -> routine
+      over a fifth of the strip's trace hidden         -> -1 (the ECG is unread)
+      else: ST elevation still visible (>= 4 columns whose trace is raised,
+            rows 5-7; a clean strip's baseline is row 9, its R waves row 3)
+            -> urgent, else routine
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.chest = WORDS.index("chest")
+        self.pain = WORDS.index("pain")
+        self.denies = WORDS.index("denies")
+        self.st_first, self.st_last = ST_ROWS
+
+    def forward(self, ecg: torch.Tensor, note: torch.Tensor, vitals: torch.Tensor) -> torch.Tensor:
+        chest = (note == self.chest).any(1)
+        pain = (note == self.pain).any(1)
+        reported = chest & pain & ~(note == self.denies).any(1)
+        trace = ecg[:, 0] > 0.5                                  # [B,H,W]: one lit pixel per column when clean
+        hidden = 1.0 - trace.any(1).float().mean(1)              # share of columns without their trace
+        raised = trace[:, self.st_first:self.st_last + 1].any(1).sum(1)
+        shock = (vitals[:, 5] > 2.0) & (vitals[:, 1] < 100.0)
+        one, zero, none = torch.ones_like(raised), torch.zeros_like(raised), torch.full_like(raised, -1)
+        label = torch.where(raised >= 4, one, zero)
+        label = torch.where(hidden > 0.2, none, label)
+        label = torch.where(reported, label, zero)
+        label = torch.where(chest != pain, none, label)
+        return torch.where(shock, one, label).long()
+
+
 def accuracy(model, ecg, note, vitals, labels):
     with torch.no_grad():
         return (model(ecg, note, vitals).argmax(1) == labels).float().mean().item()
@@ -186,6 +227,8 @@ def main():
 
     os.makedirs(os.path.join(args.out, "ecg"), exist_ok=True)
     torch.jit.script(model.eval()).save(os.path.join(args.out, "model.pt"))
+    truth = torch.jit.script(TriageTruth().eval())
+    truth.save(os.path.join(args.out, "truth.pt"))
     manifest = {
         "contract": 2,
         "model": "model.pt",
@@ -198,6 +241,10 @@ def main():
         "classes": ["routine", "urgent"],
         "fusion_method": "fusion",
         "vocab": "vocab.json",
+        "truth": "truth.pt",
+        "truth_rules": "the generating rule re-read from x_S: shock -> urgent; 'chest' or 'pain' alone -> no label; "
+                       "no chest pain reported -> routine; over 20% of the ECG trace hidden -> no label; "
+                       "else urgent iff ST elevation is still visible",
     }
     with open(os.path.join(args.out, "vocab.json"), "w") as f:
         json.dump(WORDS, f)
@@ -213,6 +260,9 @@ def main():
                                 "vitals": [round(float(v), 4) for v in test[2][i]], "label": int(test[3][i])}) + "\n")
     # The PNGs hold 8-bit pixels: measure the exported module on what MUROAN will read.
     ecg8 = (test[0] * 255).round() / 255
+    agree = (truth(ecg8, test[1], test[2]) == test[3]).float().mean().item()
+    if agree != 1.0:
+        raise SystemExit(f"truth.pt labels {agree:.2%} of the test samples as the rule does; expected all")
     urgent = test[3].float().mean().item()
     print(f"test accuracy {accuracy(model, ecg8, test[1], test[2], test[3]):.4f} on {len(test[3])} samples "
           f"({urgent:.0%} urgent) -> {args.out}")

@@ -24,6 +24,7 @@
 #include "muroan/point_masks.h"
 #include "muroan/sample_data.h"
 #include "muroan/torchscript_model.h"
+#include "muroan/torchscript_oracle.h"
 #include "temp_dir.h"
 
 namespace muroan {
@@ -34,6 +35,8 @@ using testing_util::expect_one_line_error;
 using testing_util::run_muroan;
 
 const std::string kThreeModel = std::string(MUROAN_SOURCE_DIR) + "/tests/data/three.pt";
+// Its truth module: 1 when lactate > 2, else 0; -1 once token 7 leaves the note.
+const std::string kThreeTruth = std::string(MUROAN_SOURCE_DIR) + "/tests/data/three_truth.pt";
 
 class TempDir : public testing_util::TempDir {
  public:
@@ -299,6 +302,138 @@ TEST(Tabular, CommandLineAttackReplayAndReport) {
   std::ifstream html_in(out + "/report.html");
   const std::string html((std::istreambuf_iterator<char>(html_in)), std::istreambuf_iterator<char>());
   EXPECT_NE(html.find("<del>lactate 3</del> &rarr; 1"), std::string::npos);
+}
+
+// A manifest's truth module (field "truth") judges x_S as the built-in
+// oracles do: unchanged, truth-changed, or no label.
+TEST(TruthModule, JudgesDecoupledInputsAndRefusesADisagreeingSample) {
+  TempDir dir;
+  auto manifest = three_manifest();
+  manifest["truth"] = kThreeTruth;
+  write_text(dir.file("m.json"), manifest.dump());
+  auto model = load_torchscript_model(dir.file("m.json"), torch::kCPU);
+  const auto oracle = load_torchscript_oracle(model->manifest(), model->modalities());
+  ASSERT_NE(oracle, nullptr);
+  EXPECT_NE(oracle->rules().find("three_truth.pt labels each decoupled input"), std::string::npos) << oracle->rules();
+
+  const auto truth = oracle->prepare(three_sample({90, 130, 3.0f, 95}), 1);
+  EXPECT_EQ(truth->judge(DecouplingSet{}, TextRemoval::kDelete).label, std::optional<int64_t>(1));
+  DecouplingSet lactate;
+  lactate.add(DecouplingElement::feature(2, 2));
+  const TruthVerdict changed = truth->judge(lactate, TextRemoval::kDelete);
+  EXPECT_EQ(changed.label, std::optional<int64_t>(0));  // lactate takes its fill, 1.0
+  EXPECT_NE(changed.reason.find("labels x_S 'routine'"), std::string::npos) << changed.reason;
+  DecouplingSet heart_rate;
+  heart_rate.add(DecouplingElement::feature(2, 0));
+  EXPECT_EQ(truth->judge(heart_rate, TextRemoval::kDelete).label, std::optional<int64_t>(1));
+  DecouplingSet complaint;  // token 7 at position 1
+  complaint.add(DecouplingElement::token(1, 1));
+  for (TextRemoval mode : {TextRemoval::kDelete, TextRemoval::kMask}) {
+    const TruthVerdict none = truth->judge(complaint, mode);
+    EXPECT_FALSE(none.label.has_value());
+    EXPECT_NE(none.reason.find("gives x_S no label"), std::string::npos) << none.reason;
+  }
+  // The module says urgent, the data routine: refused, not measured against.
+  try {
+    oracle->prepare(three_sample({90, 130, 3.0f, 95}), 0);
+    ADD_FAILURE() << "a disagreeing sample was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("labels the clean sample 'urgent', the data says 'routine'"),
+              std::string::npos)
+        << e.what();
+  }
+  // No field: no oracle.
+  write_text(dir.file("plain.json"), three_manifest().dump());
+  EXPECT_EQ(load_torchscript_oracle(load_manifest(dir.file("plain.json")), model->modalities()), nullptr);
+}
+
+TEST(TruthModule, BadModulesAndFieldsAreOneLine) {
+  TempDir dir;
+  auto logits = three_manifest();
+  logits["truth"] = kThreeModel;  // returns float logits [B,2]
+  write_text(dir.file("logits.json"), logits.dump());
+  write_samples(dir, 2);
+  const std::vector<std::string> attack = {"attack", "--method", "greedy", "--samples",     "0",         "--device",
+                                           "cpu",    "--quiet",  "--out",  dir.file("run"), "--manifest"};
+  auto with = [&](std::string manifest) {
+    auto args = attack;
+    args.push_back(std::move(manifest));
+    return args;
+  };
+  expect_one_line_error(run_muroan(with(dir.file("logits.json"))),
+                        "forward returns shape [2, 2], expected int64 labels [2], each in -1..1 (-1: no label)");
+  auto missing = three_manifest();
+  missing["truth"] = "nowhere.pt";
+  write_text(dir.file("missing.json"), missing.dump());
+  expect_one_line_error(run_muroan(with(dir.file("missing.json"))), "field 'truth': ");
+  auto rules_alone = three_manifest();
+  rules_alone["truth_rules"] = "lactate > 2";
+  write_text(dir.file("rules.json"), rules_alone.dump());
+  expect_one_line_error(run_muroan(with(dir.file("rules.json"))),
+                        "field 'truth_rules': describes a truth module, but the manifest names none");
+  // Without a truth module, 'fooled' cannot be counted, and the message says how to give one.
+  write_text(dir.file("plain.json"), three_manifest().dump());
+  auto fooled = with(dir.file("plain.json"));
+  fooled.insert(fooled.end() - 2, {"--success", "fooled"});
+  expect_one_line_error(run_muroan(fooled), "a manifest names one with field 'truth'");
+}
+
+// End to end: info checks the module against the labels; an attack's flips
+// are classified, and every flip of this model changes the truth (only
+// lactate moves it), so its fooled ASR is 0 whichever criterion searches.
+TEST(TruthModule, CommandLineClassifiesFlips) {
+  TempDir dir;
+  auto manifest = three_manifest();
+  manifest["truth"] = kThreeTruth;
+  manifest["truth_rules"] = "urgent when lactate > 2; no label without the complaint";
+  write_text(dir.file("m.json"), manifest.dump());
+  write_samples(dir, 6);
+  auto info =
+      run_muroan({"info", "--manifest", dir.file("m.json"), "--data", dir.file("samples.jsonl"), "--device", "cpu"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("three_truth.pt: urgent when lactate > 2; no label without the complaint\n"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NE(info.out.find("truth: labels 6 of 6 clean samples as the data does\n"), std::string::npos) << info.out;
+
+  for (const char* criterion : {"flip", "fooled"}) {
+    SCOPED_TRACE(criterion);
+    const std::string out = dir.file(std::string("run-") + criterion);
+    auto attack = run_muroan({"attack", "--manifest", dir.file("m.json"), "--method", "greedy", "--patch", "2",
+                              "--success", criterion, "--samples", "0", "--device", "cpu", "--quiet", "--out", out});
+    ASSERT_EQ(attack.code, 0) << attack.err;
+    std::ifstream in(out + "/summary.json");
+    const auto summary = nlohmann::json::parse(in);
+    EXPECT_EQ(summary["oracle"], "data/three_truth.pt");  // named by its folder and file
+    EXPECT_EQ(summary["attacked"], 6);
+    EXPECT_EQ(summary["fooled"], 0);
+    if (std::string(criterion) == "flip") {
+      EXPECT_EQ(summary["flips"], 3);  // the urgent ones; no decoupling raises a lactate of 1.2
+      EXPECT_EQ(summary["success_classes"]["truth-changed"], 3);
+      for (const auto& r : read_records(out + "/results.jsonl")) {
+        if (!r.success) continue;
+        EXPECT_EQ(r.success_class, std::optional<SuccessClass>(SuccessClass::kTruthChanged)) << r.id;
+        EXPECT_EQ(r.truth_label, std::optional<int64_t>(1 - r.label)) << r.id;
+      }
+    }
+  }
+
+  // A module that disagrees with a label: info names the sample, an attack stops there.
+  std::string lines;
+  std::ifstream samples_in(dir.file("samples.jsonl"));
+  for (std::string line; std::getline(samples_in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["id"] == 3) j["label"] = 1;  // lactate 1.2 called urgent
+    lines += j.dump() + "\n";
+  }
+  write_text(dir.file("wrong.jsonl"), lines);
+  auto wrong =
+      run_muroan({"info", "--manifest", dir.file("m.json"), "--data", dir.file("wrong.jsonl"), "--device", "cpu"});
+  ASSERT_EQ(wrong.code, 0) << wrong.err;
+  EXPECT_NE(wrong.out.find("truth: labels 5 of 6 clean samples as the data does; not sample '3' (truth 'routine', "
+                           "data 'urgent')"),
+            std::string::npos)
+      << wrong.out;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "muroan/device.h"
 #include "muroan/error.h"
 #include "muroan/model_info.h"
+#include "muroan/torchscript_oracle.h"
 
 namespace muroan::cli {
 
@@ -19,10 +20,15 @@ int run_info(const InfoCommand& o) {
   const torch::Device device = resolve_device(o.device);
   auto model = load_torchscript_model(o.manifest, device);
   std::printf("%s", format_model_info(*model).c_str());  // before the data, which may fail to load
-  if (o.data.empty()) return kExitOk;
+  const auto truth = load_torchscript_oracle(model->manifest(), model->modalities());
+  if (o.data.empty()) {
+    if (truth) std::printf("%s", format_truth_info(*truth).c_str());
+    return kExitOk;
+  }
   const SampleData data = load_samples(o.data, model->modalities(), model->classes(), model->manifest().fields);
   warn_truncated(data, o.data);
   std::printf("%s", format_data_info(describe_data(*model, data, o.data, o.batch_size), model->modalities()).c_str());
+  if (truth) std::printf("%s", format_truth_info(*truth, &data).c_str());
   return kExitOk;
 }
 

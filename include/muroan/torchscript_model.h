@@ -38,6 +38,10 @@ struct Manifest {
   std::vector<ModalitySpec> inputs;  // field "inputs", in forward's argument order
   std::vector<std::string> classes;  // field "classes"
   std::string fusion_method;         // field "fusion_method"; empty: none
+  // field "truth" (optional), resolved: a TorchScript module that says the true
+  // label of a decoupled input (torchscript_oracle.h); empty: no oracle
+  std::string truth_path;
+  std::string truth_rules;  // field "truth_rules" (optional): the truth module's rules in one line, for reports
   // field "vocab" (optional): a JSON file, a list of words by id or an object
   // word -> id, so that words can be named (protected_tokens, --protect-words)
   std::map<std::string, int64_t> word_ids;

@@ -270,10 +270,10 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                                                                  label_of[i]) != o.attack_labels.end();
       if (pred == label_of[i] && selected) {
         const Inputs row = slice_rows(samples, i, i + 1);
-        std::unique_ptr<SampleTruth> truth;
-        if (o.oracle != nullptr) truth = o.oracle->prepare(row, label_of[i]);
         AttackResult a;
         try {
+          std::unique_ptr<SampleTruth> truth;
+          if (o.oracle != nullptr) truth = o.oracle->prepare(row, label_of[i]);
           a = method->attack(model, row, static_cast<uint64_t>(i), truth.get());
         } catch (const UsageError&) {
           throw;

@@ -166,6 +166,25 @@ Manifest load_manifest(const std::string& path) {
                        "empty (name the exported method, or leave the field out)");
   }
 
+  if (j.contains("truth") && !j["truth"].is_null()) {
+    const std::string file = io::string_field(j, "truth", path);
+    if (file.empty())
+      throw InputError(io::field_where(path, "truth"), "empty (name the truth module, or leave the field out)");
+    const fs::path tp(file);
+    m.truth_path = tp.is_absolute() ? file : (fs::path(path).parent_path() / tp).string();
+    std::error_code ec;
+    if (!fs::is_regular_file(m.truth_path, ec))
+      throw InputError(io::field_where(path, "truth"), m.truth_path + " does not exist or is not a file");
+  }
+  if (j.contains("truth_rules") && !j["truth_rules"].is_null()) {
+    if (m.truth_path.empty())
+      throw InputError(io::field_where(path, "truth_rules"),
+                       "describes a truth module, but the manifest names none (field 'truth')");
+    m.truth_rules = io::string_field(j, "truth_rules", path);
+    if (m.truth_rules.find('\n') != std::string::npos)
+      throw InputError(io::field_where(path, "truth_rules"), "one line, please (it is printed in summaries)");
+  }
+
   if (j.contains("vocab") && !j["vocab"].is_null()) {
     const std::string file = io::string_field(j, "vocab", path);
     const fs::path vp(file);

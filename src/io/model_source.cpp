@@ -47,6 +47,7 @@ ModelAndData load_model_and_data(const std::string& model_path, const std::strin
     out.data_source = samples;
     out.word_ids = manifest.word_ids;
     out.model_files = {model_path, manifest.model_path};
+    if (!manifest.truth_path.empty()) out.model_files.push_back(manifest.truth_path);  // it judges the records
     for (const auto& spec : model->modalities())  // a new vocabulary changes the inputs
       if (spec.tokenizer) out.model_files.push_back(spec.tokenizer->describe().at("file").get<std::string>());
     out.protected_tokens = manifest.protected_tokens;

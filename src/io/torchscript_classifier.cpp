@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "io/torch_error.h"
+#include "io/torchscript_calls.h"
 #include "muroan/error.h"
 #include "muroan/torchscript_model.h"
 
@@ -13,67 +14,19 @@ namespace fs = std::filesystem;
 namespace muroan {
 namespace {
 
+using io::check_method;
+using io::inputs_text;
+using io::names_text;
+using io::probe_inputs;
+using io::real_token_id;
+using io::to_ivalues;
+
 // Probe batches: two rows, so that a model that drops or fixes the batch
 // dimension is caught; the vocabulary search uses one row.
 constexpr int64_t kProbeRows = 2;
 // Largest token id the vocabulary probe tries; a model that accepts it is
 // taken to accept every id (vocab_size stays unknown).
 constexpr int64_t kMaxProbeId = (int64_t{1} << 31) - 1;
-
-std::string inputs_text(const std::vector<ModalitySpec>& specs, const Inputs& inputs) {
-  std::ostringstream out;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    out << (i ? ", " : "") << (i < specs.size() ? specs[i].name : "?") << " " << c10::str(inputs[i].sizes()) << " "
-        << inputs[i].scalar_type();
-  }
-  return out.str();
-}
-
-std::string names_text(const std::vector<ModalitySpec>& specs) {
-  std::string s;
-  for (const auto& m : specs) s += (s.empty() ? "" : ", ") + m.name;
-  return s;
-}
-
-// An id other than the padding id, inside the vocabulary when it is known.
-int64_t real_token_id(const ModalitySpec& spec) {
-  const int64_t id = spec.pad_id == 0 ? 1 : 0;
-  return spec.vocab_size > 0 && id >= spec.vocab_size ? spec.pad_id : id;
-}
-
-// Inputs every model must accept: mid-grey images, half-filled token rows (a
-// model may refuse all-pad rows, e.g. when it packs sequences by length),
-// tabular rows of the fill values.
-Inputs probe_inputs(const std::vector<ModalitySpec>& specs, int64_t rows, const torch::Device& device) {
-  Inputs inputs;
-  for (const auto& spec : specs) {
-    if (spec.is_image()) {
-      inputs.push_back(torch::full({rows, spec.channels(), spec.height(), spec.width()}, 0.5,
-                                   torch::TensorOptions().dtype(torch::kFloat).device(device)));
-    } else if (spec.is_tabular()) {  // the fill values: a record with every feature decoupled
-      inputs.push_back(torch::tensor(spec.fills, torch::kDouble)
-                           .to(torch::kFloat)
-                           .unsqueeze(0)
-                           .expand({rows, -1})
-                           .contiguous()
-                           .to(device));
-    } else {
-      auto tokens = torch::full({rows, spec.max_len()}, spec.pad_id, torch::kLong);
-      tokens.narrow(1, 0, (spec.max_len() + 1) / 2).fill_(real_token_id(spec));
-      inputs.push_back(tokens.to(device));
-    }
-  }
-  return inputs;
-}
-
-// Copies: a model that writes into its input tensors must not change the
-// sample, the candidates or the attack's later queries.
-std::vector<torch::jit::IValue> to_ivalues(const Inputs& inputs) {
-  std::vector<torch::jit::IValue> out;
-  out.reserve(inputs.size());
-  for (const auto& t : inputs) out.emplace_back(t.clone());
-  return out;
-}
 
 // What is wrong with a method's output, or "" when it is a floating tensor
 // [rows, cols] (cols < 0: any positive width D).
@@ -107,24 +60,6 @@ torch::Tensor probe_method(torch::jit::Module& m, const std::string& file, const
     throw InputError(file, method + " " + problem + k);
   }
   return out.toTensor();
-}
-
-// `method` exists and takes one argument per manifest input.
-void check_method(torch::jit::Module& m, const std::string& file, const std::string& method,
-                  const std::vector<ModalitySpec>& specs, const std::string& where) {
-  const auto found = m.find_method(method);
-  if (!found) {
-    std::string methods;
-    for (const auto& mm : m.get_methods()) methods += (methods.empty() ? "" : ", ") + mm.name();
-    throw InputError(
-        where, file + " has no method '" + method + "' (it has: " + methods + "; export it with @torch.jit.export)");
-  }
-  const auto& args = found->function().getSchema().arguments();  // self first
-  size_t required = 0;
-  for (size_t i = 1; i < args.size(); ++i) required += args[i].default_value() ? 0 : 1;
-  if (specs.size() + 1 > args.size() || specs.size() < required)
-    throw InputError(file, method + " takes " + std::to_string(args.size() - 1) + " inputs, the manifest lists " +
-                               std::to_string(specs.size()) + " (" + names_text(specs) + ")");
 }
 
 // Whether forward accepts token id `id` in input `modality` (one row, on the CPU).

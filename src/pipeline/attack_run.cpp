@@ -6,6 +6,8 @@
 #include "muroan/error.h"
 #include "muroan/files.h"
 #include "muroan/names.h"
+#include "muroan/torchscript_model.h"
+#include "muroan/torchscript_oracle.h"
 
 namespace muroan {
 namespace {
@@ -73,12 +75,16 @@ AttackRun run_attack_measurement(const AttackRunOptions& o) {
   a.modalities = resolve_modality_names(o.modalities, md.model->modalities());
   a.protected_tokens = resolve_protected_tokens(o.protect_words, o.protect_tokens, md);
   validate_attack_options(a, *md.model);
-  std::unique_ptr<TruthOracle> oracle;  // a built-in task's; none for a manifest
-  if (!md.task.empty()) oracle = make_task_oracle(md.task, md.vocab, o.oracle);
+  std::unique_ptr<TruthOracle> oracle;  // a built-in task's, or a manifest's truth module
+  if (!md.task.empty()) {
+    oracle = make_task_oracle(md.task, md.vocab, o.oracle);
+  } else if (const auto* ts = dynamic_cast<const TorchScriptClassifier*>(md.model.get())) {
+    oracle = load_torchscript_oracle(ts->manifest(), ts->modalities());
+  }
   if (a.success == SuccessCriterion::kFooled && !oracle)
     throw UsageError("success: 'fooled' needs the ground truth of decoupled inputs, and " + md.model->name() +
-                     " has no oracle (only the built-in tasks have one); count 'flip' and protect the words that "
-                     "decide the label");
+                     " has no oracle (the built-in tasks have one; a manifest names one with field 'truth'); "
+                     "count 'flip' and protect the words that decide the label");
 
   MeasurementOptions m = o.measure;
   if (m.out_dir.empty()) m.out_dir = "runs/attack-" + a.method;

@@ -11,9 +11,12 @@
            exceeds 2.0; image and tokens add at most 0.5 to the margin, so the
            smallest decoupling set of an urgent sample whose lactate is above
            2.5 is that one feature (fill 1.0). Exported fusion -> [B,3].
+  three_truth.pt  its truth module (manifest field "truth"): forward(image,
+           tokens, vitals) -> int64 [B], 1 when lactate > 2, else 0, and -1
+           (no label) when token 7 is not in the note.
 
     python3 tests/data/make_fixtures.py          # every fixture
-    python3 tests/data/make_fixtures.py three    # only three.pt
+    python3 tests/data/make_fixtures.py three    # only three.pt and three_truth.pt
 
 Weights are seeded, so the files only change with PyTorch's format.
 """
@@ -72,9 +75,20 @@ class Three(nn.Module):
         return torch.stack([torch.zeros_like(urgent), urgent], dim=1)
 
 
+class ThreeTruth(nn.Module):
+    """The truth of three.pt's task: urgent when lactate > 2; no label once
+    token 7 (the complaint) is gone from the note."""
+
+    def forward(self, image: torch.Tensor, tokens: torch.Tensor, vitals: torch.Tensor) -> torch.Tensor:
+        label = (vitals[:, 2] > 2.0).long()
+        complaint = (tokens == 7).any(1)
+        return torch.where(complaint, label, torch.full_like(label, -1))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     torch.jit.script(Three().eval()).save(os.path.join(here, "three.pt"))
+    torch.jit.script(ThreeTruth().eval()).save(os.path.join(here, "three_truth.pt"))
     if sys.argv[1:] == ["three"]:
         return
     torch.manual_seed(0)
