@@ -143,7 +143,7 @@ class TriageNet(nn.Module):
 
 class TriageTruth(nn.Module):
     """The rule, re-read from a record as MUROAN decouples it (the manifest's
-    truth module, DESIGN.md section 5.2): the true label of x_S, or -1 where x_S
+    truth module; README, "A truth module"): the true label of x_S, or -1 where x_S
     no longer says. Decoupled vitals read as their fill (the training mean),
     so a deleted lactate is a typical lactate; decoupled ECG pixels are 0.
 

@@ -96,6 +96,7 @@ int run_cli(const std::vector<std::string>& args) {
   storage.emplace_back("muroan");
   storage.insert(storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(storage.size());
   for (auto& s : storage) argv.push_back(s.data());
   return run_cli(static_cast<int>(argv.size()), argv.data());
 }

@@ -145,6 +145,17 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
   return o;
 }
 
+namespace {
+
+std::vector<std::string> names_of(const std::vector<ModalitySpec>& specs) {
+  std::vector<std::string> names;
+  names.reserve(specs.size());
+  for (const auto& s : specs) names.push_back(s.name);
+  return names;
+}
+
+}  // namespace
+
 std::vector<std::string> resolve_modality_names(const std::vector<std::string>& items,
                                                 const std::vector<ModalitySpec>& specs) {
   std::vector<std::string> names;
@@ -162,11 +173,9 @@ std::vector<std::string> resolve_modality_names(const std::vector<std::string>& 
         found = true;
       }
     }
-    if (!found) {
-      std::vector<std::string> known;
-      for (const auto& s : specs) known.push_back(s.name);
-      throw UsageError("modalities: the model has no modality '" + item + "' (it has " + join_names(known) + ")");
-    }
+    if (!found)
+      throw UsageError("modalities: the model has no modality '" + item + "' (it has " + join_names(names_of(specs)) +
+                       ")");
   }
   return names;
 }
@@ -201,10 +210,8 @@ void validate_attack_options(const AttackOptions& o) {
 
 void validate_attack_options(const AttackOptions& o, const Classifier& model) {
   validate_attack_options(o);
-  const auto& specs = model.modalities();
+  const std::vector<std::string> names = names_of(model.modalities());
   for (const auto& name : o.modalities) {
-    std::vector<std::string> names;
-    for (const auto& s : specs) names.push_back(s.name);
     if (std::find(names.begin(), names.end(), name) == names.end())
       throw UsageError("attack modalities: model '" + model.name() + "' has no modality '" + name + "' (it has " +
                        join_names(names) + ")");

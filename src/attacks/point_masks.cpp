@@ -192,6 +192,9 @@ PointMasks random_keep_masks(const Inputs& batch, const std::vector<ModalitySpec
 }
 
 std::vector<int64_t> parse_keep_list(const std::string& text, const std::string& option) {
+  const auto bad = [&] {
+    return UsageError(option + ": expected non-negative counts or 'all', separated by commas, got '" + text + "'");
+  };
   std::vector<int64_t> out;
   std::stringstream in(text);
   std::string item;
@@ -207,8 +210,7 @@ std::vector<int64_t> parse_keep_list(const std::string& text, const std::string&
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || item.empty() || v < 0)
-      throw UsageError(option + ": expected non-negative counts or 'all', separated by commas, got '" + text + "'");
+    if (used != item.size() || item.empty() || v < 0) throw bad();
     out.push_back(v);
   }
   if (out.empty()) throw UsageError(option + ": expected at least one count");

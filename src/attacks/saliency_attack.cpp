@@ -102,6 +102,7 @@ class SaliencyAttack : public Attack {
       if (ranked.size() > top_k) ranked.resize(top_k);
       if (!ranked.empty()) {
         std::vector<DecouplingSet> rows;
+        rows.reserve(ranked.size());
         for (size_t i : ranked) rows.push_back(set.with(pool[i]));
         const auto evals = ctx.evaluate(rows);
         for (size_t r = 0; r < ranked.size(); ++r) {

@@ -292,8 +292,8 @@ size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals, const s
       better = e.admissible;
     else if (e.success != best_success)
       better = e.success;
-    else if (e.success && added[i] != added[best])
-      better = added[i] < added[best];
+    else if (e.success && added[i] != added[best])  // two successes: the smaller set
+      better = added[i] < added[best];  // NOLINT(bugprone-branch-clone): the last branch's test, for another reason
     else if (e.loss != b.loss)
       better = e.loss < b.loss;
     else

@@ -72,7 +72,7 @@ class SparseRsAttack : public Attack {
       double distinct = 1.0;
       for (int64_t i = 0; i < k; ++i) distinct = distinct * static_cast<double>(n - i) / static_cast<double>(i + 1);
       const int64_t allotment =
-          std::max<int64_t>(1, static_cast<int64_t>(std::min(static_cast<double>(left() / 2), 2.0 * distinct)));
+          std::max<int64_t>(1, static_cast<int64_t>(std::min(static_cast<double>(left()) / 2.0, 2.0 * distinct)));
       const int64_t stop_at = ctx.forward_passes() + allotment;
       // A random start of k distinct elements.
       std::vector<int64_t> order(static_cast<size_t>(n));

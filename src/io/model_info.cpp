@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "muroan/predict.h"
+#include "muroan/text_format.h"
 #include "muroan/tokenizer.h"
 
 namespace muroan {
@@ -45,46 +46,37 @@ std::string features_text(const ModalitySpec& spec) {
   return s;
 }
 
-// printf into a std::string.
-template <typename... Args>
-std::string format(const char* pattern, Args... args) {
-  const int n = std::snprintf(nullptr, 0, pattern, args...);
-  std::string s(static_cast<size_t>(n > 0 ? n : 0) + 1, '\0');
-  std::snprintf(s.data(), s.size(), pattern, args...);
-  s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 std::string format_model_info(const TorchScriptClassifier& model) {
   const auto& specs = model.modalities();
   std::string out =
-      format("model: %s (TorchScript, %s)\n", model.manifest().model_path.c_str(), model.device().str().c_str());
+      format_text("model: %s (TorchScript, %s)\n", model.manifest().model_path.c_str(), model.device().str().c_str());
   out += "inputs, in the order forward takes them:\n";
   int64_t max_points = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
     const ModalitySpec& s = specs[i];
     max_points += s.max_points();
     if (s.is_image())
-      out += format("  %zu. %s: image [%lld, %lld, %lld], fill %g; %lld points (pixels)\n", i + 1, s.name.c_str(),
-                    static_cast<long long>(s.channels()), static_cast<long long>(s.height()),
-                    static_cast<long long>(s.width()), s.fill, static_cast<long long>(s.max_points()));
+      out += format_text("  %zu. %s: image [%lld, %lld, %lld], fill %g; %lld points (pixels)\n", i + 1, s.name.c_str(),
+                         static_cast<long long>(s.channels()), static_cast<long long>(s.height()),
+                         static_cast<long long>(s.width()), s.fill, static_cast<long long>(s.max_points()));
     else if (s.is_tabular())
-      out += format("  %zu. %s: tabular, %lld features (%s); %lld points (features), each decoupled to its fill\n",
-                    i + 1, s.name.c_str(), static_cast<long long>(s.num_features()), features_text(s).c_str(),
-                    static_cast<long long>(s.max_points()));
+      out += format_text("  %zu. %s: tabular, %lld features (%s); %lld points (features), each decoupled to its fill\n",
+                         i + 1, s.name.c_str(), static_cast<long long>(s.num_features()), features_text(s).c_str(),
+                         static_cast<long long>(s.max_points()));
     else
-      out += format("  %zu. %s: tokens, max_len %lld, pad_id %lld, %s; up to %lld points (non-pad tokens)\n", i + 1,
-                    s.name.c_str(), static_cast<long long>(s.max_len()), static_cast<long long>(s.pad_id),
-                    vocab_text(s, model.vocab_origin(i)).c_str(), static_cast<long long>(s.max_points()));
+      out += format_text("  %zu. %s: tokens, max_len %lld, pad_id %lld, %s; up to %lld points (non-pad tokens)\n",
+                         i + 1, s.name.c_str(), static_cast<long long>(s.max_len()), static_cast<long long>(s.pad_id),
+                         vocab_text(s, model.vocab_origin(i)).c_str(), static_cast<long long>(s.max_points()));
   }
-  out += format("input space: up to %lld points per sample\n", static_cast<long long>(max_points));
-  out +=
-      format("classes: %lld: %s\n", static_cast<long long>(model.num_classes()), classes_text(model.classes()).c_str());
+  out += format_text("input space: up to %lld points per sample\n", static_cast<long long>(max_points));
+  out += format_text("classes: %lld: %s\n", static_cast<long long>(model.num_classes()),
+                     classes_text(model.classes()).c_str());
   if (model.has_fusion())
-    out += format("fusion: method '%s', embedding of %lld dimensions (fusion objective and fusion shift available)\n",
-                  model.manifest().fusion_method.c_str(), static_cast<long long>(model.fusion_dim()));
+    out +=
+        format_text("fusion: method '%s', embedding of %lld dimensions (fusion objective and fusion shift available)\n",
+                    model.manifest().fusion_method.c_str(), static_cast<long long>(model.fusion_dim()));
   else
     out +=
         "fusion: none (the manifest names no fusion_method): the fusion objective and the fusion shift are not "
@@ -117,16 +109,16 @@ DataInfo describe_data(TorchScriptClassifier& model, const SampleData& data, con
 }
 
 std::string format_data_info(const DataInfo& info, const std::vector<ModalitySpec>& specs) {
-  std::string out = format("data: %s: %lld samples; mean points per sample:", info.path.c_str(),
-                           static_cast<long long>(info.samples));
+  std::string out = format_text("data: %s: %lld samples; mean points per sample:", info.path.c_str(),
+                                static_cast<long long>(info.samples));
   double total = 0;
   for (size_t i = 0; i < specs.size() && i < info.mean_points.size(); ++i) {
     total += info.mean_points[i];
-    out += format(" %s %.1f,", specs[i].name.c_str(), info.mean_points[i]);
+    out += format_text(" %s %.1f,", specs[i].name.c_str(), info.mean_points[i]);
   }
-  out += format(" %.1f in all\n", total);
-  out += format("accuracy: %.4f (%lld of %lld)\n", info.accuracy, static_cast<long long>(info.correct),
-                static_cast<long long>(info.samples));
+  out += format_text(" %.1f in all\n", total);
+  out += format_text("accuracy: %.4f (%lld of %lld)\n", info.accuracy, static_cast<long long>(info.correct),
+                     static_cast<long long>(info.samples));
   return out;
 }
 

@@ -92,6 +92,14 @@ int64_t probe_vocab_size(torch::jit::Module& m, const std::vector<ModalitySpec>&
   return refused;
 }
 
+// The manifest's vocab_size of input i is more than the model accepts.
+InputError vocab_size_refused(const std::string& manifest, const std::string& file, size_t i, int64_t vocab_size,
+                              const std::string& error) {
+  return InputError(manifest + ": inputs[" + std::to_string(i) + "]: field 'vocab_size'",
+                    std::to_string(vocab_size) + " ids, but " + file + " refuses id " + std::to_string(vocab_size - 1) +
+                        ": " + error);
+}
+
 }  // namespace
 
 const char* vocab_origin_name(VocabOrigin origin) {
@@ -151,9 +159,7 @@ TorchScriptClassifier::TorchScriptClassifier(Manifest manifest, const torch::Dev
     if (spec.vocab_size > 0) {
       std::string error;
       if (!forward_accepts_id(m, modalities_, i, spec.vocab_size - 1, &error))
-        throw InputError(manifest_.path + ": inputs[" + std::to_string(i) + "]: field 'vocab_size'",
-                         std::to_string(spec.vocab_size) + " ids, but " + file + " refuses id " +
-                             std::to_string(spec.vocab_size - 1) + ": " + error);
+        throw vocab_size_refused(manifest_.path, file, i, spec.vocab_size, error);
       vocab_origins_[i] = VocabOrigin::kManifest;
     } else {
       spec.vocab_size = probe_vocab_size(m, modalities_, i);

@@ -62,7 +62,7 @@ nlohmann::json read_checkpoint_json(const std::string& dir) {
   const std::string where = config_path.string();
   if (!fs::exists(config_path))
     throw InputError(where, "cannot open (is '" + dir + "' a directory written by `muroan train`?)");
-  const nlohmann::json j = read_json_file(where);
+  nlohmann::json j = read_json_file(where);
   if (json_field<std::string>(j, "format", where) != kCheckpointFormat)
     throw InputError(where + ": format", std::string("expected \"") + kCheckpointFormat + "\"");
   return j;

@@ -220,6 +220,7 @@ class ShapesOracle : public TruthOracle {
     auto objects = rebuild_scene(view);
     ShapesTruth truth(view, label, q, objects);
     std::vector<ShapesObject> all;
+    all.reserve(objects.size());
     for (const auto& o : objects) all.push_back(o.object);
     std::string why;
     const auto answer = truth.answer_on(all, &why);

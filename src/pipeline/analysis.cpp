@@ -47,7 +47,7 @@ struct Variant {
 std::vector<Variant> variants_of(const AnalysisOptions& o) {
   std::vector<Variant> variants;
   for (const auto& f : o.fusions)
-    for (const auto& d : o.defenses) variants.push_back({d == "none" ? f : f + "+" + d, f, d});
+    for (const auto& d : o.defenses) variants.push_back({d == "none" ? f : std::string(f).append("+").append(d), f, d});
   return variants;
 }
 
@@ -255,7 +255,8 @@ AnalysisResult run_analysis(const AnalysisOptions& o) {
       if (s.decoupling && s.headline_asr() > result.weakest_asr) {
         result.weakest_asr = s.headline_asr();
         result.weakest_metric = s.headline_name();
-        result.weakest = name + " (" + method + ")";
+        result.weakest = name;
+        result.weakest.append(" (").append(method).append(")");
       }
       if (s.decoupling) records_of[method] = r.records;
       run_index[method] = runs.size();

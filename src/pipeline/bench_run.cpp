@@ -10,6 +10,7 @@
 #include "muroan/error.h"
 #include "muroan/files.h"
 #include "muroan/names.h"
+#include "muroan/text_format.h"
 #include "muroan/version.h"
 
 namespace muroan {
@@ -20,16 +21,6 @@ void check_counts(const char* field, const std::vector<T>& counts) {
   if (counts.empty()) throw UsageError(std::string(field) + ": empty list");
   for (const T c : counts)
     if (c < 1) throw UsageError(std::string(field) + ": expected positive integers, got " + std::to_string(c));
-}
-
-// printf into a std::string.
-template <typename... Args>
-std::string format(const char* pattern, Args... args) {
-  const int n = std::snprintf(nullptr, 0, pattern, args...);
-  std::string s(static_cast<size_t>(n > 0 ? n : 0) + 1, '\0');
-  std::snprintf(s.data(), s.size(), pattern, args...);
-  s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -78,13 +69,13 @@ BenchRun run_bench_measurement(const BenchRunOptions& o, const std::function<voi
 
 std::string format_bench_forward(const BenchRun& run) {
   std::string out = "| threads |";
-  for (int64_t b : run.batch_sizes) out += format(" batch %lld |", static_cast<long long>(b));
+  for (int64_t b : run.batch_sizes) out += format_text(" batch %lld |", static_cast<long long>(b));
   out += "\n| ---: |";
   for (size_t i = 0; i < run.batch_sizes.size(); ++i) out += " ---: |";
   for (int t : run.thread_counts) {
-    out += format("\n| %d |", t);
+    out += format_text("\n| %d |", t);
     for (const auto& r : run.forward)
-      if (r.threads == t) out += format(" %.0f |", r.rows_per_second);
+      if (r.threads == t) out += format_text(" %.0f |", r.rows_per_second);
   }
   return out + "\n";
 }
@@ -95,8 +86,9 @@ std::string format_bench_attacks(const BenchRun& run) {
       "| --- | ---: | ---: | ---: | ---: | ---: |\n";
   for (size_t i = 0; i < run.attacks.size(); ++i) {
     const auto& r = run.attacks[i];
-    out += format("| %s | %lld | %lld | %.2f | %.0f | %.1f%% |\n", r.method.c_str(), static_cast<long long>(r.samples),
-                  static_cast<long long>(r.queries), r.seconds, r.queries_per_second, 100.0 * run.share_of_peak[i]);
+    out += format_text("| %s | %lld | %lld | %.2f | %.0f | %.1f%% |\n", r.method.c_str(),
+                       static_cast<long long>(r.samples), static_cast<long long>(r.queries), r.seconds,
+                       r.queries_per_second, 100.0 * run.share_of_peak[i]);
   }
   return out;
 }
