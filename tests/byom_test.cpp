@@ -122,6 +122,8 @@ TEST(Byom, ThreeInputExportThenInfoAndAttack) {
   EXPECT_NE(info.out.find("3. vitals: tabular, 8 features (heart_rate fill"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("200 samples"), std::string::npos) << info.out;
   EXPECT_NEAR(number_after(info.out, "accuracy: "), python_accuracy, 1.5 / 200) << read_text(log) << info.out;
+  // The exported rule (truth.pt) labels every clean sample as the data does.
+  EXPECT_NE(info.out.find("truth: labels 200 of 200 clean samples as the data does"), std::string::npos) << info.out;
 
   const std::string out = dir.file("attack");
   auto attack = run({"attack", "--manifest", manifest, "--method", "greedy", "--samples", "24", "--protect-words",
@@ -133,6 +135,9 @@ TEST(Byom, ThreeInputExportThenInfoAndAttack) {
   for (const auto& r : records) {
     if (!r.success) continue;
     ++successes;
+    // With a truth module the default criterion is fooled: a success keeps the truth.
+    EXPECT_EQ(r.success_class, std::optional<SuccessClass>(SuccessClass::kFooled)) << r.id;
+    EXPECT_EQ(r.truth_label, std::optional<int64_t>(r.label)) << r.id;
     EXPECT_EQ(r.modality_names, (std::vector<std::string>{"ecg", "note", "vitals"}));
     EXPECT_GT(r.decoupled_points, 0);
   }
