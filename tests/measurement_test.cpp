@@ -333,6 +333,37 @@ TEST(Measurement, AFullDiskWhileResumingLosesNoFinishedRecord) {
   EXPECT_EQ(read_file(r.jsonl_path), read_file(whole.jsonl_path));
 }
 
+// A run killed between its first two writes leaves either run.json alone (the
+// order written now) or an empty results.jsonl alone (the order of earlier
+// versions): both start afresh. Records without their run.json are refused:
+// nothing tells whose they are.
+TEST(Measurement, AKillBetweenTheFirstTwoWritesStartsAfresh) {
+  const Data d = make_data();
+  const AttackOptions a;
+  const auto whole = run(d, a, quiet_options(fresh_dir("first-writes-whole")));
+
+  const fs::path only_run = fresh_dir("only-run-json");
+  fs::create_directories(only_run);
+  fs::copy_file(fs::path(whole.jsonl_path).parent_path() / "run.json", only_run / "run.json");
+  const auto from_run = run(d, a, quiet_options(only_run));
+  EXPECT_EQ(from_run.resumed, 0);
+  EXPECT_EQ(read_file(from_run.jsonl_path), read_file(whole.jsonl_path));
+
+  const fs::path only_results = fresh_dir("only-empty-results");
+  fs::create_directories(only_results);
+  { std::ofstream(only_results / "results.jsonl", std::ios::binary); }
+  const auto from_empty = run(d, a, quiet_options(only_results));
+  EXPECT_EQ(from_empty.resumed, 0);
+  EXPECT_EQ(read_file(from_empty.jsonl_path), read_file(whole.jsonl_path));
+  EXPECT_EQ(read_file(only_results / "run.json"), read_file(fs::path(whole.jsonl_path).parent_path() / "run.json"));
+
+  const fs::path orphans = fresh_dir("records-without-run");
+  fs::create_directories(orphans);
+  fs::copy_file(whole.jsonl_path, orphans / "results.jsonl");
+  EXPECT_THROW(run(d, a, quiet_options(orphans)), UsageError);
+  EXPECT_EQ(read_file(orphans / "results.jsonl"), read_file(whole.jsonl_path));
+}
+
 TEST(Measurement, ResumeAfterATruncatedLineGivesTheSameFile) {
   const Data d = make_data();
   AttackOptions a;

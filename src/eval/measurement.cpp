@@ -107,6 +107,13 @@ EarlierResults earlier_results(const fs::path& run_path, const fs::path& jsonl_p
   EarlierResults e;
   try {
     const nlohmann::ordered_json previous = read_run_json(run_path);
+    if (previous.is_null()) {
+      // Results without run.json: a folder killed between the two first writes
+      // by a version that wrote results.jsonl first. With no records there is
+      // nothing to check or lose, so it starts afresh.
+      e.content = read_jsonl(jsonl_path.string(), /*drop_truncated_tail=*/true);
+      if (e.content.records.empty()) return e;
+    }
     if (previous != run) {
       e.problem = run_difference(previous, run);
       e.refusal =
@@ -211,10 +218,13 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
       fs::resize_file(jsonl_path, content.valid_bytes);  // drops a line cut short
       result.records = std::move(content.records);
       result.resumed = static_cast<int64_t>(result.records.size());
+      write_file_atomically(run_path.string(), run.dump(2) + "\n");
     } else {
+      // run.json before results.jsonl: a kill between the two leaves a folder
+      // without results (a fresh start), never results without their run.
+      write_file_atomically(run_path.string(), run.dump(2) + "\n");
       write_file_atomically(jsonl_path.string(), "");
     }
-    write_file_atomically(run_path.string(), run.dump(2) + "\n");
     jsonl = AppendFile(jsonl_path.string());
   }
 
