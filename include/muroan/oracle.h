@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "muroan/decoupling.h"
 #include "muroan/inputs.h"
@@ -44,6 +45,9 @@ class SampleTruth {
   virtual ~SampleTruth() = default;
   // The truth of x_S. `set` must fit the sample (InputSpace::validate).
   virtual TruthVerdict judge(const DecouplingSet& set, TextRemoval mode) const = 0;
+  // The truth of x_S for each set, in order: judge() set by set, unless an
+  // oracle can do better with the batch (a TorchScript module: one call).
+  virtual std::vector<TruthVerdict> judge_all(const std::vector<DecouplingSet>& sets, TextRemoval mode) const;
   // The sample's own label.
   virtual int64_t label() const = 0;
 };

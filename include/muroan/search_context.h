@@ -112,6 +112,8 @@ class SearchContext {
   const std::optional<DecouplingSet>& best_success() const { return best_success_; }
 
  private:
+  // Whether the oracle's verdict is the sample's own label.
+  bool keeps_truth(const TruthVerdict& v) const;
   std::vector<CandidateEval> score(const torch::Tensor& logits, const torch::Tensor& fusion) const;
   std::vector<CandidateEval> evaluate_queried(const std::vector<DecouplingSet>& sets);
   // One forward chunk (already counted), modalities that a group of rows

@@ -9,9 +9,9 @@
 //
 // The module's forward takes the model's inputs (same order, same types) and
 // returns int64 [B]: the true label of each row, or -1 where the row has none
-// (say a note whose subject was deleted). It is called on the CPU, one x_S at a
-// time during a search (a rule is cheap; a learnt oracle would be judged by a
-// model, and is not what this is for). Its label of every clean sample must be
+// (say a note whose subject was deleted). It is called on the CPU, once per
+// batch of candidate sets during a search (a rule is cheap; a learnt oracle
+// would be judged by a model, and is not what this is for). Its label of every clean sample must be
 // the sample's own: a module that disagrees with the data is refused, naming the
 // sample, rather than measured against.
 #pragma once

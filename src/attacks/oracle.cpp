@@ -25,6 +25,13 @@ SuccessClass parse_success_class(const std::string& name) {
   throw Error("success class: expected none, fooled, truth-changed or undefined, got '" + name + "'");
 }
 
+std::vector<TruthVerdict> SampleTruth::judge_all(const std::vector<DecouplingSet>& sets, TextRemoval mode) const {
+  std::vector<TruthVerdict> out;
+  out.reserve(sets.size());
+  for (const auto& set : sets) out.push_back(judge(set, mode));
+  return out;
+}
+
 SuccessClass classify_success(const TruthVerdict& verdict, int64_t label) {
   if (!verdict.label) return SuccessClass::kUndefined;
   return *verdict.label == label ? SuccessClass::kFooled : SuccessClass::kTruthChanged;

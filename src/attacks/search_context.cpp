@@ -42,10 +42,10 @@ bool SearchContext::within_budget(const DecouplingSet& set) const {
   return space_.count(set).decoupled_points() <= point_budget_;
 }
 
+bool SearchContext::keeps_truth(const TruthVerdict& v) const { return v.label && *v.label == truth_->label(); }
+
 bool SearchContext::admissible(const DecouplingSet& set) const {
-  if (!fooled_) return true;
-  const TruthVerdict v = truth_->judge(set, options_.text_removal);
-  return v.label && *v.label == truth_->label();
+  return !fooled_ || keeps_truth(truth_->judge(set, options_.text_removal));
 }
 
 bool SearchContext::is_protected(size_t m, int64_t position) const {
@@ -107,8 +107,9 @@ std::vector<CandidateEval> SearchContext::evaluate(const std::vector<DecouplingS
   std::vector<CandidateEval> out(sets.size());
   std::vector<size_t> asked;
   std::vector<DecouplingSet> ask;
+  const auto verdicts = truth_->judge_all(sets, options_.text_removal);
   for (size_t i = 0; i < sets.size(); ++i) {
-    if (admissible(sets[i])) {
+    if (keeps_truth(verdicts[i])) {
       asked.push_back(i);
       ask.push_back(sets[i]);
     } else {

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "io/torch_error.h"
 #include "muroan/error.h"
 
 namespace muroan::io {
@@ -53,6 +54,18 @@ std::vector<torch::jit::IValue> to_ivalues(const Inputs& inputs) {
   out.reserve(inputs.size());
   for (const auto& t : inputs) out.emplace_back(t.clone());
   return out;
+}
+
+torch::jit::Module load_module(const std::string& file, const std::string& what) {
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(file, torch::kCPU);
+  } catch (const std::exception& e) {
+    throw InputError(
+        file, "cannot load " + what + " (save it with torch.jit.script(model).save(path)): " + torch_error_line(e));
+  }
+  m.eval();
+  return m;
 }
 
 void check_method(torch::jit::Module& m, const std::string& file, const std::string& method,

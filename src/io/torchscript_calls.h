@@ -26,6 +26,9 @@ Inputs probe_inputs(const std::vector<ModalitySpec>& specs, int64_t rows, const 
 // The arguments of one call, copied: a module that writes into its input
 // tensors must not change the sample, the candidates or later queries.
 std::vector<torch::jit::IValue> to_ivalues(const Inputs& inputs);
+// The module in `file`, loaded on the CPU in eval mode; throws InputError
+// naming the file ("cannot load <what> ...") when LibTorch cannot read it.
+torch::jit::Module load_module(const std::string& file, const std::string& what);
 // Throws InputError(where, ...) unless `m` has `method` taking one argument per
 // input in `specs` (`file` names the module in the message).
 void check_method(torch::jit::Module& m, const std::string& file, const std::string& method,

@@ -135,13 +135,7 @@ TorchScriptClassifier::TorchScriptClassifier(Manifest manifest, const torch::Dev
   // Load and probe on the CPU: a failed probe on CUDA (e.g. an embedding index
   // out of range) would poison the CUDA context for the rest of the process.
   auto& m = module_->module;
-  try {
-    m = torch::jit::load(file, torch::kCPU);
-  } catch (const std::exception& e) {
-    throw InputError(file, "cannot load TorchScript model (save it with torch.jit.script(model).save(path)): " +
-                               io::torch_error_line(e));
-  }
-  m.eval();
+  m = io::load_module(file, "TorchScript model");
   torch::NoGradGuard no_grad;
 
   check_method(m, file, "forward", modalities_, manifest_.path);

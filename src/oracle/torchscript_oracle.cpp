@@ -24,6 +24,7 @@ namespace {
 
 constexpr int64_t kUndefined = -1;
 constexpr int64_t kProbeRows = 2;
+constexpr size_t kJudgeRows = 256;  // rows of x_S per call of the module
 
 // What is wrong with forward's output for `rows` rows and `classes` classes, or "".
 std::string labels_problem(const torch::jit::IValue& out, int64_t rows, int64_t classes) {
@@ -51,7 +52,27 @@ class TorchScriptTruth : public SampleTruth {
   int64_t label() const override { return label_; }
 
   TruthVerdict judge(const DecouplingSet& set, TextRemoval mode) const override {
-    const int64_t truth = oracle_.labels(space_.apply({set}, mode))[0].item<int64_t>();
+    return verdict(oracle_.labels(space_.apply({set}, mode))[0].item<int64_t>());
+  }
+
+  // One call of the module for up to kJudgeRows sets: x_S of all of them is
+  // one tensor operation per modality (InputSpace::apply).
+  std::vector<TruthVerdict> judge_all(const std::vector<DecouplingSet>& sets, TextRemoval mode) const override {
+    std::vector<TruthVerdict> out;
+    out.reserve(sets.size());
+    for (size_t begin = 0; begin < sets.size(); begin += kJudgeRows) {
+      const size_t end = std::min(sets.size(), begin + kJudgeRows);
+      const std::vector<DecouplingSet> chunk(sets.begin() + static_cast<std::ptrdiff_t>(begin),
+                                             sets.begin() + static_cast<std::ptrdiff_t>(end));
+      const auto labels = oracle_.labels(space_.apply(chunk, mode));
+      const int64_t* l = labels.data_ptr<int64_t>();
+      for (size_t k = 0; k < chunk.size(); ++k) out.push_back(verdict(l[k]));
+    }
+    return out;
+  }
+
+ private:
+  TruthVerdict verdict(int64_t truth) const {
     TruthVerdict v;
     if (truth == kUndefined) {
       v.reason = oracle_.name() + " gives x_S no label";
@@ -62,7 +83,6 @@ class TorchScriptTruth : public SampleTruth {
     return v;
   }
 
- private:
   const TorchScriptOracle& oracle_;
   InputSpace space_;
   int64_t label_;
@@ -79,13 +99,7 @@ TorchScriptOracle::TorchScriptOracle(const Manifest& manifest, std::vector<Modal
   const std::string& file = manifest.truth_path;
   name_ = (fs::path(file).parent_path().filename() / fs::path(file).filename()).string();
   auto& m = module_->module;
-  try {
-    m = torch::jit::load(file, torch::kCPU);
-  } catch (const std::exception& e) {
-    throw InputError(file, "cannot load the truth module (save it with torch.jit.script(module).save(path)): " +
-                               io::torch_error_line(e));
-  }
-  m.eval();
+  m = io::load_module(file, "the truth module");
   io::check_method(m, file, "forward", specs_, io::field_where(manifest.path, "truth"));
   // A probe batch, checked as every later call is.
   (void)labels(io::probe_inputs(specs_, kProbeRows, torch::kCPU));
