@@ -15,6 +15,7 @@ packages=(
   libtorch-dev libopenblas0-pthread        # LibTorch; OpenBLAS makes matrix products ~20x faster
   nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev
   libsentencepiece-dev                     # SentencePiece tokenizers for raw text
+  libsndfile1-dev                          # WAV (and FLAC, ...) files of audio inputs
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist                    # items of the fashion-match task
 )

@@ -276,7 +276,7 @@ TEST(Manifest, NamesTheFileAndFieldOfEveryProblem) {
   bad([](auto& j) { j["inputs"][1]["max_len"] = 12.5; }, {"inputs[1]: field 'max_len'", "floating-point"});
   bad([](auto& j) { j["inputs"][0]["shape"] = {1, 8}; }, {"inputs[0]: field 'shape': expected [C, H, W]"});
   bad([](auto& j) { j["inputs"][0]["fill"] = "black"; }, {"inputs[0]: field 'fill': expected a number"});
-  bad([](auto& j) { j["inputs"][0]["kind"] = "audio"; }, {"inputs[0]", "kind", "audio"});
+  bad([](auto& j) { j["inputs"][0]["kind"] = "video"; }, {"inputs[0]", "kind", "video"});
   // sizes bounded before anything is allocated (a probe batch of 100000^2 pixels, or 600M tokens)
   bad(
       [](auto& j) {

@@ -11,6 +11,8 @@
 
 #include <vector>
 
+#include "muroan/modality.h"
+
 namespace muroan {
 
 // First-order change of a scalar objective when each pixel of the images x
@@ -21,6 +23,10 @@ torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, 
 // First-order change of a scalar objective when each feature d of the rows x
 // [B,D] is set to fills[d]: the gradient times (fill - x). [B,D].
 torch::Tensor feature_saliency(const torch::Tensor& grad, const torch::Tensor& x, const std::vector<double>& fills);
+
+// The same for the frames of an audio modality: grad x (fill - x) summed over
+// each frame's samples, [B,frames].
+torch::Tensor frame_saliency(const torch::Tensor& grad, const torch::Tensor& x, const ModalitySpec& spec);
 
 // First-order change of a scalar objective when the token embeddings `now`
 // [B,L,E] (with gradient `grad`, same shape) are replaced by each of the K

@@ -12,6 +12,10 @@
 //   tabular [B,D] float: a point is one named feature (a vital sign, a lab
 //          value); it is decoupled by setting it to its own fill value (e.g.
 //          the training mean), `fills[d]`.
+//   audio  [B,T] float, a mono waveform of T samples at `sample_rate`: a point
+//          is one frame of `frame` samples (e.g. 10 ms; the last may be
+//          shorter); it is decoupled by setting its samples to `fill`
+//          (silence, 0).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -23,7 +27,7 @@
 
 namespace muroan {
 
-enum class ModalityKind { kImage, kTokens, kTabular };
+enum class ModalityKind { kImage, kTokens, kTabular, kAudio };
 
 class Tokenizer;
 
@@ -33,6 +37,7 @@ class Tokenizer;
 constexpr int64_t kMaxImageSide = 4096;
 constexpr int64_t kMaxTokenLength = 16384;
 constexpr int64_t kMaxTabularFeatures = 65536;
+constexpr int64_t kMaxAudioSamples = 16000 * 600;  // ten minutes at 16 kHz
 
 // How an image file of another size is brought to the input's H x W.
 enum class ResizeMode { kNone, kArea, kBilinear, kNearest };
@@ -41,14 +46,14 @@ const char* resize_mode_name(ResizeMode mode);  // "none", "area", ...
 ResizeMode parse_resize_mode(const std::string& name);
 
 const char* modality_kind_name(ModalityKind kind);
-// Parses "image", "tokens" or "tabular"; throws UsageError otherwise.
+// Parses "image", "tokens", "tabular" or "audio"; throws UsageError otherwise.
 ModalityKind parse_modality_kind(const std::string& name);
 
 struct ModalitySpec {
   std::string name;  // e.g. "image", "tokens"
   ModalityKind kind = ModalityKind::kImage;
-  std::vector<int64_t> shape;             // image: {C, H, W}; tokens: {max_len}; tabular: {D}
-  double fill = 0.0;                      // image: value of a decoupled pixel
+  std::vector<int64_t> shape;             // image: {C, H, W}; tokens: {max_len}; tabular: {D}; audio: {T}
+  double fill = 0.0;                      // image, audio: value of a decoupled pixel or sample
   int64_t pad_id = 0;                     // tokens: padding id
   int64_t vocab_size = 0;                 // tokens: ids must be < vocab_size (0: unknown)
   ResizeMode resize = ResizeMode::kNone;  // image files of another size (kNone: an error)
@@ -57,24 +62,34 @@ struct ModalitySpec {
   std::shared_ptr<const Tokenizer> tokenizer;
   std::vector<std::string> features;  // tabular: the D feature names, in column order
   std::vector<double> fills;          // tabular: the value of each decoupled feature
+  int64_t sample_rate = 0;            // audio: samples per second
+  int64_t frame = 0;                  // audio: samples per point
 
   static ModalitySpec image(std::string name, int64_t channels, int64_t height, int64_t width, double fill = 0.0);
   static ModalitySpec tokens(std::string name, int64_t max_len, int64_t pad_id, int64_t vocab_size);
   // Throws UsageError unless there is one fill per feature.
   static ModalitySpec tabular(std::string name, std::vector<std::string> features, std::vector<double> fills);
+  // Throws UsageError unless 0 < frame <= samples and sample_rate > 0.
+  static ModalitySpec audio(std::string name, int64_t samples, int64_t sample_rate, int64_t frame, double fill = 0.0);
 
   bool is_image() const { return kind == ModalityKind::kImage; }
   bool is_tokens() const { return kind == ModalityKind::kTokens; }
   bool is_tabular() const { return kind == ModalityKind::kTabular; }
-  // Whether points are positions (token words, tabular features) rather than pixel regions.
+  bool is_audio() const { return kind == ModalityKind::kAudio; }
+  // Whether points are positions (token words, tabular features, audio frames) rather than pixel regions.
   bool has_positions() const { return !is_image(); }
+  // Whether the points are the same P positions 0..P-1 in every sample, each
+  // decoupled to a fill value (tabular features, audio frames; not words).
+  bool has_fixed_points() const { return is_tabular() || is_audio(); }
   int64_t channels() const { return shape.at(0); }
   int64_t height() const { return shape.at(1); }
   int64_t width() const { return shape.at(2); }
   int64_t max_len() const { return shape.at(0); }
   int64_t num_features() const { return shape.at(0); }
+  int64_t num_samples() const { return shape.at(0); }                       // audio: T
+  int64_t num_frames() const { return (shape.at(0) + frame - 1) / frame; }  // audio: points
   // Points of an image (H*W), the token capacity (max_len; the points of one
-  // token sample are its words) or the features (D).
+  // token sample are its words), the features (D) or the audio frames.
   int64_t max_points() const;
 };
 

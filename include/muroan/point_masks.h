@@ -23,14 +23,15 @@ namespace muroan {
 constexpr int64_t kKeepAll = -1;
 
 // Decoupled points of a batch, one bool tensor per modality: image [B,H,W],
-// tokens [B,L], tabular [B,D] (true: decouple this point). Only real (non-pad) token positions
+// tokens [B,L], tabular [B,D], audio [B,frames] (true: decouple this point). Only real (non-pad) token positions
 // may be set. An undefined tensor decouples nothing in that modality.
 using PointMasks = std::vector<torch::Tensor>;
 
 // The batch with the masked points decoupled, with the semantics of
 // InputSpace::apply (images: the spec's fill on all channels; tokens: deleted,
 // later tokens shift left and pads fill the end, or masked with the pad id;
-// tabular features: each its own fill value).
+// tabular features: each its own fill value; audio frames: every sample of
+// the frame set to the fill).
 // Vectorised: a few tensor operations per modality, on the batch's device.
 Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& specs, const PointMasks& masks,
                          TextRemoval mode);
@@ -60,6 +61,9 @@ std::string keep_list_to_string(const std::vector<int64_t>& keep);
 // One keep count per modality (a single value is repeated); throws UsageError
 // when the list has another length.
 std::vector<int64_t> expand_keep_list(const std::vector<int64_t>& keep, size_t modalities);
+
+// An audio modality's frame mask [B,frames] spread to its samples [B,T].
+torch::Tensor frames_to_samples(const torch::Tensor& frames, const ModalitySpec& spec);
 
 // Token rows [B,L] with the masked real positions deleted (later tokens shift
 // left, pads fill the end) or masked with the pad id.

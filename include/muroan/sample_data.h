@@ -33,7 +33,9 @@ using SampleData = Split;
 // InputError "file:line: field 'name': what" for the first sample that does not
 // fit: not JSON, a missing or mistyped field, an unreadable PNG or one whose
 // size or channels differ from the modality's shape, too many tokens, a token id
-// outside [0, vocab_size) (when vocab_size is known), a label outside the
+// outside [0, vocab_size) (when vocab_size is known), a tabular row of another
+// length, an audio file that is not mono at the input's rate or has more than
+// T samples (shorter audio is padded with the fill), a label outside the
 // classes, a repeated id; and InputError "file: no samples" for an empty file.
 SampleData load_samples(const std::string& jsonl_path, const std::vector<ModalitySpec>& modalities,
                         const std::vector<std::string>& classes, const std::map<std::string, std::string>& fields = {});
@@ -42,8 +44,9 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
 // tokenizer cut texts of `data` (read from `source`); empty when none was cut.
 std::string truncation_warning(const SampleData& data, const std::string& source);
 
-// Writes DIR/samples.jsonl and the PNGs of image modalities under DIR/images/
-// (creating DIR); values of images are clamped to [0,1] and stored in 8 bits.
+// Writes DIR/samples.jsonl, the PNGs of image modalities under DIR/images/ and
+// float WAVs of audio modalities under DIR/audio/ (creating DIR); values of
+// images are clamped to [0,1] and stored in 8 bits.
 // Throws InputError when a file cannot be written.
 void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modalities, const std::string& dir);
 

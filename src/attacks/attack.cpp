@@ -167,7 +167,7 @@ std::vector<std::string> resolve_modality_names(const std::vector<std::string>& 
     for (const auto& s : specs) {
       const bool kind_alias = (item == "image" && s.is_image()) ||
                               ((item == "text" || item == "tokens") && s.is_tokens()) ||
-                              (item == "tabular" && s.is_tabular());
+                              (item == "tabular" && s.is_tabular()) || (item == "audio" && s.is_audio());
       if (s.name == item || kind_alias) {
         add(s.name);
         found = true;

@@ -89,12 +89,12 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
         throw Error("modality '" + spec.name + "': expected an image [1," + std::to_string(spec.channels()) + "," +
                     std::to_string(spec.height()) + "," + std::to_string(spec.width()) + "]");
       points_[m] = spec.height() * spec.width();
-    } else if (spec.is_tabular()) {
-      if (t.dim() != 2 || t.size(1) != spec.num_features() || !t.is_floating_point())
-        throw Error("modality '" + spec.name + "': expected float features [1," + std::to_string(spec.num_features()) +
-                    "]");
-      // Every feature is a point, a "word" of one position.
-      const int64_t D = spec.num_features();
+    } else if (spec.has_fixed_points()) {
+      if (t.dim() != 2 || t.size(1) != spec.shape.at(0) || !t.is_floating_point())
+        throw Error("modality '" + spec.name + "': expected float " + (spec.is_audio() ? "samples" : "features") +
+                    " [1," + std::to_string(spec.shape.at(0)) + "]");
+      // Every feature or frame is a point, a "word" of one position.
+      const int64_t D = spec.max_points();
       for (int64_t i = 0; i < D; ++i) token_positions_[m].push_back(i);
       word_end_[m].resize(static_cast<size_t>(D));
       for (int64_t i = 0; i < D; ++i) word_end_[m][static_cast<size_t>(i)] = i + 1;
@@ -136,10 +136,11 @@ void InputSpace::validate(const DecouplingSet& set) const {
           r.y + r.h > spec.height())
         throw Error("decoupling set: " + describe(e) + " does not fit image modality '" + spec.name + "' of " +
                     std::to_string(spec.width()) + "x" + std::to_string(spec.height()) + " pixels");
-    } else if (spec.is_tabular()) {
-      if (!e.is_token() || e.position >= spec.num_features())
-        throw Error("decoupling set: " + describe(e) + " is not a feature of tabular modality '" + spec.name + "' (" +
-                    std::to_string(spec.num_features()) + " features)");
+    } else if (spec.has_fixed_points()) {
+      const char* what = spec.is_audio() ? "frame" : "feature";
+      if (!e.is_token() || e.position >= spec.max_points())
+        throw Error("decoupling set: " + describe(e) + " is not a " + what + " of " + modality_kind_name(spec.kind) +
+                    " modality '" + spec.name + "' (" + std::to_string(spec.max_points()) + " " + what + "s)");
     } else {
       const auto& real = token_positions_[e.modality];
       if (!e.is_token() || !std::binary_search(real.begin(), real.end(), e.position))
@@ -182,8 +183,8 @@ Inputs InputSpace::apply(const std::vector<DecouplingSet>& sets, TextRemoval mod
       masks[m] = std::move(mask);
     } else {
       // A word's point covers its first piece and its continuation pieces; a
-      // feature's point is its one column.
-      const int64_t L = spec.shape.at(0);
+      // feature's or frame's point is its one column of the mask.
+      const int64_t L = spec.max_points();
       auto mask = torch::zeros({n, L}, torch::kBool);
       bool* pm = mask.data_ptr<bool>();
       for (int64_t i = 0; i < n; ++i)
@@ -289,7 +290,7 @@ DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j, const st
       fail("a modality entry lacks an unsigned 'index'");
     const size_t m = mj["index"].get<size_t>();
     const std::string kind = mj.value("kind", "");
-    if (kind != "image" && kind != "tokens" && kind != "tabular")
+    if (kind != "image" && kind != "tokens" && kind != "tabular" && kind != "audio")
       fail("modality " + std::to_string(m) + ": bad 'kind'");
     if (specs) {
       if (m >= specs->size()) fail("modality index " + std::to_string(m) + " out of range");

@@ -14,6 +14,14 @@ torch::Tensor feature_saliency(const torch::Tensor& grad, const torch::Tensor& x
   return grad * (fill - x);
 }
 
+torch::Tensor frame_saliency(const torch::Tensor& grad, const torch::Tensor& x, const ModalitySpec& spec) {
+  const auto per_sample = grad * (spec.fill - x);
+  const int64_t padded = spec.num_frames() * spec.frame;
+  return torch::constant_pad_nd(per_sample, {0, padded - spec.num_samples()})
+      .view({x.size(0), spec.num_frames(), spec.frame})
+      .sum(2);
+}
+
 torch::Tensor token_saliency(const torch::Tensor& grad, const torch::Tensor& now, const torch::Tensor& after) {
   return ((after - now.unsqueeze(1)) * grad.unsqueeze(1)).sum({2, 3});
 }

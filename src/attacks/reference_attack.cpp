@@ -50,7 +50,7 @@ class ReferenceAttack : public Attack {
       }
     }
 
-    // 2. Token deletion (and tabular features set to their fill), one batched evaluation.
+    // 2. Token deletion (and tabular features and audio frames set to their fill), one batched evaluation.
     auto tokens = ctx.token_candidates();
     const auto features = ctx.feature_candidates();
     tokens.insert(tokens.end(), features.begin(), features.end());

@@ -40,7 +40,7 @@ class SaliencyAttack : public Attack {
       p.note = ctx.uses_fusion() ? "token candidates evaluated exactly: the fusion objective has no embedding path"
                                  : "token candidates evaluated exactly: the model exposes no token embeddings";
 
-    // Pixel regions and tabular features first: the gradient with respect to
+    // Pixel regions, tabular features and audio frames first: the gradient with respect to
     // their values estimates them directly; then tokens (through embeddings).
     std::vector<DecouplingElement> pool = image_pool;
     pool.insert(pool.end(), feature_pool.begin(), feature_pool.end());
@@ -155,7 +155,7 @@ class SaliencyAttack : public Attack {
     std::vector<torch::Tensor> wrt;
     std::vector<int64_t> slot(specs.size(), -1);  // index into wrt per modality
     for (size_t m = 0; m < specs.size(); ++m) {
-      if ((specs[m].is_image() || specs[m].is_tabular()) && ctx.allowed(m)) {
+      if (!specs[m].is_tokens() && ctx.allowed(m)) {
         vars[m] = xs[m].detach().clone().requires_grad_(true);
         slot[m] = static_cast<int64_t>(wrt.size());
         wrt.push_back(vars[m]);
@@ -188,14 +188,16 @@ class SaliencyAttack : public Attack {
     torch::NoGradGuard no_grad;
 
     // Image: per-pixel gradient x (fill - x), summed over channels, then
-    // regions; tabular: per feature gradient x (fill - x).
+    // regions; tabular: per feature gradient x (fill - x); audio: the same
+    // summed over each frame's samples.
     std::vector<torch::Tensor> pixel_score(specs.size());
     for (size_t m = 0; m < specs.size(); ++m) {
       if (specs[m].is_tokens() || slot[m] < 0) continue;
       const auto& g = grads[static_cast<size_t>(slot[m])];
       if (!g.defined()) continue;
-      const auto score =
-          specs[m].is_image() ? pixel_saliency(g, xs[m], specs[m].fill) : feature_saliency(g, xs[m], specs[m].fills);
+      const auto score = specs[m].is_image()   ? pixel_saliency(g, xs[m], specs[m].fill)
+                         : specs[m].is_audio() ? frame_saliency(g, xs[m], specs[m])
+                                               : feature_saliency(g, xs[m], specs[m].fills);
       pixel_score[m] = score[0].to(torch::kCPU).to(torch::kDouble).contiguous();
     }
     for (size_t i : live) {
@@ -204,7 +206,7 @@ class SaliencyAttack : public Attack {
       const auto& s = pixel_score[e.modality];
       if (!s.defined()) continue;
       const double* ps = s.data_ptr<double>();
-      if (e.is_token()) {  // a tabular feature
+      if (e.is_token()) {  // a tabular feature or an audio frame
         estimate[i] = ps[e.position];
         continue;
       }

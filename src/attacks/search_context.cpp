@@ -261,8 +261,8 @@ std::vector<DecouplingElement> SearchContext::feature_candidates() const {
   std::vector<DecouplingElement> out;
   const auto& specs = space_.specs();
   for (size_t m = 0; m < specs.size(); ++m) {
-    if (!allowed(m) || !specs[m].is_tabular()) continue;
-    for (int64_t d = 0; d < specs[m].num_features(); ++d) out.push_back(DecouplingElement::feature(m, d));
+    if (!allowed(m) || !specs[m].has_fixed_points()) continue;
+    for (int64_t d = 0; d < specs[m].max_points(); ++d) out.push_back(DecouplingElement::feature(m, d));
   }
   return out;
 }

@@ -18,6 +18,8 @@ const char* modality_kind_name(ModalityKind kind) {
       return "tokens";
     case ModalityKind::kTabular:
       return "tabular";
+    case ModalityKind::kAudio:
+      return "audio";
   }
   return "?";
 }
@@ -26,7 +28,8 @@ ModalityKind parse_modality_kind(const std::string& name) {
   if (name == "image") return ModalityKind::kImage;
   if (name == "tokens") return ModalityKind::kTokens;
   if (name == "tabular") return ModalityKind::kTabular;
-  throw UsageError("unknown modality kind '" + name + "' (expected image, tokens or tabular)");
+  if (name == "audio") return ModalityKind::kAudio;
+  throw UsageError("unknown modality kind '" + name + "' (expected image, tokens, tabular or audio)");
 }
 
 const char* resize_mode_name(ResizeMode mode) {
@@ -81,7 +84,25 @@ ModalitySpec ModalitySpec::tabular(std::string name, std::vector<std::string> fe
   return spec;
 }
 
-int64_t ModalitySpec::max_points() const { return is_image() ? height() * width() : shape.at(0); }
+ModalitySpec ModalitySpec::audio(std::string name, int64_t samples, int64_t sample_rate, int64_t frame, double fill) {
+  if (samples <= 0 || sample_rate <= 0 || frame <= 0 || frame > samples)
+    throw UsageError("audio input '" + name + "': " + std::to_string(samples) + " samples at " +
+                     std::to_string(sample_rate) + " Hz in frames of " + std::to_string(frame) +
+                     " (expected positive sizes and a frame no longer than the input)");
+  ModalitySpec spec;
+  spec.name = std::move(name);
+  spec.kind = ModalityKind::kAudio;
+  spec.shape = {samples};
+  spec.sample_rate = sample_rate;
+  spec.frame = frame;
+  spec.fill = fill;
+  return spec;
+}
+
+int64_t ModalitySpec::max_points() const {
+  if (is_image()) return height() * width();
+  return is_audio() ? num_frames() : shape.at(0);
+}
 
 nlohmann::json modality_to_json(const ModalitySpec& spec) {
   nlohmann::json j = {{"name", spec.name}, {"kind", modality_kind_name(spec.kind)}};
@@ -92,6 +113,11 @@ nlohmann::json modality_to_json(const ModalitySpec& spec) {
   } else if (spec.is_tabular()) {
     j["features"] = spec.features;
     j["fill"] = spec.fills;
+  } else if (spec.is_audio()) {
+    j["samples"] = spec.num_samples();
+    j["sample_rate"] = spec.sample_rate;
+    j["frame_samples"] = spec.frame;
+    j["fill"] = spec.fill;
   } else {
     j["max_len"] = spec.max_len();
     j["pad_id"] = spec.pad_id;
@@ -164,7 +190,36 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
         throw InputError(where + ": fill[" + std::to_string(i) + "]", "not a finite number");
     return ModalitySpec::tabular(name, features, fills);
   }
-  throw InputError(where + ": kind", "expected \"image\", \"tokens\" or \"tabular\", got \"" + kind_name + "\"");
+  if (kind_name == "audio") {
+    const auto samples = json_field<int64_t>(j, "samples", where);
+    if (samples <= 0 || samples > kMaxAudioSamples)
+      throw InputError(where + ": samples", "expected a length in [1, " + std::to_string(kMaxAudioSamples) +
+                                                "] samples, got " + std::to_string(samples));
+    const auto rate = json_field<int64_t>(j, "sample_rate", where);
+    if (rate <= 0 || rate > 1000000)
+      throw InputError(where + ": sample_rate",
+                       "expected samples per second in [1, 1000000], got " + std::to_string(rate));
+    // A frame in samples, or in milliseconds (10 ms when neither is given).
+    if (j.contains("frame_samples") && j.contains("frame_ms"))
+      throw InputError(where + ": frame_ms", "give frame_samples or frame_ms, not both");
+    int64_t frame = 0;
+    if (j.contains("frame_samples")) {
+      frame = json_field<int64_t>(j, "frame_samples", where);
+    } else {
+      const double ms = j.contains("frame_ms") ? json_field<double>(j, "frame_ms", where) : 10.0;
+      if (!std::isfinite(ms) || ms <= 0) throw InputError(where + ": frame_ms", "expected a positive duration");
+      frame = static_cast<int64_t>(std::llround(ms * static_cast<double>(rate) / 1000.0));
+    }
+    if (frame <= 0 || frame > samples)
+      throw InputError(
+          where + (j.contains("frame_samples") ? ": frame_samples" : ": frame_ms"),
+          "a frame of " + std::to_string(frame) + " samples; expected 1 to the input's " + std::to_string(samples));
+    const double fill = j.contains("fill") ? json_field<double>(j, "fill", where) : 0.0;
+    if (!std::isfinite(fill)) throw InputError(where + ": fill", "not a finite number");
+    return ModalitySpec::audio(name, samples, rate, frame, fill);
+  }
+  throw InputError(where + ": kind",
+                   "expected \"image\", \"tokens\", \"tabular\" or \"audio\", got \"" + kind_name + "\"");
 }
 
 }  // namespace muroan

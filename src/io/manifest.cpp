@@ -76,6 +76,17 @@ void check_input_types(const nlohmann::json& entry, const std::string& where) {
         throw InputError(io::field_where(where, "fill"),
                          "expected a number or a list of numbers (one per feature), got " + fill.dump());
     }
+  } else if (kind == "audio") {
+    for (const char* other : {"resize", "tokenizer", "shape", "features"})
+      if (entry.contains(other))
+        throw InputError(io::field_where(where, other),
+                         "an audio input has no " + std::string(other) + " (it has samples, sample_rate and frame_ms)");
+    integer("samples", true);
+    integer("sample_rate", true);
+    integer("frame_samples", false);
+    for (const char* number : {"frame_ms", "fill"})
+      if (entry.contains(number) && !(entry[number].is_number() && std::isfinite(entry[number].get<double>())))
+        throw InputError(io::field_where(where, number), "expected a number, got " + io::json_type_text(entry[number]));
   }
   // any other kind: modality_from_json names it
 }
@@ -126,9 +137,11 @@ Manifest load_manifest(const std::string& path) {
     const std::string where = path + ": inputs[" + std::to_string(i) + "]";
     check_input_types(inputs[i], where);
     ModalitySpec spec = modality_from_json(inputs[i], where);
-    if (spec.is_tabular() && m.contract < 2)
-      throw InputError(io::field_where(where, "kind"),
-                       "a tabular input needs contract version 2: add \"contract\": 2 to the manifest");
+    if (spec.has_fixed_points() && m.contract < 2)
+      throw InputError(io::field_where(where, "kind"), std::string("a") + (spec.is_audio() ? "n " : " ") +
+                                                           modality_kind_name(spec.kind) +
+                                                           " input needs contract version 2: add \"contract\": 2 to "
+                                                           "the manifest");
     if (spec.is_tokens() && inputs[i].contains("tokenizer") && !inputs[i]["tokenizer"].is_null()) {
       const std::string tw = io::field_where(where, "tokenizer");
       spec.tokenizer = load_tokenizer(inputs[i]["tokenizer"], fs::path(path).parent_path().string(), tw);

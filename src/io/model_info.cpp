@@ -65,6 +65,14 @@ std::string format_model_info(const TorchScriptClassifier& model) {
       out += format_text("  %zu. %s: tabular, %lld features (%s); %lld points (features), each decoupled to its fill\n",
                          i + 1, s.name.c_str(), static_cast<long long>(s.num_features()), features_text(s).c_str(),
                          static_cast<long long>(s.max_points()));
+    else if (s.is_audio())
+      out += format_text(
+          "  %zu. %s: audio, %lld samples at %lld Hz (%.3f s); %lld points (frames of %lld samples, %.1f ms), each "
+          "decoupled to %g\n",
+          i + 1, s.name.c_str(), static_cast<long long>(s.num_samples()), static_cast<long long>(s.sample_rate),
+          static_cast<double>(s.num_samples()) / static_cast<double>(s.sample_rate),
+          static_cast<long long>(s.max_points()), static_cast<long long>(s.frame),
+          1000.0 * static_cast<double>(s.frame) / static_cast<double>(s.sample_rate), s.fill);
     else
       out += format_text("  %zu. %s: tokens, max_len %lld, pad_id %lld, %s; up to %lld points (non-pad tokens)\n",
                          i + 1, s.name.c_str(), static_cast<long long>(s.max_len()), static_cast<long long>(s.pad_id),

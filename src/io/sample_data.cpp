@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "io/json_fields.h"
+#include "muroan/audio_file.h"
 #include "muroan/error.h"
 #include "muroan/png_image.h"
 #include "muroan/tokenizer.h"
@@ -23,6 +24,7 @@ namespace {
 
 constexpr const char* kSamplesFile = "samples.jsonl";
 constexpr const char* kImagesDir = "images";
+constexpr const char* kAudioDir = "audio";
 constexpr uint64_t kMaxSamplesFileBytes = 4ull << 30;  // samples.jsonl: 4 GiB (images are separate files)
 constexpr size_t kMaxLineBytes = 16u << 20;            // one sample line: 16 MiB
 
@@ -117,6 +119,41 @@ std::vector<float> read_tabular_field(const nlohmann::json& sample, const Modali
   return row;
 }
 
+// An audio input's field: an audio file (a path relative to the data file, at
+// the input's sample rate, mono) or a list of samples; at most T samples,
+// padded with the fill (silence) to T.
+std::vector<float> read_audio_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
+                                    const fs::path& base, const std::string& where) {
+  const auto& value = io::require_field(sample, field, where);
+  const std::string fw = io::field_where(where, field);
+  const int64_t T = spec.num_samples();
+  std::vector<float> row;
+  if (value.is_string()) {
+    const std::string rel = value.get<std::string>();
+    if (rel.empty()) throw InputError(fw, "empty path");
+    const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
+    try {
+      row = read_audio_file(path.string(), spec.sample_rate, T);
+    } catch (const InputError& e) {
+      throw InputError(fw, e.what());
+    }
+  } else if (value.is_array()) {
+    if (static_cast<int64_t>(value.size()) > T)
+      throw InputError(fw, std::to_string(value.size()) + " samples, more than the input's " + std::to_string(T));
+    row.reserve(value.size());
+    for (size_t i = 0; i < value.size(); ++i) {
+      if (!value[i].is_number() || !std::isfinite(value[i].get<double>()))
+        throw InputError(
+            fw, "sample " + std::to_string(i) + " is " + io::json_type_text(value[i]) + ", expected a finite number");
+      row.push_back(static_cast<float>(value[i].get<double>()));
+    }
+  } else {
+    throw InputError(fw, "expected an audio file path or a list of samples, got " + io::json_type_text(value));
+  }
+  row.resize(static_cast<size_t>(T), static_cast<float>(spec.fill));
+  return row;
+}
+
 std::string safe_file_stem(const std::string& id) {
   std::string s = id;
   for (char& c : s)
@@ -198,6 +235,9 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
       } else if (spec.is_tabular()) {
         const auto row = read_tabular_field(sample, spec, field_of(spec.name), where);
         features[m].insert(features[m].end(), row.begin(), row.end());
+      } else if (spec.is_audio()) {
+        const auto row = read_audio_field(sample, spec, field_of(spec.name), base, where);
+        features[m].insert(features[m].end(), row.begin(), row.end());
       } else {
         bool truncated = false;
         const auto row = read_tokens_field(sample, spec, field_of(spec.name), where, &truncated);
@@ -216,8 +256,8 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   for (size_t m = 0; m < modalities.size(); ++m) {
     if (modalities[m].is_image())
       data.inputs.push_back(torch::stack(images[m]).to(torch::kFloat).div_(255.0));
-    else if (modalities[m].is_tabular())
-      data.inputs.push_back(torch::tensor(features[m], torch::kFloat).view({n, modalities[m].num_features()}));
+    else if (modalities[m].has_fixed_points())
+      data.inputs.push_back(torch::tensor(features[m], torch::kFloat).view({n, modalities[m].shape.at(0)}));
     else
       data.inputs.push_back(torch::tensor(tokens[m], torch::kLong).view({n, modalities[m].max_len()}));
   }
@@ -229,11 +269,16 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
   if (data.inputs.size() != modalities.size())
     throw Error("save_samples: " + std::to_string(data.inputs.size()) + " input tensors for " +
                 std::to_string(modalities.size()) + " modalities");
-  int64_t image_modalities = 0;
-  for (const auto& m : modalities) image_modalities += m.is_image() ? 1 : 0;
+  int64_t image_modalities = 0, audio_modalities = 0;
+  for (const auto& m : modalities) {
+    image_modalities += m.is_image() ? 1 : 0;
+    audio_modalities += m.is_audio() ? 1 : 0;
+  }
   const fs::path root(dir);
   std::error_code ec;
-  fs::create_directories(image_modalities > 0 ? root / kImagesDir : root, ec);
+  fs::create_directories(root, ec);
+  if (!ec && image_modalities > 0) fs::create_directories(root / kImagesDir, ec);
+  if (!ec && audio_modalities > 0) fs::create_directories(root / kAudioDir, ec);
   if (ec) throw InputError(dir, "cannot create directory: " + ec.message());
   std::set<std::string> stems;
   std::string jsonl;
@@ -251,6 +296,17 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
       const std::string file =
           std::string(kImagesDir) + "/" + stem + (image_modalities > 1 ? "-" + spec.name : std::string()) + ".png";
       write_png((root / file).string(), data.inputs[m][i]);
+      sample[spec.name] = file;
+    }
+    for (size_t m = 0; m < modalities.size(); ++m) {  // audio: a float WAV each, read back exactly
+      const ModalitySpec& spec = modalities[m];
+      if (!spec.is_audio()) continue;
+      const std::string file =
+          std::string(kAudioDir) + "/" + stem + (audio_modalities > 1 ? "-" + spec.name : std::string()) + ".wav";
+      const auto wave = data.inputs[m][i].to(torch::kCPU).to(torch::kFloat).contiguous();
+      write_audio_file((root / file).string(),
+                       std::vector<float>(wave.data_ptr<float>(), wave.data_ptr<float>() + wave.numel()),
+                       spec.sample_rate);
       sample[spec.name] = file;
     }
     if (row < data.texts.size() && !data.texts[row].empty()) sample["text"] = data.texts[row];

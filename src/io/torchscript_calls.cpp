@@ -1,5 +1,6 @@
 #include "io/torchscript_calls.h"
 
+#include <cmath>
 #include <sstream>
 
 #include "io/torch_error.h"
@@ -33,6 +34,10 @@ Inputs probe_inputs(const std::vector<ModalitySpec>& specs, int64_t rows, const 
     if (spec.is_image()) {
       inputs.push_back(torch::full({rows, spec.channels(), spec.height(), spec.width()}, 0.5,
                                    torch::TensorOptions().dtype(torch::kFloat).device(device)));
+    } else if (spec.is_audio()) {  // a quiet tone, not the fill: a model may divide by the energy
+      const auto t = torch::arange(spec.num_samples(), torch::kFloat) / static_cast<double>(spec.sample_rate);
+      inputs.push_back(
+          (0.1 * torch::sin(2 * M_PI * 440.0 * t)).unsqueeze(0).expand({rows, -1}).contiguous().to(device));
     } else if (spec.is_tabular()) {  // the fill values: a record with every feature decoupled
       inputs.push_back(torch::tensor(spec.fills, torch::kDouble)
                            .to(torch::kFloat)

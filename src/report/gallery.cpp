@@ -60,6 +60,38 @@ std::vector<const SampleRecord*> candidates(const std::vector<SampleRecord>& rec
   return firsts;
 }
 
+// Log-magnitude spectrograms of an audio input's original and decoupled
+// waveforms [T], as grey images [1,bins,frames] in [0,1]: one column per point
+// (a Hann window of the next power of two >= 2 frames, hop one frame), low
+// frequencies at the bottom, bins averaged down to at most kSpectrogramBins,
+// both on the original's scale (its loudest bin white, 80 dB below it black),
+// so that silenced frames are dark.
+constexpr int64_t kSpectrogramBins = 96;
+
+std::pair<torch::Tensor, torch::Tensor> spectrograms(const torch::Tensor& original, const torch::Tensor& decoupled,
+                                                     const ModalitySpec& spec) {
+  int64_t n_fft = 16;
+  while (n_fft < 2 * spec.frame) n_fft *= 2;
+  const int64_t frames = spec.num_frames();
+  const auto window = torch::hann_window(n_fft, torch::kDouble);
+  auto db = [&](const torch::Tensor& wave) {
+    const auto w = wave.to(torch::kCPU).to(torch::kDouble).flatten();
+    // Centred on each frame: frame p's window starts half a window before its middle.
+    const int64_t left = n_fft / 2 - spec.frame / 2;
+    const int64_t right = frames * spec.frame + n_fft - w.size(0);
+    const auto padded = torch::constant_pad_nd(w, {left, std::max<int64_t>(right, 0)});
+    const auto windows = padded.unfold(0, n_fft, spec.frame).narrow(0, 0, frames) * window;
+    auto magnitude = torch::fft::rfft(windows, n_fft, 1).abs();  // [frames, bins]
+    const int64_t bins = std::min(kSpectrogramBins, magnitude.size(1));
+    magnitude = torch::adaptive_avg_pool1d(magnitude.unsqueeze(0), bins).squeeze(0);
+    return (20.0 * torch::log10(magnitude + 1e-9)).t().flip({0});  // [bins, frames], low at the bottom
+  };
+  const auto a = db(original), b = db(decoupled);
+  const double top = a.max().item<double>();
+  auto scale = [top](const torch::Tensor& s) { return ((s - (top - 80.0)) / 80.0).clamp(0.0, 1.0).unsqueeze(0); };
+  return {scale(a), scale(b)};
+}
+
 nlohmann::ordered_json decision(int64_t cls, double confidence, const std::vector<std::string>& classes) {
   const bool named = cls >= 0 && cls < static_cast<int64_t>(classes.size());
   return {{"class", cls},
@@ -88,6 +120,32 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
                             {"decoupled", decoupled}});
       }
       tables.push_back({{"modality", specs[m].name}, {"features", std::move(features)}});
+      continue;
+    }
+    if (specs[m].is_audio()) {  // spectrograms; each run of decoupled frames outlined
+      const auto [before, after] = spectrograms(sample[m][0], adversarial[m][0], specs[m]);
+      const int64_t bins = before.size(1), frames = specs[m].num_frames();
+      std::vector<bool> cut(static_cast<size_t>(frames), false);
+      for (const auto& e : r.set.elements)
+        if (e.modality == m && e.is_token() && e.position < frames) cut[static_cast<size_t>(e.position)] = true;
+      nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+      for (int64_t p = 0; p < frames;) {
+        if (!cut[static_cast<size_t>(p)]) {
+          ++p;
+          continue;
+        }
+        int64_t end = p;
+        while (end < frames && cut[static_cast<size_t>(end)]) ++end;
+        regions.push_back({p, 0, end - p, bins});
+        p = end;
+      }
+      images.push_back({{"modality", specs[m].name},
+                        {"kind", "spectrogram"},
+                        {"width", frames},
+                        {"height", bins},
+                        {"original", report::png_data_uri(before)},
+                        {"decoupled", report::png_data_uri(after)},
+                        {"regions", std::move(regions)}});
       continue;
     }
     if (specs[m].is_image()) {

@@ -71,7 +71,7 @@ std::string render_gallery_item(const nlohmann::ordered_json& item, const std::s
   const std::string rate = format_rate(number(item, "decoupling_rate"));
   for (const auto& img : item.value("images", nlohmann::ordered_json::array())) {
     if (!img.is_object()) continue;
-    const std::string name = str(img, "modality");
+    const std::string name = str(img, "modality") + (str(img, "kind") == "spectrogram" ? " (spectrogram)" : "");
     s << "<div class=\"pair\">" << image_svg(img, "original", false, name + ": original")
       << image_svg(img, "decoupled", true, name + ": decoupled") << "</div>";
   }

@@ -14,9 +14,16 @@
   three_truth.pt  its truth module (manifest field "truth"): forward(image,
            tokens, vitals) -> int64 [B], 1 when lactate > 2, else 0, and -1
            (no label) when token 7 is not in the note.
+  speech.pt forward(speech [B,800], note [B,6]) -> logits [B,2] (contract 2;
+           speech: 0.1 s at 8 kHz, 10 frames of 10 ms): "alarm" (class 1)
+           exactly when the mean square of samples 240..399 (frames 3 and 4)
+           exceeds 0.02 by the note's nudge of at most 0.25/40; a tone of
+           amplitude 0.5 there needs both frames silenced to flip (one leaves
+           half its energy). Exported fusion -> [B,2].
 
     python3 tests/data/make_fixtures.py          # every fixture
     python3 tests/data/make_fixtures.py three    # only three.pt and three_truth.pt
+    python3 tests/data/make_fixtures.py speech   # only speech.pt
 
 Weights are seeded, so the files only change with PyTorch's format.
 """
@@ -85,8 +92,27 @@ class ThreeTruth(nn.Module):
         return torch.where(complaint, label, torch.full_like(label, -1))
 
 
+class Speech(nn.Module):
+    """Hand-set: the energy of frames 3-4 decides, the note nudges."""
+
+    @torch.jit.export
+    def fusion(self, speech: torch.Tensor, note: torch.Tensor) -> torch.Tensor:
+        energy = speech[:, 240:400].pow(2).mean(1) - 0.02
+        nudge = 0.25 * torch.tanh((note > 0).float().sum(1) / 6.0 - 0.5) / 40.0
+        return torch.stack([energy, nudge], dim=1)
+
+    def forward(self, speech: torch.Tensor, note: torch.Tensor) -> torch.Tensor:
+        z = self.fusion(speech, note)
+        alarm = 40.0 * (z[:, 0] + z[:, 1])
+        return torch.stack([torch.zeros_like(alarm), alarm], dim=1)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
+    if sys.argv[1:] == ["speech"]:
+        torch.jit.script(Speech().eval()).save(os.path.join(here, "speech.pt"))
+        return
+    torch.jit.script(Speech().eval()).save(os.path.join(here, "speech.pt"))
     torch.jit.script(Three().eval()).save(os.path.join(here, "three.pt"))
     torch.jit.script(ThreeTruth().eval()).save(os.path.join(here, "three_truth.pt"))
     if sys.argv[1:] == ["three"]:
