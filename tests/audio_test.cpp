@@ -316,8 +316,8 @@ TEST(Audio, AttacksSilenceTheDecisiveFrames) {
 }
 
 // End to end through the command line: info describes the audio input, the
-// attack's records replay, and the gallery draws spectrograms with the
-// silenced frames outlined.
+// attack's records replay, the gallery draws spectrograms with the silenced
+// frames outlined, and certification ablates frames.
 TEST(Audio, CommandLineAttackReplayAndReport) {
   TempDir dir;
   write_text(dir.file("m.json"), speech_manifest().dump());
@@ -365,6 +365,26 @@ TEST(Audio, CommandLineAttackReplayAndReport) {
   EXPECT_EQ(image["kind"], "spectrogram");
   EXPECT_EQ(image["width"], 10);
   EXPECT_EQ(image["regions"], nlohmann::json::parse("[[3, 0, 2, 96]]"));  // frames 3-4, every bin
+  // Certification ablates frames: keeping 5 of the 10, both decisive frames
+  // go with probability C(8,3)/C(10,5) = 2/9, and only then is an alarm
+  // routine; silence never makes a routine sample an alarm.
+  const std::string cert = dir.file("cert");
+  auto certify = run_muroan({"certify", "--manifest", dir.file("m.json"), "--keep", "5,all", "--samples", "0",
+                             "--device", "cpu", "--quiet", "--out", cert});
+  ASSERT_EQ(certify.code, 0) << certify.err;
+  std::ifstream cert_in(cert + "/certify.jsonl");
+  int certified = 0;
+  for (std::string line; std::getline(cert_in, line); ++certified) {
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["keep"]["speech"], 5);
+    const double routine_share = j["counts"][0].get<double>() / 1000.0;
+    if (j["label"] == 1)
+      EXPECT_NEAR(routine_share, 2.0 / 9.0, 0.05) << line;  // binomial sd 0.013
+    else
+      EXPECT_EQ(routine_share, 1.0) << line;
+  }
+  EXPECT_EQ(certified, 6);
+
   std::ifstream html_in(out + "/report.html");
   const std::string html((std::istreambuf_iterator<char>(html_in)), std::istreambuf_iterator<char>());
   EXPECT_NE(html.find("speech (spectrogram): decoupled"), std::string::npos);
