@@ -37,7 +37,7 @@ class Tokenizer;
 constexpr int64_t kMaxImageSide = 4096;
 constexpr int64_t kMaxTokenLength = 16384;
 constexpr int64_t kMaxTabularFeatures = 65536;
-constexpr int64_t kMaxAudioSamples = 16000 * 600;  // ten minutes at 16 kHz
+constexpr int64_t kMaxAudioSamples = int64_t{16000} * 600;  // ten minutes at 16 kHz
 
 // How an image file of another size is brought to the input's H x W.
 enum class ResizeMode { kNone, kArea, kBilinear, kNearest };
