@@ -54,6 +54,8 @@ class SearchContext {
   bool judges_truth() const { return fooled_; }
   // Whether the oracle keeps the truth of x_S (always true without judges_truth()).
   bool admissible(const DecouplingSet& set) const;
+  // The same for many sets, judged in one batch (one call of a truth module).
+  std::vector<bool> admissible_all(const std::vector<DecouplingSet>& sets) const;
   // Whether token `position` of modality m holds a protected token id.
   bool is_protected(size_t m, int64_t position) const;
   // Largest |S| the budget allows.

@@ -63,10 +63,19 @@ class SaliencyAttack : public Attack {
           continue;
         }
         if (cover.size() + a > ctx.point_budget()) continue;
-        // Under the fooled criterion a candidate that loses the truth is not
-        // ranked at all (the oracle needs no query).
-        if (ctx.judges_truth() && !ctx.admissible(set.with(pool[i]))) continue;
         live.push_back(i);
+      }
+      // Under the fooled criterion a candidate that loses the truth is not
+      // ranked at all (the oracle needs no model query; all judged in one batch).
+      if (ctx.judges_truth() && !live.empty()) {
+        std::vector<DecouplingSet> grown;
+        grown.reserve(live.size());
+        for (size_t i : live) grown.push_back(set.with(pool[i]));
+        const auto keep = ctx.admissible_all(grown);
+        std::vector<size_t> kept;
+        for (size_t k = 0; k < live.size(); ++k)
+          if (keep[k]) kept.push_back(live[k]);
+        live = std::move(kept);
       }
       if (live.empty()) break;
 

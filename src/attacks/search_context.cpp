@@ -48,6 +48,14 @@ bool SearchContext::admissible(const DecouplingSet& set) const {
   return !fooled_ || keeps_truth(truth_->judge(set, options_.text_removal));
 }
 
+std::vector<bool> SearchContext::admissible_all(const std::vector<DecouplingSet>& sets) const {
+  std::vector<bool> out(sets.size(), true);
+  if (!fooled_) return out;
+  const auto verdicts = truth_->judge_all(sets, options_.text_removal);
+  for (size_t i = 0; i < sets.size(); ++i) out[i] = keeps_truth(verdicts[i]);
+  return out;
+}
+
 bool SearchContext::is_protected(size_t m, int64_t position) const {
   if (options_.protected_tokens.empty() || !space_.specs().at(m).is_tokens()) return false;
   const int64_t id = space_.token_id(m, position);
@@ -107,9 +115,9 @@ std::vector<CandidateEval> SearchContext::evaluate(const std::vector<DecouplingS
   std::vector<CandidateEval> out(sets.size());
   std::vector<size_t> asked;
   std::vector<DecouplingSet> ask;
-  const auto verdicts = truth_->judge_all(sets, options_.text_removal);
+  const auto keep = admissible_all(sets);
   for (size_t i = 0; i < sets.size(); ++i) {
-    if (keeps_truth(verdicts[i])) {
+    if (keep[i]) {
       asked.push_back(i);
       ask.push_back(sets[i]);
     } else {
