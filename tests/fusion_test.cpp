@@ -19,11 +19,7 @@ constexpr int64_t kBatch = 3, kDim = 8, kGrid = 3, kLen = 5;
 
 FusionConfig small_config() {
   FusionConfig c;
-  c.image_dim = kDim;
-  c.text_dim = kDim;
-  c.grid_h = kGrid;
-  c.grid_w = kGrid;
-  c.max_len = kLen;
+  c.streams = {StreamShape::image(kDim, kGrid, kGrid), StreamShape::sequence("text", kDim, kLen)};
   c.hidden = 16;
   c.num_classes = 2;
   c.rank = 3;
@@ -46,6 +42,15 @@ FusionInfo info_of(const std::string& name) {
   throw std::runtime_error("not in catalog: " + name);
 }
 
+// The fusions that take the image + text pair (all but the unimodal baselines of other kinds).
+std::vector<std::string> image_text_names() {
+  std::vector<std::string> names;
+  for (const auto& name : catalog_names()) {
+    if (name != "tabular-only" && name != "audio-only") names.push_back(name);
+  }
+  return names;
+}
+
 bool uses_image(const std::string& name) { return name != "text-only"; }
 bool uses_text(const std::string& name) { return name != "image-only"; }
 
@@ -57,8 +62,8 @@ torch::Tensor default_mask() {
 // Features as the encoders produce them: pooled is the mean over the grid and
 // over the real tokens (zeros when there is none).
 struct Batch {
-  ImageFeatures image;
-  TextFeatures text;
+  StreamFeatures image;
+  StreamFeatures text;
 };
 
 Batch make_batch(const torch::Tensor& grid, const torch::Tensor& tokens, const torch::Tensor& mask) {
@@ -319,7 +324,7 @@ TEST_P(FusionTest, XorOfModalitiesWithLinearHead) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, FusionTest, ::testing::ValuesIn(catalog_names()),
+INSTANTIATE_TEST_SUITE_P(Zoo, FusionTest, ::testing::ValuesIn(image_text_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string s = info.param;
                            for (char& ch : s) {
@@ -329,19 +334,20 @@ INSTANTIATE_TEST_SUITE_P(Zoo, FusionTest, ::testing::ValuesIn(catalog_names()),
                          });
 
 TEST(FusionCatalog, NamesInOrderWithDescriptions) {
-  const std::vector<std::string> expected = {"concat",  "sum",        "product",  "gmu",   "tensor",
-                                             "lowrank", "bilinear",   "film",     "xattn", "transformer",
-                                             "late",    "image-only", "text-only"};
+  const std::vector<std::string> expected = {"concat",  "sum",        "product",   "gmu",          "tensor",
+                                             "lowrank", "bilinear",   "film",      "xattn",        "transformer",
+                                             "late",    "image-only", "text-only", "tabular-only", "audio-only"};
   EXPECT_EQ(catalog_names(), expected);
   for (const auto& info : fusion_catalog()) {
     EXPECT_FALSE(info.description.empty()) << info.name;
     EXPECT_EQ(info.description.find('\n'), std::string::npos) << info.name;
-    EXPECT_EQ(info.multimodal, info.name != "image-only" && info.name != "text-only") << info.name;
+    const bool unimodal = info.name.size() > 5 && info.name.compare(info.name.size() - 5, 5, "-only") == 0;
+    EXPECT_EQ(info.multimodal, !unimodal) << info.name;
   }
 }
 
 TEST(FusionCatalog, OnlyLateFusionOutputsLogits) {
-  for (const auto& name : catalog_names()) {
+  for (const auto& name : image_text_names()) {
     EXPECT_EQ(make_fusion(name, FusionConfig{})->outputs_logits(), name == "late") << name;
   }
 }
@@ -352,7 +358,7 @@ TEST(FusionCatalog, OutDimsWithTheDefaultConfig) {
       {"concat", 64},  {"sum", 64},        {"product", 64},  {"gmu", 64},    {"tensor", 289},
       {"lowrank", 64}, {"bilinear", 64},   {"film", 64},     {"xattn", 128}, {"transformer", 192},
       {"late", 2},     {"image-only", 64}, {"text-only", 64}};
-  for (const auto& name : catalog_names()) {
+  for (const auto& name : image_text_names()) {
     EXPECT_EQ(make_fusion(name, c)->out_dim(), expected.at(name)) << name;
   }
   c.num_classes = 5;
@@ -419,6 +425,176 @@ TEST(FusionCrossAttention, AveragesOverRealTokensOnly) {
                           torch::tensor({1, 1, 0, 0, 0}, torch::kBool).view({1, kLen}));
   EXPECT_TRUE(torch::allclose(f->forward(once.image, once.text), f->forward(twice.image, twice.text),
                               /*rtol=*/1e-5, /*atol=*/1e-6));
+}
+
+// ---------------------------------------------------------------- three inputs
+
+constexpr int64_t kFeatures = 4;  // positions of the third (tabular) input
+
+FusionConfig three_input_config() {
+  FusionConfig c = small_config();
+  c.streams.push_back(StreamShape::sequence("tabular", kDim, kFeatures));
+  return c;
+}
+
+StreamFeatures tabular_features(const torch::Tensor& values) {  // values [B, F, D]
+  StreamFeatures f;
+  f.tokens = values;
+  f.mask = torch::ones({values.size(0), values.size(1)}, torch::kBool);
+  f.pooled = values.mean(1);
+  return f;
+}
+
+std::vector<StreamFeatures> three_inputs(const Batch& b, const torch::Tensor& values) {
+  return {b.image, b.text, tabular_features(values)};
+}
+
+// Every fusion that joins inputs, and the tabular baseline.
+std::vector<std::string> three_input_names() {
+  std::vector<std::string> names = {"tabular-only"};
+  for (const auto& info : fusion_catalog()) {
+    if (info.multimodal) names.push_back(info.name);
+  }
+  return names;
+}
+
+class ThreeInputFusionTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    torch::manual_seed(12);
+    fusion_ = make_fusion(GetParam(), three_input_config());
+    batch_ = random_batch(default_mask());
+    values_ = torch::randn({kBatch, kFeatures, kDim});
+  }
+  torch::Tensor z(const Batch& b, const torch::Tensor& values) { return fusion_->forward(three_inputs(b, values)); }
+
+  Fusion fusion_;
+  Batch batch_;
+  torch::Tensor values_;
+};
+
+TEST_P(ThreeInputFusionTest, EveryInputItUsesReachesZ) {
+  auto b = leaf_batch(batch_);
+  auto values = values_.clone().requires_grad_(true);
+  auto out = z(b, values);
+  ASSERT_EQ(out.dim(), 2);
+  EXPECT_EQ(out.size(0), kBatch);
+  EXPECT_EQ(out.size(1), fusion_->out_dim());
+  EXPECT_TRUE(finite(out));
+  (out * torch::randn_like(out)).sum().backward();
+  const bool only_tabular = GetParam() == "tabular-only";
+  const double image = grad_norm(b.image.grid) + grad_norm(b.image.pooled);
+  const double text = grad_norm(b.text.tokens) + grad_norm(b.text.pooled);
+  if (only_tabular) {
+    EXPECT_EQ(image + text, 0.0);
+  } else {
+    EXPECT_GT(image, 0.0);
+    EXPECT_GT(text, 0.0);
+  }
+  EXPECT_GT(grad_norm(values), 0.0);
+  if (b.text.tokens.grad().defined()) {
+    auto pads = b.text.mask.logical_not().unsqueeze(-1).expand_as(b.text.tokens);
+    EXPECT_EQ(b.text.tokens.grad().masked_select(pads).abs().sum().item<double>(), 0.0);
+  }
+}
+
+TEST_P(ThreeInputFusionTest, TextPadsHaveNoInfluence) {
+  torch::NoGradGuard no_grad;
+  auto before = z(batch_, values_);
+  Batch changed = batch_;
+  auto pads = batch_.text.mask.logical_not().unsqueeze(-1).expand_as(batch_.text.tokens);
+  changed.text.tokens = torch::where(pads, 100 * torch::randn_like(batch_.text.tokens), batch_.text.tokens);
+  EXPECT_TRUE(torch::equal(z(changed, values_), before));
+}
+
+TEST_P(ThreeInputFusionTest, SamplesAreIndependent) {
+  torch::NoGradGuard no_grad;
+  auto all = z(batch_, values_);
+  for (int64_t i = 0; i < kBatch; ++i) {
+    auto one = make_batch(batch_.image.grid.slice(0, i, i + 1), batch_.text.tokens.slice(0, i, i + 1),
+                          batch_.text.mask.slice(0, i, i + 1));
+    EXPECT_TRUE(torch::allclose(z(one, values_.slice(0, i, i + 1))[0], all[i], /*rtol=*/1e-5, /*atol=*/1e-6))
+        << "sample " << i;
+  }
+}
+
+// Labels = parity of a binary attribute of each of the three inputs: no input
+// and no pair says anything about the label, only all three together. A fusion
+// with an interaction and the model's MLP head fits it; late fusion (additive
+// logits) and a unimodal baseline cannot get below ln 2.
+TEST_P(ThreeInputFusionTest, ParityOfThreeInputs) {
+  const std::string name = GetParam();
+  torch::manual_seed(6);
+  auto image_protos = torch::randn({2, kDim, kGrid, kGrid});
+  auto text_protos = torch::randn({2, kLen, kDim});
+  auto tab_protos = torch::randn({2, kFeatures, kDim});
+  auto mask_protos = default_mask().slice(0, 0, 2);
+  auto a = torch::tensor({0, 0, 0, 0, 1, 1, 1, 1}, torch::kLong);
+  auto b = torch::tensor({0, 0, 1, 1, 0, 0, 1, 1}, torch::kLong);
+  auto c = torch::tensor({0, 1, 0, 1, 0, 1, 0, 1}, torch::kLong);
+  auto labels = a.bitwise_xor(b).bitwise_xor(c);
+  auto data =
+      make_batch(image_protos.index_select(0, a), text_protos.index_select(0, b), mask_protos.index_select(0, b));
+  auto inputs = three_inputs(data, tab_protos.index_select(0, c));
+
+  auto fusion = make_fusion(name, three_input_config());
+  auto head = torch::nn::Sequential();
+  if (!fusion->outputs_logits()) {
+    head->push_back(torch::nn::Linear(fusion->out_dim(), /*out=*/16));
+    head->push_back(torch::nn::Functional(torch::relu));
+    head->push_back(torch::nn::Linear(16, /*out=*/2));
+  }
+  auto params = fusion->parameters();
+  for (const auto& p : head->parameters()) params.push_back(p);
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(1e-2));
+  auto loss_of = [&] {
+    auto out = fusion->forward(inputs);
+    if (!fusion->outputs_logits()) out = head->forward(out);
+    return torch::nn::functional::cross_entropy(out, labels);
+  };
+  for (int step = 0; step < 400; ++step) {
+    opt.zero_grad();
+    loss_of().backward();
+    opt.step();
+  }
+  const double loss = loss_of().item<double>();
+  if (name == "late" || name == "tabular-only") {
+    EXPECT_GT(loss, 0.6) << "a fusion without interaction fit the parity";
+  } else {
+    EXPECT_LT(loss, 0.1) << "could not fit the parity of three inputs";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ThreeInputFusionTest, ::testing::ValuesIn(three_input_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string s = info.param;
+                           for (char& ch : s) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return s;
+                         });
+
+TEST(FusionInputs, WhatAFusionCannotTakeIsAUsageError) {
+  FusionConfig four = three_input_config();
+  four.streams.push_back(StreamShape::sequence("audio", kDim, 6));
+  EXPECT_THROW(make_fusion("tensor", four), UsageError);  // 17^4 features
+  EXPECT_NO_THROW(make_fusion("lowrank", four));          // its factored form takes any number
+  EXPECT_EQ(make_fusion("tensor", three_input_config())->out_dim(), 17 * 17 * 17);
+  EXPECT_THROW(make_fusion("audio-only", three_input_config()), UsageError);  // no audio input
+  FusionConfig one = small_config();
+  one.streams.resize(1);
+  EXPECT_THROW(make_fusion("concat", one), UsageError);  // nothing to fuse
+  EXPECT_NO_THROW(make_fusion("image-only", one));
+}
+
+TEST(FusionInputs, RolesNameRepeatedKinds) {
+  std::vector<StreamShape> before;
+  EXPECT_EQ(stream_role("text", before), "text");
+  before.push_back(StreamShape::sequence("text", 4, 3));
+  before.push_back(StreamShape::sequence("tabular", 4, 3));
+  EXPECT_EQ(stream_role("text", before), "text2");
+  EXPECT_EQ(stream_role("tabular", before), "tabular2");
+  EXPECT_EQ(stream_role("audio", before), "audio");
 }
 
 }  // namespace

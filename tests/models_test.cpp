@@ -30,9 +30,12 @@ ModelConfig tiny_config(const std::string& fusion) {
   return c;
 }
 
+// The fusions that take one image and one token sequence.
 std::vector<std::string> fusion_names() {
   std::vector<std::string> names;
-  for (const auto& f : fusion_catalog()) names.push_back(f.name);
+  for (const auto& f : fusion_catalog()) {
+    if (f.name != "tabular-only" && f.name != "audio-only") names.push_back(f.name);
+  }
   return names;
 }
 
@@ -53,7 +56,7 @@ TEST_P(EveryFusion, ShapesOfLogitsAndFusionEmbedding) {
   auto tokens = random_tokens(4, 5, 10);
   auto logits = net->forward(image, tokens);
   EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{4, 3}));
-  auto z = net->fuse(image, tokens);
+  auto z = net->fuse({image, tokens});
   EXPECT_EQ(z.dim(), 2);
   EXPECT_EQ(z.size(0), 4);
   EXPECT_TRUE(torch::isfinite(z).all().item<bool>());
@@ -74,10 +77,10 @@ TEST_P(EveryFusion, SharedModalityEncodingEqualsTheFullBatch) {
   auto token_rows = random_tokens(5, 5, 10);
   auto image = images.slice(0, 0, 1);
   auto tokens = token_rows.slice(0, 0, 1);
-  const auto z_text_shared = net->fuse_shared(images, false, tokens, true, 5);
-  EXPECT_TRUE(torch::allclose(z_text_shared, net->fuse(images, tokens.expand({5, -1})), 1e-5, 1e-6));
-  const auto z_image_shared = net->fuse_shared(image, true, token_rows, false, 5);
-  EXPECT_TRUE(torch::allclose(z_image_shared, net->fuse(image.expand({5, -1, -1, -1}), token_rows), 1e-5, 1e-6));
+  const auto z_text_shared = net->fuse_shared({images, tokens}, {false, true}, 5);
+  EXPECT_TRUE(torch::allclose(z_text_shared, net->fuse({images, tokens.expand({5, -1})}), 1e-5, 1e-6));
+  const auto z_image_shared = net->fuse_shared({image, token_rows}, {true, false}, 5);
+  EXPECT_TRUE(torch::allclose(z_image_shared, net->fuse({image.expand({5, -1, -1, -1}), token_rows}), 1e-5, 1e-6));
   EXPECT_EQ(net->head(z_image_shared).sizes(), (std::vector<int64_t>{5, 3}));
 }
 
@@ -142,8 +145,8 @@ TEST(ImageReadout, SppKeepsAFinerGridAndFewWeightsAndRoundTrips) {
     const auto image = torch::rand({3, 1, 16, 16});
     const auto tokens = random_tokens(3, 5, 10);
     EXPECT_EQ(net->forward(image, tokens).sizes(), (std::vector<int64_t>{3, 3})) << fusion;
-    EXPECT_EQ(c.fusion_config().grid_h, 4) << "16 / 4";
-    EXPECT_EQ(tiny_config(fusion).fusion_config().grid_h, 2) << "16 / 8";
+    EXPECT_EQ(c.fusion_config().streams[0].grid_h, 4) << "16 / 4";
+    EXPECT_EQ(tiny_config(fusion).fusion_config().streams[0].grid_h, 2) << "16 / 8";
   }
   ModelConfig flat = tiny_config("concat"), spp = flat;
   spp.image_readout = "spp";
@@ -160,7 +163,7 @@ TEST(ImageReadout, SppKeepsAFinerGridAndFewWeightsAndRoundTrips) {
   left.index_put_({0, 0, torch::indexing::Slice(4, 8), torch::indexing::Slice(1, 5)}, 1.0);
   right.index_put_({0, 0, torch::indexing::Slice(4, 8), torch::indexing::Slice(11, 15)}, 1.0);
   const auto tokens = random_tokens(1, 5, 10);
-  EXPECT_FALSE(torch::allclose(net->fuse(left, tokens), net->fuse(right, tokens)));
+  EXPECT_FALSE(torch::allclose(net->fuse({left, tokens}), net->fuse({right, tokens})));
   // JSON: flat writes no field (earlier checkpoints stay byte-identical), spp does; bad values are refused.
   EXPECT_FALSE(flat.to_json().contains("image_readout"));
   EXPECT_EQ(spp.to_json().at("image_readout"), "spp");
@@ -325,6 +328,167 @@ TEST_F(CheckpointTest, BrokenFilesGiveInputErrors) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("field 'seed' has the wrong type"), std::string::npos) << e.what();
   }
+}
+
+// ---------------------------------------------------------------- other kinds
+
+// Three inputs of the other kinds: 5 tabular features, a token note, 160 audio
+// samples in frames of 20 (8 frames).
+std::vector<ModalitySpec> three_kinds() {
+  return {ModalitySpec::tabular("vitals", {"hr", "sbp", "temp", "spo2", "rr"}, {80, 120, 37, 97, 16}),
+          ModalitySpec::tokens("note", 5, 0, 10), ModalitySpec::audio("ecg", 160, 200, 20)};
+}
+
+ModelConfig three_kind_config(const std::string& fusion) {
+  ModelConfig c = tiny_config(fusion);
+  c.inputs = three_kinds();
+  return c;
+}
+
+Inputs three_kind_batch(int64_t b) {
+  return {torch::randn({b, 5}) * 10 + 60, random_tokens(b, 5, 10), torch::randn({b, 160}) * 0.3};
+}
+
+std::vector<std::string> three_kind_fusions() {
+  std::vector<std::string> names = {"tabular-only", "text-only", "audio-only"};
+  for (const auto& f : fusion_catalog()) {
+    if (f.multimodal) names.push_back(f.name);
+  }
+  return names;
+}
+
+class ThreeKinds : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ThreeKinds, LogitsSharedEncodingAndTheEmbeddingPath) {
+  torch::manual_seed(0);
+  MultimodalNet net(three_kind_config(GetParam()));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const Inputs x = three_kind_batch(4);
+  const auto logits = net->forward(x);
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{4, 3}));
+  EXPECT_TRUE(torch::isfinite(logits).all().item<bool>());
+  EXPECT_TRUE(torch::allclose(net->head(net->fuse(x)), logits, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(net->forward_embedded({x[0], net->embed_tokens(1, x[1]), x[2]}, x), logits, 1e-5, 1e-6));
+  EXPECT_THROW(net->embed_tokens(0, x[1]), c10::Error);  // input 0 is tabular
+  // Each input shared in turn: one row encoded once equals that row repeated.
+  for (size_t m = 0; m < 3; ++m) {
+    Inputs shared = x;
+    shared[m] = x[m].slice(0, 0, 1);
+    Inputs repeated = x;
+    std::vector<int64_t> sizes(static_cast<size_t>(x[m].dim()), -1);
+    sizes[0] = 4;
+    repeated[m] = shared[m].expand(sizes);
+    std::vector<bool> flags(3, false);
+    flags[m] = true;
+    EXPECT_TRUE(torch::allclose(net->fuse_shared(shared, flags, 4), net->fuse(repeated), 1e-5, 1e-6)) << m;
+  }
+}
+
+TEST_P(ThreeKinds, OverfitsATinyBatch) {
+  const std::string name = GetParam();
+  torch::manual_seed(1);
+  MultimodalNet net(three_kind_config(name));
+  const Inputs x = three_kind_batch(12);
+  net->set_tabular_standardisation(0, x[0].mean(0), x[0].std(0));
+  auto labels = torch::arange(12, torch::kLong) % 3;
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(1e-2));
+  net->train();
+  for (int step = 0; step < 150; ++step) {
+    opt.zero_grad();
+    torch::nn::functional::cross_entropy(net->forward(x), labels).backward();
+    opt.step();
+  }
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const double acc = net->forward(x).argmax(1).eq(labels).to(torch::kDouble).mean().item<double>();
+  EXPECT_EQ(acc, 1.0) << name << " could not memorise 12 samples";
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ThreeKinds, ::testing::ValuesIn(three_kind_fusions()), [](const auto& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+});
+
+// Silencing an audio frame changes that frame's features and, through the 1-D
+// convolutions (kernel 3, two layers), at most its two neighbours on each side.
+TEST(AudioEncoder, AFrameReachesOnlyItsNeighbourhood) {
+  torch::manual_seed(5);
+  AudioEncoder encoder(160, 20, 8);
+  torch::NoGradGuard no_grad;
+  auto wave = torch::randn({1, 160});
+  auto silenced = wave.clone();
+  silenced.slice(1, 20, 40).zero_();  // frame 1
+  const auto a = encoder->forward(wave).tokens[0], b = encoder->forward(silenced).tokens[0];
+  const auto changed = (a - b).abs().amax(1);
+  EXPECT_GT(changed[1].item<double>(), 0.0);
+  for (int64_t f = 4; f < 8; ++f) EXPECT_EQ(changed[f].item<double>(), 0.0) << "frame " << f;
+  // A silent frame has a finite gradient (no |0| in the spectrum's derivative).
+  torch::GradMode::set_enabled(true);
+  auto leaf = silenced.clone().requires_grad_(true);
+  encoder->forward(leaf).pooled.sum().backward();
+  EXPECT_TRUE(torch::isfinite(leaf.grad()).all().item<bool>());
+  torch::GradMode::set_enabled(false);
+}
+
+// A feature at its training mean reads as 0 after standardisation, whatever its scale.
+TEST(TabularEncoder, StandardisesWithTheTrainingStatistics) {
+  torch::manual_seed(6);
+  TabularEncoder encoder(2, 4);
+  torch::NoGradGuard no_grad;
+  encoder->set_standardisation(torch::tensor({100.0F, 0.5F}), torch::tensor({20.0F, 0.0F}));
+  const auto at_mean = encoder->forward(torch::tensor({{100.0F, 0.5F}})).tokens;
+  const auto zero = encoder->forward(torch::tensor({{0.0F, 0.0F}}));
+  encoder->set_standardisation(torch::zeros({2}), torch::ones({2}));
+  EXPECT_TRUE(torch::allclose(at_mean, encoder->forward(torch::zeros({1, 2})).tokens));
+  EXPECT_FALSE(torch::allclose(zero.tokens, at_mean));
+  EXPECT_TRUE(torch::isfinite(zero.pooled).all().item<bool>()) << "a std of 0 is taken as 1";
+}
+
+TEST_F(CheckpointTest, ThreeKindRoundTripKeepsTheStandardisation) {
+  torch::manual_seed(7);
+  Checkpoint ck;
+  ck.config = three_kind_config("xattn");
+  ck.task = "unit";
+  ck.classes = {"a", "b", "c"};
+  ck.modalities = three_kinds();
+  ck.vocab = Vocabulary({"w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9"});
+  ck.net = MultimodalNet(ck.config);
+  const Inputs x = three_kind_batch(3);
+  ck.net->set_tabular_standardisation(0, torch::full({5}, 60.0F), torch::full({5}, 10.0F));
+  ck.net->eval();
+  save_checkpoint(ck, dir.string());
+
+  const auto json = ck.config.to_json();
+  EXPECT_TRUE(json.contains("inputs"));
+  EXPECT_FALSE(json.contains("image_height")) << "no image fields for a model without the image + tokens pair";
+  Checkpoint back = load_checkpoint(dir.string(), torch::kCPU);
+  ASSERT_EQ(back.config.inputs.size(), 3u);
+  EXPECT_EQ(back.config.inputs[0].features, ck.config.inputs[0].features);
+  EXPECT_EQ(back.config.inputs[2].frame, 20);
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(back.net->forward(x), ck.net->forward(x)));
+  auto model = make_classifier(back, torch::kCPU);
+  EXPECT_TRUE(torch::equal(model->logits(x), ck.net->forward(x)));
+  // The modalities the classifier is given must be the net's.
+  EXPECT_THROW(BuiltinClassifier(back.net, {ModalitySpec::image("image", 1, 16, 16)}, ck.classes, "x", torch::kCPU),
+               Error);
+}
+
+TEST(ModelConfig, InputsAreCheckedLikeTheImageFields) {
+  auto j = three_kind_config("concat").to_json();
+  EXPECT_EQ(ModelConfig::from_json(j).to_json(), j);
+  auto bad = j;
+  bad["inputs"][1]["vocab_size"] = int64_t{1} << 40;
+  EXPECT_THROW(ModelConfig::from_json(bad), Error);
+  bad = j;
+  bad["inputs"] = nlohmann::json::array();
+  EXPECT_THROW(ModelConfig::from_json(bad), Error);
+  bad = j;
+  bad["inputs"][0]["kind"] = "smell";
+  EXPECT_THROW(ModelConfig::from_json(bad), Error);
 }
 
 }  // namespace

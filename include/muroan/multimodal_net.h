@@ -1,29 +1,33 @@
-// The built-in multimodal model: encoders E_m, a fusion F from the zoo, and a
-// head H (DESIGN.md section 1).
+// The built-in multimodal model: an encoder E_m per input (encoders.h), a
+// fusion F from the zoo, and a head H (DESIGN.md section 1).
 //
-//   ModelConfig cfg = ...;            // fusion name, input shapes, vocabulary size
+//   ModelConfig cfg = ...;            // fusion name, inputs, vocabulary size
 //   MultimodalNet net(cfg);
-//   torch::Tensor logits = net->forward(image, tokens);   // [B,K]
-//   torch::Tensor z      = net->fuse(image, tokens);      // [B,D]
+//   torch::Tensor logits = net->forward({image, tokens});   // [B,K]
+//   torch::Tensor z      = net->fuse({image, tokens});      // [B,D]
 #pragma once
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/rnn.h>
 #include <torch/nn/pimpl.h>
 #include <nlohmann/json_fwd.hpp>
 
 #include <string>
+#include <vector>
 
+#include "muroan/encoders.h"
 #include "muroan/fusion.h"
+#include "muroan/inputs.h"
+#include "muroan/modality.h"
 
 namespace muroan {
 
 struct ModelConfig {
   std::string fusion = "concat";
+  // The model's inputs, any number of any kind (tokens need their vocab_size).
+  // Empty: one image and one token sequence described by the fields below,
+  // the form of every checkpoint written before models took M inputs.
+  std::vector<ModalitySpec> inputs;
   int64_t image_channels = 1, image_height = 56, image_width = 56;
   int64_t vocab_size = 0;  // token ids must be < vocab_size
   int64_t max_len = 12;
@@ -40,72 +44,59 @@ struct ModelConfig {
   //           scenes (shapes-vqa, docs/zoo_accuracy.md).
   std::string image_readout = "flat";
 
+  // `inputs`, or the image + tokens pair of the fields above.
+  std::vector<ModalitySpec> input_specs() const;
   FusionConfig fusion_config() const;
   nlohmann::json to_json() const;
   // Throws Error naming the missing or mistyped field.
   static ModelConfig from_json(const nlohmann::json& j);
 };
 
-// "flat" or "spp" (ModelConfig::image_readout); throws Error otherwise.
-void check_image_readout(const std::string& readout);
-// The side of the image encoder's grid for an image side: size / 8 (flat) or size / 4 (spp).
-int64_t image_grid_size(int64_t size, const std::string& readout);
-
-// Small CNN: three conv-relu blocks, each but (with the spp readout) the last
-// followed by 2x2 max-pooling; exposes the spatial grid (a map of D features)
-// for attention fusions, and a pooled vector read out from the whole grid.
-class ImageEncoderImpl : public torch::nn::Module {
- public:
-  ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells, const std::string& readout = "flat");
-  ImageFeatures forward(const torch::Tensor& image);
-
- private:
-  bool spp_ = false;
-  torch::nn::Sequential body_{nullptr};
-  torch::nn::Linear project_{nullptr};
-};
-TORCH_MODULE(ImageEncoder);
-
-// Token embedding + GRU; per-token features and their masked mean.
-class TextEncoderImpl : public torch::nn::Module {
- public:
-  TextEncoderImpl(int64_t vocab_size, int64_t embed_dim, int64_t dim, int64_t pad_id);
-  torch::Tensor embed(const torch::Tensor& ids);  // [B,L] -> [B,L,E]
-  // From embeddings [B,L,E] and the mask [B,L] (true at real tokens).
-  TextFeatures forward_embedded(const torch::Tensor& embeddings, const torch::Tensor& mask);
-  TextFeatures forward(const torch::Tensor& ids);
-
- private:
-  int64_t pad_id_;
-  torch::nn::Embedding embedding_{nullptr};
-  torch::nn::GRU gru_{nullptr};
-};
-TORCH_MODULE(TextEncoder);
-
 class MultimodalNetImpl : public torch::nn::Module {
  public:
   explicit MultimodalNetImpl(const ModelConfig& config);
 
-  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& tokens);
-  torch::Tensor fuse(const torch::Tensor& image, const torch::Tensor& tokens);
-  // fuse() for a batch of `rows` rows in which a shared modality holds one row
+  // One tensor per input, in config order.
+  torch::Tensor forward(const Inputs& inputs);
+  torch::Tensor fuse(const Inputs& inputs);
+  // fuse() for a batch of `rows` rows in which a shared input holds one row
   // that every row uses: it is encoded once and its features repeated.
-  torch::Tensor fuse_shared(const torch::Tensor& image, bool image_shared, const torch::Tensor& tokens,
-                            bool tokens_shared, int64_t rows);
-  // The same from token embeddings (white-box attacks on text); `tokens` gives the
-  // mask of real positions.
-  torch::Tensor forward_embedded(const torch::Tensor& image, const torch::Tensor& embeddings,
-                                 const torch::Tensor& tokens);
-  torch::Tensor embed_tokens(const torch::Tensor& tokens) { return text_encoder_->embed(tokens); }
+  torch::Tensor fuse_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows);
+  // forward() from token embeddings (white-box attacks on text): token inputs
+  // of `with_embeddings` hold [B,L,E] embeddings, `original` their ids (the
+  // mask of real positions); other inputs are the same in both.
+  torch::Tensor forward_embedded(const Inputs& with_embeddings, const Inputs& original);
+  // The embedding [B,L,E] of the ids of token input m.
+  torch::Tensor embed_tokens(size_t m, const torch::Tensor& ids);
   // Logits from a fusion embedding.
   torch::Tensor head(const torch::Tensor& z);
+  // The standardisation of tabular input m (its training split's mean and std).
+  void set_tabular_standardisation(size_t m, const torch::Tensor& mean, const torch::Tensor& std);
+
+  // The two-input image + tokens form the defenses use.
+  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& tokens) { return forward({image, tokens}); }
+  torch::Tensor forward_embedded(const torch::Tensor& image, const torch::Tensor& embeddings,
+                                 const torch::Tensor& tokens) {
+    return forward_embedded({image, embeddings}, {image, tokens});
+  }
+  torch::Tensor embed_tokens(const torch::Tensor& tokens) { return embed_tokens(1, tokens); }
 
   const ModelConfig& config() const { return config_; }
+  const std::vector<ModalitySpec>& input_specs() const { return specs_; }
 
  private:
+  // The encoder of one input: exactly one member is set, after its kind.
+  struct Encoder {
+    ImageEncoder image{nullptr};
+    TextEncoder text{nullptr};
+    TabularEncoder tabular{nullptr};
+    AudioEncoder audio{nullptr};
+  };
+  StreamFeatures encode(size_t m, const torch::Tensor& x);
+
   ModelConfig config_;
-  ImageEncoder image_encoder_{nullptr};
-  TextEncoder text_encoder_{nullptr};
+  std::vector<ModalitySpec> specs_;
+  std::vector<Encoder> encoders_;
   Fusion fusion_;
   torch::nn::Sequential head_{nullptr};
 };

@@ -23,6 +23,10 @@ Factory factory() {
   return [](const FusionConfig& config) -> Fusion { return std::make_shared<Impl>(config); };
 }
 
+Factory unimodal(const std::string& role) {
+  return [role](const FusionConfig& config) -> Fusion { return std::make_shared<UnimodalFusionImpl>(config, role); };
+}
+
 const std::vector<Entry>& entries() {
   static const std::vector<Entry> kEntries = {
       {{"concat", "feature-level concatenation of the pooled features, one ReLU layer", true},
@@ -31,30 +35,32 @@ const std::vector<Entry>& entries() {
       {{"sum", "sum of the projected pooled features", true}, false, factory<SumFusionImpl>()},
       {{"product", "element-wise product of the projected pooled features", true}, false, factory<ProductFusionImpl>()},
       {{"gmu", "gated multimodal unit (Arevalo et al. 2017)", true}, false, factory<GmuFusionImpl>()},
-      {{"tensor", "tensor fusion, outer product with an appended 1 (TFN, Zadeh et al. 2017)", true},
+      {{"tensor", "tensor fusion, outer product with an appended 1 (TFN, Zadeh et al. 2017; 2 or 3 inputs)", true},
        false,
        factory<TensorFusionImpl>()},
       {{"lowrank", "low-rank multimodal fusion with modality-specific factors (LMF, Liu et al. 2018)", true},
        false,
        factory<LowRankFusionImpl>()},
       {{"bilinear", "factorized bilinear pooling (MFB, Yu et al. 2017)", true}, false, factory<BilinearFusionImpl>()},
-      {{"film", "text modulates the image feature maps (FiLM, Perez et al. 2018)", true},
+      {{"film", "the other inputs modulate the first one's feature maps (FiLM, Perez et al. 2018)", true},
        false,
        factory<FilmFusionImpl>()},
-      {{"xattn", "cross-modal attention, text tokens attend over image grid cells", true},
+      {{"xattn", "cross-modal attention, text tokens attend over the other inputs' positions (image grid cells)", true},
        true,
        factory<CrossAttentionFusionImpl>()},
       {{"transformer",
-        "single-stream transformer over [CLS], the whole image, its cells and the words (VisualBERT / ViLT)", true},
+        "single-stream transformer over [CLS], the whole image, its cells and every input's positions (VisualBERT / "
+        "ViLT)",
+        true},
        true,
        factory<TransformerFusionImpl>()},
       {{"late", "late fusion, average of unimodal logits (baseline, no interaction)", true},
        false,
        factory<LateFusionImpl>()},
-      {{"image-only", "unimodal baseline: the pooled image features alone", false},
-       false,
-       factory<ImageOnlyFusionImpl>()},
-      {{"text-only", "unimodal baseline: the pooled text features alone", false}, false, factory<TextOnlyFusionImpl>()},
+      {{"image-only", "unimodal baseline: the pooled image features alone", false}, false, unimodal("image")},
+      {{"text-only", "unimodal baseline: the pooled text features alone", false}, false, unimodal("text")},
+      {{"tabular-only", "unimodal baseline: the pooled tabular features alone", false}, false, unimodal("tabular")},
+      {{"audio-only", "unimodal baseline: the pooled audio features alone", false}, false, unimodal("audio")},
   };
   return kEntries;
 }
@@ -66,11 +72,19 @@ void check_positive(const char* field, int64_t value) {
 }
 
 void check_config(const Entry& entry, const FusionConfig& config) {
-  check_positive("image_dim", config.image_dim);
-  check_positive("text_dim", config.text_dim);
-  check_positive("grid_h", config.grid_h);
-  check_positive("grid_w", config.grid_w);
-  check_positive("max_len", config.max_len);
+  if (entry.info.multimodal && config.streams.size() < 2)
+    throw UsageError("fusion '" + entry.info.name + "' joins at least two inputs, got " +
+                     std::to_string(config.streams.size()));
+  if (config.streams.empty()) throw UsageError("fusion config: no inputs");
+  for (const auto& s : config.streams) {
+    check_positive("dim", s.dim);
+    if (s.grid) {
+      check_positive("grid_h", s.grid_h);
+      check_positive("grid_w", s.grid_w);
+    } else {
+      check_positive("length", s.length);
+    }
+  }
   check_positive("hidden", config.hidden);
   check_positive("num_classes", config.num_classes);
   check_positive("rank", config.rank);

@@ -10,6 +10,9 @@
 #include <torch/nn/modules/normalization.h>
 #include <torch/types.h>
 
+#include <string>
+#include <vector>
+
 #include "muroan/fusion.h"
 
 namespace muroan {
@@ -58,13 +61,25 @@ class EncoderLayerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(EncoderLayer);
 
-// ---------------------------------------------------------------- fusions
+// One Linear per input, registered on `owner` as "<role><suffix>" (e.g.
+// "image_proj", "text_proj"), in input order, from D_m to `out` features.
+// `bias_first_only`: only the first has a bias (a sum needs one).
+std::vector<torch::nn::Linear> per_stream_linears(torch::nn::Module& owner, const FusionConfig& config,
+                                                  const std::string& suffix, int64_t out, bool bias_first_only = false);
+// Sum of the inputs' widths D_m.
+int64_t total_dim(const FusionConfig& config);
+// Index of the first input whose role is `role`; throws UsageError naming the fusion when there is none.
+size_t stream_with_role(const FusionConfig& config, const std::string& role, const std::string& fusion);
 
-// z = relu(W [pi; pt])
+// ---------------------------------------------------------------- fusions
+// p_m: the pooled features of input m; each fusion takes the inputs of its
+// FusionConfig, in order.
+
+// z = relu(W [p_1; ..; p_M])
 class ConcatFusionImpl : public FusionImpl {
  public:
   explicit ConcatFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
@@ -72,160 +87,162 @@ class ConcatFusionImpl : public FusionImpl {
   torch::nn::Linear proj_{nullptr};
 };
 
-// z = Wi pi + Wt pt
+// z = sum_m W_m p_m
 class SumFusionImpl : public FusionImpl {
  public:
   explicit SumFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr};
+  std::vector<torch::nn::Linear> proj_;
 };
 
-// z = (Wi pi) * (Wt pt)
+// z = prod_m W_m p_m
 class ProductFusionImpl : public FusionImpl {
  public:
   explicit ProductFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr};
+  std::vector<torch::nn::Linear> proj_;
 };
 
 // Gated multimodal unit (Arevalo et al. 2017).
 class GmuFusionImpl : public FusionImpl {
  public:
   explicit GmuFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr}, gate_{nullptr};
+  std::vector<torch::nn::Linear> proj_;
+  torch::nn::Linear gate_{nullptr};
 };
 
-// Tensor fusion network (Zadeh et al. 2017): vec([hi;1] (x) [ht;1]).
+// Tensor fusion network (Zadeh et al. 2017): vec([h_1;1] (x) .. (x) [h_M;1]), M = 2 or 3.
 class TensorFusionImpl : public FusionImpl {
  public:
-  static constexpr int64_t kProjDim = 16;  // keeps (d+1)^2 small
+  static constexpr int64_t kProjDim = 16;  // keeps (d+1)^M small
+  static constexpr size_t kMaxInputs = 3;  // 17^4 = 83,521 features would be more than the model
   explicit TensorFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
-  int64_t out_dim() const override { return (kProjDim + 1) * (kProjDim + 1); }
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
+  int64_t out_dim() const override { return out_dim_; }
 
  private:
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr};
+  int64_t out_dim_;
+  std::vector<torch::nn::Linear> proj_;
 };
 
 // Low-rank multimodal fusion (Liu et al. 2018).
 class LowRankFusionImpl : public FusionImpl {
  public:
   explicit LowRankFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::Tensor image_factor_;  // [r, Di+1, out]
-  torch::Tensor text_factor_;   // [r, Dt+1, out]
-  torch::Tensor rank_weight_;   // [r]
-  torch::Tensor bias_;          // [out]
+  std::vector<torch::Tensor> factors_;  // per input [r, D_m+1, out]
+  torch::Tensor rank_weight_;           // [r]
+  torch::Tensor bias_;                  // [out]
 };
 
-// Multi-modal factorized bilinear pooling (Yu et al. 2017).
+// Multi-modal factorized bilinear pooling (Yu et al. 2017); with M inputs the
+// product of all M projections.
 class BilinearFusionImpl : public FusionImpl {
  public:
   explicit BilinearFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
   int64_t factor_;
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr};
+  std::vector<torch::nn::Linear> proj_;
 };
 
-// FiLM (Perez et al. 2018): the text conditions the image feature maps.
+// FiLM (Perez et al. 2018): the other inputs condition the first one's features.
 class FilmFusionImpl : public FusionImpl {
  public:
   explicit FilmFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Conv2d conv_{nullptr};
-  torch::nn::Linear film_{nullptr};  // pt -> [delta_gamma; beta]
+  bool grid_;                            // the conditioned input is an image grid
+  torch::nn::Conv2d conv_{nullptr};      // grids: 1x1 convolution
+  torch::nn::Linear position_{nullptr};  // sequences: the same per position
+  torch::nn::Linear film_{nullptr};      // [p_2; ..; p_M] -> [delta_gamma; beta]
 };
 
-// Cross-modal attention: text tokens attend over image grid cells.
+// Cross-modal attention: the positions of one input (the first token input, or
+// else the first sequence) attend over every position of the others.
 class CrossAttentionFusionImpl : public FusionImpl {
  public:
   explicit CrossAttentionFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear text_proj_{nullptr}, image_proj_{nullptr};
+  size_t query_;  // the attending input
+  std::vector<torch::nn::Linear> proj_;
   MultiHeadAttention attention_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
 };
 
-// Single-stream transformer over [CLS], image cells and text tokens
-// (VisualBERT / ViLT style); z is the [CLS] output.
+// Single-stream transformer over [CLS], a whole-input token per image, the
+// image grid cells and every other input's positions (VisualBERT / ViLT
+// style); z joins the [CLS] output, the whole-image outputs and the mean
+// output of each sequence input.
 class TransformerFusionImpl : public FusionImpl {
  public:
   explicit TransformerFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear image_proj_{nullptr}, text_proj_{nullptr}, pooled_proj_{nullptr};
-  torch::Tensor cls_;       // [1, 1, hidden]
-  torch::Tensor row_pos_;   // [grid_h, hidden]
-  torch::Tensor col_pos_;   // [grid_w, hidden]
-  torch::Tensor text_pos_;  // [max_len, hidden]
-  torch::Tensor type_emb_;  // [2, hidden]: 0 image, 1 text
+  std::vector<StreamShape> shapes_;
+  std::vector<torch::nn::Linear> proj_;
+  std::vector<torch::nn::Linear> pooled_proj_;    // per image input (empty entry otherwise)
+  torch::Tensor cls_;                             // [1, 1, hidden]
+  std::vector<torch::Tensor> row_pos_, col_pos_;  // images: [grid_h, hidden], [grid_w, hidden]
+  std::vector<torch::Tensor> seq_pos_;            // sequences: [N, hidden]
+  torch::Tensor type_emb_;                        // [M, hidden]
   torch::nn::ModuleList layers_{nullptr};
   torch::nn::LayerNorm final_norm_{nullptr};  // after the pre-norm layers
 };
 
-// Late fusion: the average of two unimodal linear classifiers; z is logits.
+// Late fusion: the average of M unimodal linear classifiers; z is logits.
 class LateFusionImpl : public FusionImpl {
  public:
   explicit LateFusionImpl(const FusionConfig& config);
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
   bool outputs_logits() const override { return true; }
 
  private:
   int64_t out_dim_;
-  torch::nn::Linear image_head_{nullptr}, text_head_{nullptr};
+  std::vector<torch::nn::Linear> heads_;
 };
 
-// Unimodal baselines: z = pi (image-only) or z = pt (text-only).
-class ImageOnlyFusionImpl : public FusionImpl {
+// Unimodal baselines: z = p_m of the first input with role `role` (image-only,
+// text-only, tabular-only, audio-only); the others are ignored entirely.
+class UnimodalFusionImpl : public FusionImpl {
  public:
-  explicit ImageOnlyFusionImpl(const FusionConfig& config) : out_dim_(config.image_dim) {}
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
+  UnimodalFusionImpl(const FusionConfig& config, const std::string& role);
+  torch::Tensor forward(const std::vector<StreamFeatures>& streams) override;
   int64_t out_dim() const override { return out_dim_; }
 
  private:
-  int64_t out_dim_;
-};
-
-class TextOnlyFusionImpl : public FusionImpl {
- public:
-  explicit TextOnlyFusionImpl(const FusionConfig& config) : out_dim_(config.text_dim) {}
-  torch::Tensor forward(const ImageFeatures& image, const TextFeatures& text) override;
-  int64_t out_dim() const override { return out_dim_; }
-
- private:
+  size_t stream_;
   int64_t out_dim_;
 };
 

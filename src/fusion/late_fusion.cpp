@@ -1,16 +1,17 @@
-// Late fusion baseline: the average of two unimodal linear classifiers. Its
+// Late fusion baseline: the average of M unimodal linear classifiers. Its
 // logits are additive in the modalities, so it has no interaction at all.
 #include "fusions.h"
 
 namespace muroan {
 
 LateFusionImpl::LateFusionImpl(const FusionConfig& config) : out_dim_(config.num_classes) {
-  image_head_ = register_module("image_head", torch::nn::Linear(config.image_dim, /*out=*/config.num_classes));
-  text_head_ = register_module("text_head", torch::nn::Linear(config.text_dim, /*out=*/config.num_classes));
+  heads_ = per_stream_linears(*this, config, "_head", config.num_classes);
 }
 
-torch::Tensor LateFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
-  return (image_head_->forward(image.pooled) + text_head_->forward(text.pooled)) / 2;
+torch::Tensor LateFusionImpl::forward(const std::vector<StreamFeatures>& streams) {
+  auto sum = heads_[0]->forward(streams[0].pooled);
+  for (size_t m = 1; m < streams.size(); ++m) sum = sum + heads_[m]->forward(streams[m].pooled);
+  return sum / static_cast<double>(streams.size());
 }
 
 }  // namespace muroan

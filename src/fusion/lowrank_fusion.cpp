@@ -1,8 +1,8 @@
 // Low-rank multimodal fusion (Liu et al. 2018, "Efficient Low-rank Multimodal
 // Fusion with Modality-Specific Factors"): the TFN weight tensor over
-// [pi;1] (x) [pt;1] is factored into `rank` modality-specific factors, so
-// z = sum_r w_r * (W_i^r [pi;1]) * (W_t^r [pt;1]) + b without building the
-// outer product.
+// [p_1;1] (x) .. (x) [p_M;1] is factored into `rank` modality-specific factors,
+// so z = sum_r w_r * prod_m (W_m^r [p_m;1]) + b without building the outer
+// product (any number of inputs).
 #include <cmath>
 
 #include "fusions.h"
@@ -25,14 +25,15 @@ torch::Tensor apply_factor(const torch::Tensor& pooled, const torch::Tensor& fac
 }  // namespace
 
 LowRankFusionImpl::LowRankFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  image_factor_ = register_parameter("image_factor", xavier_factor(config.rank, config.image_dim + 1, config.hidden));
-  text_factor_ = register_parameter("text_factor", xavier_factor(config.rank, config.text_dim + 1, config.hidden));
+  for (const auto& s : config.streams)
+    factors_.push_back(register_parameter(s.role + "_factor", xavier_factor(config.rank, s.dim + 1, config.hidden)));
   rank_weight_ = register_parameter("rank_weight", torch::randn({config.rank}) * std::sqrt(2.0 / (1.0 + config.rank)));
   bias_ = register_parameter("bias", torch::zeros({config.hidden}));
 }
 
-torch::Tensor LowRankFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
-  auto fused = apply_factor(image.pooled, image_factor_) * apply_factor(text.pooled, text_factor_);  // [r, B, out]
+torch::Tensor LowRankFusionImpl::forward(const std::vector<StreamFeatures>& streams) {
+  auto fused = apply_factor(streams[0].pooled, factors_[0]);  // [r, B, out]
+  for (size_t m = 1; m < streams.size(); ++m) fused = fused * apply_factor(streams[m].pooled, factors_[m]);
   return (fused * rank_weight_.view({-1, 1, 1})).sum(/*dim=*/0) + bias_;
 }
 

@@ -1,15 +1,16 @@
-// Element-wise product of the projected pooled features: z = (Wi pi) * (Wt pt).
+// Element-wise product of the projected pooled features: z = prod_m W_m p_m.
 #include "fusions.h"
 
 namespace muroan {
 
 ProductFusionImpl::ProductFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
-  text_proj_ = register_module("text_proj", torch::nn::Linear(config.text_dim, /*out=*/config.hidden));
+  proj_ = per_stream_linears(*this, config, "_proj", config.hidden);
 }
 
-torch::Tensor ProductFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
-  return image_proj_->forward(image.pooled) * text_proj_->forward(text.pooled);
+torch::Tensor ProductFusionImpl::forward(const std::vector<StreamFeatures>& streams) {
+  auto z = proj_[0]->forward(streams[0].pooled);
+  for (size_t m = 1; m < streams.size(); ++m) z = z * proj_[m]->forward(streams[m].pooled);
+  return z;
 }
 
 }  // namespace muroan

@@ -1,17 +1,17 @@
-// Projected sum: z = Wi pi + Wt pt (additive: any interaction is left to the head).
+// Projected sum: z = sum_m W_m p_m (additive: any interaction is left to the head).
 #include "fusions.h"
 
 namespace muroan {
 
 SumFusionImpl::SumFusionImpl(const FusionConfig& config) : out_dim_(config.hidden) {
-  image_proj_ = register_module("image_proj", torch::nn::Linear(config.image_dim, /*out=*/config.hidden));
-  // One bias is enough: a second one would only add to the first.
-  text_proj_ = register_module(
-      "text_proj", torch::nn::Linear(torch::nn::LinearOptions(config.text_dim, /*out=*/config.hidden).bias(false)));
+  // One bias is enough: more would only add to the first.
+  proj_ = per_stream_linears(*this, config, "_proj", config.hidden, /*bias_first_only=*/true);
 }
 
-torch::Tensor SumFusionImpl::forward(const ImageFeatures& image, const TextFeatures& text) {
-  return image_proj_->forward(image.pooled) + text_proj_->forward(text.pooled);
+torch::Tensor SumFusionImpl::forward(const std::vector<StreamFeatures>& streams) {
+  auto z = proj_[0]->forward(streams[0].pooled);
+  for (size_t m = 1; m < streams.size(); ++m) z = z + proj_[m]->forward(streams[m].pooled);
+  return z;
 }
 
 }  // namespace muroan

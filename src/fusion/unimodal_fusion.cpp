@@ -1,15 +1,14 @@
-// Unimodal baselines: the head sees one modality only; the other is ignored
-// entirely (no gradient reaches it).
+// Unimodal baselines: the head sees one input only; the others are ignored
+// entirely (no gradient reaches them).
 #include "fusions.h"
 
 namespace muroan {
 
-torch::Tensor ImageOnlyFusionImpl::forward(const ImageFeatures& image, const TextFeatures& /*text*/) {
-  return image.pooled;
-}
+UnimodalFusionImpl::UnimodalFusionImpl(const FusionConfig& config, const std::string& role)
+    : stream_(stream_with_role(config, role, role + "-only")), out_dim_(config.streams[stream_].dim) {}
 
-torch::Tensor TextOnlyFusionImpl::forward(const ImageFeatures& /*image*/, const TextFeatures& text) {
-  return text.pooled;
+torch::Tensor UnimodalFusionImpl::forward(const std::vector<StreamFeatures>& streams) {
+  return streams.at(stream_).pooled;
 }
 
 }  // namespace muroan

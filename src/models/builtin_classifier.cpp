@@ -10,40 +10,32 @@ BuiltinClassifier::BuiltinClassifier(MultimodalNet net, std::vector<ModalitySpec
       classes_(std::move(classes)),
       name_(std::move(name)),
       device_(device) {
-  if (modalities_.size() != 2 || !modalities_[0].is_image() || !modalities_[1].is_tokens())
-    throw Error("built-in models take two modalities: image, then tokens");
+  const auto& inputs = net_->input_specs();
+  bool fits = inputs.size() == modalities_.size();
+  for (size_t m = 0; fits && m < inputs.size(); ++m) fits = inputs[m].kind == modalities_[m].kind;
+  if (!fits) throw Error("built-in model '" + name_ + "': its inputs do not match the modalities it is given");
   net_->to(device_);
   net_->eval();
 }
 
-torch::Tensor BuiltinClassifier::logits(const Inputs& inputs) {
-  TORCH_CHECK(inputs.size() == 2, "built-in model: expected 2 inputs, got ", inputs.size());
-  return net_->forward(inputs[0], inputs[1]);
-}
+torch::Tensor BuiltinClassifier::logits(const Inputs& inputs) { return net_->forward(inputs); }
 
-torch::Tensor BuiltinClassifier::fusion(const Inputs& inputs) {
-  TORCH_CHECK(inputs.size() == 2, "built-in model: expected 2 inputs, got ", inputs.size());
-  return net_->fuse(inputs[0], inputs[1]);
-}
+torch::Tensor BuiltinClassifier::fusion(const Inputs& inputs) { return net_->fuse(inputs); }
 
 torch::Tensor BuiltinClassifier::logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
-  TORCH_CHECK(inputs.size() == 2 && shared.size() == 2, "built-in model: expected 2 inputs");
-  return net_->head(net_->fuse_shared(inputs[0], shared[0], inputs[1], shared[1], rows));
+  return net_->head(net_->fuse_shared(inputs, shared, rows));
 }
 
 torch::Tensor BuiltinClassifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
-  TORCH_CHECK(inputs.size() == 2 && shared.size() == 2, "built-in model: expected 2 inputs");
-  return net_->fuse_shared(inputs[0], shared[0], inputs[1], shared[1], rows);
+  return net_->fuse_shared(inputs, shared, rows);
 }
 
 torch::Tensor BuiltinClassifier::embed_tokens(size_t modality, const torch::Tensor& ids) {
-  TORCH_CHECK(modality == 1, "built-in model: modality ", modality, " holds no tokens");
-  return net_->embed_tokens(ids);
+  return net_->embed_tokens(modality, ids);
 }
 
 torch::Tensor BuiltinClassifier::logits_from_embeddings(const Inputs& with_embeddings, const Inputs& original) {
-  TORCH_CHECK(with_embeddings.size() == 2 && original.size() == 2, "built-in model: expected 2 inputs");
-  return net_->forward_embedded(with_embeddings[0], with_embeddings[1], original[1]);
+  return net_->forward_embedded(with_embeddings, original);
 }
 
 std::unique_ptr<BuiltinClassifier> make_classifier(const Checkpoint& ck, const torch::Device& device) {

@@ -1,9 +1,7 @@
 #include "muroan/multimodal_net.h"
 
-#include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/pooling.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
@@ -14,31 +12,6 @@
 namespace muroan {
 namespace {
 
-constexpr int64_t kConvBlocks = 3;  // each halves the spatial size
-
-// He initialisation (fan-in, ReLU gain) with zero bias. LibTorch's default
-// (uniform, variance 1/(3 fan_in)) shrinks the activation variance about 6x per
-// ReLU layer, so after three conv blocks and the projection the image features
-// were ~100x smaller than the text features, and fusions that multiply or
-// compare the two sat at chance for up to 10 epochs on fashion-match (measured,
-// docs/zoo_accuracy.md).
-template <typename Layer>
-Layer he_init(Layer layer) {
-  torch::NoGradGuard no_grad;
-  torch::nn::init::kaiming_normal_(layer->weight, /*a=*/0.0, torch::kFanIn, torch::kReLU);
-  torch::nn::init::zeros_(layer->bias);
-  return layer;
-}
-
-void push_conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out, bool pool = true) {
-  seq->push_back(he_init(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1))));
-  seq->push_back(torch::nn::ReLU());
-  if (pool) seq->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(/*kernel_size=*/2)));
-}
-
-// Numbers per channel in the spp readout: grid max, grid mean, four quadrant maxima.
-constexpr int64_t kSppFeatures = 6;
-
 template <typename T>
 T required(const nlohmann::json& j, const char* field) {
   return json_field<T>(j, field, "model config");
@@ -46,48 +19,98 @@ T required(const nlohmann::json& j, const char* field) {
 
 }  // namespace
 
-void check_image_readout(const std::string& readout) {
-  if (readout != "flat" && readout != "spp")
-    throw Error("model config: image_readout '" + readout + "', expected \"flat\" or \"spp\"");
-}
-
-int64_t image_grid_size(int64_t size, const std::string& readout) {
-  const int64_t pools = readout == "spp" ? kConvBlocks - 1 : kConvBlocks;
-  for (int64_t i = 0; i < pools; ++i) size /= 2;
-  return size;
+std::vector<ModalitySpec> ModelConfig::input_specs() const {
+  if (!inputs.empty()) return inputs;
+  return {ModalitySpec::image("image", image_channels, image_height, image_width),
+          ModalitySpec::tokens("tokens", max_len, pad_id, vocab_size)};
 }
 
 FusionConfig ModelConfig::fusion_config() const {
   FusionConfig f;
-  f.image_dim = dim;
-  f.text_dim = dim;
-  f.grid_h = image_grid_size(image_height, image_readout);
-  f.grid_w = image_grid_size(image_width, image_readout);
-  f.max_len = max_len;
+  f.streams.clear();
+  for (const auto& spec : input_specs()) {
+    switch (spec.kind) {
+      case ModalityKind::kImage:
+        f.streams.push_back(StreamShape::image(dim, image_grid_size(spec.height(), image_readout),
+                                               image_grid_size(spec.width(), image_readout)));
+        f.streams.back().role = stream_role("image", {f.streams.begin(), f.streams.end() - 1});
+        break;
+      case ModalityKind::kTokens:
+        f.streams.push_back(StreamShape::sequence(stream_role("text", f.streams), dim, spec.max_len()));
+        break;
+      case ModalityKind::kTabular:
+        f.streams.push_back(StreamShape::sequence(stream_role("tabular", f.streams), dim, spec.num_features()));
+        break;
+      case ModalityKind::kAudio:
+        f.streams.push_back(StreamShape::sequence(stream_role("audio", f.streams), dim, spec.num_frames()));
+        break;
+    }
+  }
   f.hidden = dim;
   f.num_classes = num_classes;
   return f;
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  nlohmann::json j = {{"fusion", fusion},           {"image_channels", image_channels}, {"image_height", image_height},
-                      {"image_width", image_width}, {"vocab_size", vocab_size},         {"max_len", max_len},
-                      {"pad_id", pad_id},           {"num_classes", num_classes},       {"dim", dim},
-                      {"embed_dim", embed_dim},     {"head_hidden", head_hidden}};
+  nlohmann::json j = {{"fusion", fusion},
+                      {"num_classes", num_classes},
+                      {"dim", dim},
+                      {"embed_dim", embed_dim},
+                      {"head_hidden", head_hidden}};
+  if (inputs.empty()) {
+    j.update({{"image_channels", image_channels},
+              {"image_height", image_height},
+              {"image_width", image_width},
+              {"vocab_size", vocab_size},
+              {"max_len", max_len},
+              {"pad_id", pad_id}});
+  } else {
+    j["inputs"] = nlohmann::json::array();
+    for (const auto& spec : inputs) j["inputs"].push_back(modality_to_json(spec));
+  }
   if (image_readout != "flat") j["image_readout"] = image_readout;  // absent: flat (earlier checkpoints)
   return j;
 }
+
+namespace {
+
+// Bounds before the network is built: a corrupt config must not ask the
+// allocator for terabytes (the built-in models use widths of 32 to 256).
+void bounded(const std::string& field, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi)
+    throw Error("model config: field '" + field + "' is " + std::to_string(v) + ", expected " + std::to_string(lo) +
+                " to " + std::to_string(hi));
+}
+
+constexpr double kMaxLayerWeights = static_cast<double>(int64_t{1} << 28);
+
+void check_image(const std::string& where, int64_t channels, int64_t height, int64_t width, int64_t dim,
+                 const std::string& readout) {
+  bounded(where + "channels", channels, 1, 3);
+  bounded(where + "height", height, 8, kMaxImageSide);
+  bounded(where + "width", width, 8, kMaxImageSide);
+  const double projection =
+      static_cast<double>(dim) * static_cast<double>(dim) *
+      (readout == "spp" ? static_cast<double>(kSppFeatures)
+                        : static_cast<double>(image_grid_size(height, "flat") * image_grid_size(width, "flat")));
+  if (projection > kMaxLayerWeights)
+    throw Error("model config: dim " + std::to_string(dim) + " with " + std::to_string(height) + " x " +
+                std::to_string(width) + " images needs an image projection of " +
+                std::to_string(static_cast<int64_t>(projection)) + " weights, more than 2^28");
+}
+
+void check_tokens(const std::string& where, int64_t vocab_size, int64_t max_len, int64_t pad_id) {
+  bounded(where + "vocab_size", vocab_size, 1, int64_t{1} << 24);
+  bounded(where + "max_len", max_len, 1, kMaxTokenLength);
+  bounded(where + "pad_id", pad_id, 0, vocab_size - 1);
+}
+
+}  // namespace
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw Error("model config: expected a JSON object");
   ModelConfig c;
   c.fusion = required<std::string>(j, "fusion");
-  c.image_channels = required<int64_t>(j, "image_channels");
-  c.image_height = required<int64_t>(j, "image_height");
-  c.image_width = required<int64_t>(j, "image_width");
-  c.vocab_size = required<int64_t>(j, "vocab_size");
-  c.max_len = required<int64_t>(j, "max_len");
-  c.pad_id = required<int64_t>(j, "pad_id");
   c.num_classes = required<int64_t>(j, "num_classes");
   c.dim = required<int64_t>(j, "dim");
   c.embed_dim = required<int64_t>(j, "embed_dim");
@@ -96,99 +119,64 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     c.image_readout = required<std::string>(j, "image_readout");
     check_image_readout(c.image_readout);
   }
-  // Bounds before the network is built: a corrupt config must not ask the
-  // allocator for terabytes (the built-in models use widths of 32 to 256).
-  const auto bounded = [](const char* field, int64_t v, int64_t lo, int64_t hi) {
-    if (v < lo || v > hi)
-      throw Error(std::string("model config: field '") + field + "' is " + std::to_string(v) + ", expected " +
-                  std::to_string(lo) + " to " + std::to_string(hi));
-  };
-  bounded("image_channels", c.image_channels, 1, 3);
-  bounded("image_height", c.image_height, 8, kMaxImageSide);
-  bounded("image_width", c.image_width, 8, kMaxImageSide);
-  bounded("vocab_size", c.vocab_size, 1, int64_t{1} << 24);
-  bounded("max_len", c.max_len, 1, kMaxTokenLength);
-  bounded("pad_id", c.pad_id, 0, c.vocab_size - 1);
   bounded("num_classes", c.num_classes, 2, 1 << 16);
   bounded("dim", c.dim, 1, 4096);
   bounded("embed_dim", c.embed_dim, 1, 4096);
   bounded("head_hidden", c.head_hidden, 1, 4096);
-  const double projection =
-      static_cast<double>(c.dim) * static_cast<double>(c.dim) *
-      (c.image_readout == "spp"
-           ? static_cast<double>(kSppFeatures)
-           : static_cast<double>(image_grid_size(c.image_height, "flat") * image_grid_size(c.image_width, "flat")));
-  if (projection > static_cast<double>(int64_t{1} << 28))
-    throw Error("model config: dim " + std::to_string(c.dim) + " with " + std::to_string(c.image_height) + " x " +
-                std::to_string(c.image_width) + " images needs an image projection of " +
-                std::to_string(static_cast<int64_t>(projection)) + " weights, more than 2^28");
+  if (!j.contains("inputs")) {
+    c.image_channels = required<int64_t>(j, "image_channels");
+    c.image_height = required<int64_t>(j, "image_height");
+    c.image_width = required<int64_t>(j, "image_width");
+    c.vocab_size = required<int64_t>(j, "vocab_size");
+    c.max_len = required<int64_t>(j, "max_len");
+    c.pad_id = required<int64_t>(j, "pad_id");
+    check_image("image_", c.image_channels, c.image_height, c.image_width, c.dim, c.image_readout);
+    check_tokens("", c.vocab_size, c.max_len, c.pad_id);
+    return c;
+  }
+  const auto& inputs = j.at("inputs");
+  if (!inputs.is_array() || inputs.empty() || inputs.size() > 64)
+    throw Error("model config: field 'inputs' must be a list of 1 to 64 inputs");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string where = "inputs[" + std::to_string(i) + "].";
+    c.inputs.push_back(modality_from_json(inputs[i], "model config: inputs[" + std::to_string(i) + "]"));
+    const auto& spec = c.inputs.back();
+    if (spec.is_image()) check_image(where, spec.channels(), spec.height(), spec.width(), c.dim, c.image_readout);
+    if (spec.is_tokens()) check_tokens(where, spec.vocab_size, spec.max_len(), spec.pad_id);
+    if (spec.is_audio() && static_cast<double>(spec.frame / 2 + 1) * static_cast<double>(c.dim) > kMaxLayerWeights)
+      throw Error("model config: " + where + "frame of " + std::to_string(spec.frame) +
+                  " samples needs a spectrum projection of more than 2^28 weights");
+  }
   return c;
 }
 
-ImageEncoderImpl::ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_cells, const std::string& readout)
-    : spp_(readout == "spp") {
-  check_image_readout(readout);
-  torch::nn::Sequential body;
-  push_conv_block(body, channels, 16);
-  push_conv_block(body, 16, 32);
-  push_conv_block(body, 32, dim, /*pool=*/!spp_);
-  static_assert(kConvBlocks == 3, "the grid size assumes three conv blocks");
-  body_ = register_module("body", body);
-  project_ = register_module("project", he_init(torch::nn::Linear(spp_ ? kSppFeatures * dim : dim * grid_cells, dim)));
-}
-
-ImageFeatures ImageEncoderImpl::forward(const torch::Tensor& image) {
-  ImageFeatures f;
-  f.grid = body_->forward(image);
-  if (spp_) {
-    // Where things are survives in the quadrant maxima; what is there in the
-    // grid max and mean. 6 D numbers instead of a projection of every cell.
-    const auto quadrants = torch::adaptive_max_pool2d(f.grid, {2, 2});
-    f.pooled = torch::relu(project_->forward(
-        torch::cat({f.grid.amax({2, 3}), f.grid.mean({2, 3}), std::get<0>(quadrants).flatten(1)}, 1)));
-  } else {
-    // A learned projection of the whole grid rather than a mean: the mean would
-    // throw away where things are, and captions and questions ask about places.
-    f.pooled = torch::relu(project_->forward(f.grid.flatten(1)));
-  }
-  return f;
-}
-
-TextEncoderImpl::TextEncoderImpl(int64_t vocab_size, int64_t embed_dim, int64_t dim, int64_t pad_id) : pad_id_(pad_id) {
-  embedding_ = register_module(
-      "embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab_size, embed_dim).padding_idx(pad_id)));
-  gru_ =
-      register_module("gru", torch::nn::GRU(torch::nn::GRUOptions(embed_dim, /*hidden_size=*/dim).batch_first(true)));
-}
-
-torch::Tensor TextEncoderImpl::embed(const torch::Tensor& ids) { return embedding_->forward(ids); }
-
-TextFeatures TextEncoderImpl::forward_embedded(const torch::Tensor& embeddings, const torch::Tensor& mask) {
-  TextFeatures f;
-  f.mask = mask;
-  // Masked positions get a zero input so that a masked (not deleted) token
-  // carries no information; the GRU is unidirectional, so trailing pads never
-  // reach the real positions.
-  const auto maskf = mask.unsqueeze(-1).to(embeddings.dtype());
-  f.tokens = std::get<0>(gru_->forward(embeddings * maskf)) * maskf;
-  const auto count = maskf.sum(1).clamp_min(1.0);
-  f.pooled = f.tokens.sum(1) / count;
-  return f;
-}
-
-TextFeatures TextEncoderImpl::forward(const torch::Tensor& ids) { return forward_embedded(embed(ids), ids != pad_id_); }
-
-MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config) {
-  if (config.vocab_size <= 0) throw Error("model config: vocab_size must be positive");
+MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config), specs_(config.input_specs()) {
   check_image_readout(config.image_readout);
-  const int64_t grid_h = image_grid_size(config.image_height, config.image_readout);
-  const int64_t grid_w = image_grid_size(config.image_width, config.image_readout);
-  if (image_grid_size(config.image_height, "flat") < 1 || image_grid_size(config.image_width, "flat") < 1)
-    throw Error("model config: images must be at least 8x8 pixels");
-  image_encoder_ = register_module(
-      "image_encoder", ImageEncoder(config.image_channels, config.dim, grid_h * grid_w, config.image_readout));
-  text_encoder_ =
-      register_module("text_encoder", TextEncoder(config.vocab_size, config.embed_dim, config.dim, config.pad_id));
+  const auto shapes = config.fusion_config().streams;
+  for (size_t m = 0; m < specs_.size(); ++m) {
+    const auto& spec = specs_[m];
+    const std::string name = shapes[m].role + "_encoder";
+    Encoder e;
+    switch (spec.kind) {
+      case ModalityKind::kImage:
+        if (image_grid_size(spec.height(), "flat") < 1 || image_grid_size(spec.width(), "flat") < 1)
+          throw Error("model config: images must be at least 8x8 pixels");
+        e.image = register_module(
+            name, ImageEncoder(spec.channels(), config.dim, shapes[m].grid_h * shapes[m].grid_w, config.image_readout));
+        break;
+      case ModalityKind::kTokens:
+        if (spec.vocab_size <= 0) throw Error("model config: vocab_size must be positive");
+        e.text = register_module(name, TextEncoder(spec.vocab_size, config.embed_dim, config.dim, spec.pad_id));
+        break;
+      case ModalityKind::kTabular:
+        e.tabular = register_module(name, TabularEncoder(spec.num_features(), config.dim));
+        break;
+      case ModalityKind::kAudio:
+        e.audio = register_module(name, AudioEncoder(spec.num_samples(), spec.frame, config.dim));
+        break;
+    }
+    encoders_.push_back(e);
+  }
   fusion_ = register_module("fusion", make_fusion(config.fusion, config.fusion_config()));
   if (!fusion_->outputs_logits()) {
     head_ = register_module(
@@ -197,39 +185,72 @@ MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config
   }
 }
 
-torch::Tensor MultimodalNetImpl::fuse(const torch::Tensor& image, const torch::Tensor& tokens) {
-  return fusion_->forward(image_encoder_->forward(image), text_encoder_->forward(tokens));
+StreamFeatures MultimodalNetImpl::encode(size_t m, const torch::Tensor& x) {
+  auto& e = encoders_.at(m);
+  if (e.image) return e.image->forward(x);
+  if (e.text) return e.text->forward(x);
+  if (e.tabular) return e.tabular->forward(x);
+  return e.audio->forward(x);
 }
 
-torch::Tensor MultimodalNetImpl::fuse_shared(const torch::Tensor& image, bool image_shared, const torch::Tensor& tokens,
-                                             bool tokens_shared, int64_t rows) {
-  ImageFeatures img = image_encoder_->forward(image);
-  TextFeatures text = text_encoder_->forward(tokens);
-  // expand() views the one row `rows` times without copying.
-  if (image_shared) {
-    img.grid = img.grid.expand({rows, -1, -1, -1});
-    img.pooled = img.pooled.expand({rows, -1});
+torch::Tensor MultimodalNetImpl::fuse(const Inputs& inputs) {
+  TORCH_CHECK(inputs.size() == encoders_.size(), "built-in model: expected ", encoders_.size(), " inputs, got ",
+              inputs.size());
+  std::vector<StreamFeatures> streams;
+  for (size_t m = 0; m < inputs.size(); ++m) streams.push_back(encode(m, inputs[m]));
+  return fusion_->forward(streams);
+}
+
+torch::Tensor MultimodalNetImpl::fuse_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
+  TORCH_CHECK(inputs.size() == encoders_.size() && shared.size() == inputs.size(), "built-in model: expected ",
+              encoders_.size(), " inputs");
+  std::vector<StreamFeatures> streams;
+  for (size_t m = 0; m < inputs.size(); ++m) {
+    auto f = encode(m, inputs[m]);
+    if (shared[m]) {
+      // expand() views the one row `rows` times without copying.
+      const auto repeat = [rows](torch::Tensor& t) {
+        if (!t.defined()) return;
+        std::vector<int64_t> sizes(static_cast<size_t>(t.dim()), -1);
+        sizes[0] = rows;
+        t = t.expand(sizes);
+      };
+      repeat(f.grid);
+      repeat(f.tokens);
+      repeat(f.mask);
+      repeat(f.pooled);
+    }
+    streams.push_back(std::move(f));
   }
-  if (tokens_shared) {
-    text.tokens = text.tokens.expand({rows, -1, -1});
-    text.mask = text.mask.expand({rows, -1});
-    text.pooled = text.pooled.expand({rows, -1});
-  }
-  return fusion_->forward(img, text);
+  return fusion_->forward(streams);
 }
 
 torch::Tensor MultimodalNetImpl::head(const torch::Tensor& z) {
   return fusion_->outputs_logits() ? z : head_->forward(z);
 }
 
-torch::Tensor MultimodalNetImpl::forward(const torch::Tensor& image, const torch::Tensor& tokens) {
-  return head(fuse(image, tokens));
+torch::Tensor MultimodalNetImpl::forward(const Inputs& inputs) { return head(fuse(inputs)); }
+
+torch::Tensor MultimodalNetImpl::forward_embedded(const Inputs& with_embeddings, const Inputs& original) {
+  TORCH_CHECK(with_embeddings.size() == encoders_.size() && original.size() == encoders_.size(),
+              "built-in model: expected ", encoders_.size(), " inputs");
+  std::vector<StreamFeatures> streams;
+  for (size_t m = 0; m < encoders_.size(); ++m) {
+    auto& text = encoders_[m].text;
+    streams.push_back(text ? text->forward_embedded(with_embeddings[m], original[m] != text->pad_id())
+                           : encode(m, with_embeddings[m]));
+  }
+  return head(fusion_->forward(streams));
 }
 
-torch::Tensor MultimodalNetImpl::forward_embedded(const torch::Tensor& image, const torch::Tensor& embeddings,
-                                                  const torch::Tensor& tokens) {
-  auto text = text_encoder_->forward_embedded(embeddings, tokens != config_.pad_id);
-  return head(fusion_->forward(image_encoder_->forward(image), text));
+torch::Tensor MultimodalNetImpl::embed_tokens(size_t m, const torch::Tensor& ids) {
+  TORCH_CHECK(m < encoders_.size() && encoders_[m].text, "built-in model: input ", m, " holds no tokens");
+  return encoders_[m].text->embed(ids);
+}
+
+void MultimodalNetImpl::set_tabular_standardisation(size_t m, const torch::Tensor& mean, const torch::Tensor& std) {
+  TORCH_CHECK(m < encoders_.size() && encoders_[m].tabular, "built-in model: input ", m, " is not tabular");
+  encoders_[m].tabular->set_standardisation(mean, std);
 }
 
 void check_model_inputs(const ModelConfig& c, const torch::Tensor& image, const torch::Tensor& tokens) {

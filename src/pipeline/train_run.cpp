@@ -52,14 +52,21 @@ TrainRun train_checkpoint(const TrainRunOptions& o) {
 
   ModelConfig config;
   config.fusion = o.fusion;
-  const auto& image = data.modalities.at(0);
-  const auto& tokens = data.modalities.at(1);
-  config.image_channels = image.channels();
-  config.image_height = image.height();
-  config.image_width = image.width();
-  config.max_len = tokens.max_len();
-  config.pad_id = tokens.pad_id;
-  config.vocab_size = data.vocab.size();
+  const auto& specs = data.modalities;
+  if (specs.size() == 2 && specs[0].is_image() && specs[1].is_tokens()) {
+    // The two-input form, as every checkpoint before M inputs.
+    config.image_channels = specs[0].channels();
+    config.image_height = specs[0].height();
+    config.image_width = specs[0].width();
+    config.max_len = specs[1].max_len();
+    config.pad_id = specs[1].pad_id;
+    config.vocab_size = data.vocab.size();
+  } else {
+    config.inputs = specs;
+    for (auto& spec : config.inputs) {
+      if (spec.is_tokens() && spec.vocab_size <= 0) spec.vocab_size = data.vocab.size();
+    }
+  }
   config.num_classes = static_cast<int64_t>(data.classes.size());
   const TaskInfo info = task_info(o.task);
   if (o.dim > 0) config.dim = o.dim;
@@ -68,6 +75,11 @@ TrainRun train_checkpoint(const TrainRunOptions& o) {
 
   seed_everything(o.seed);
   MultimodalNet net(config);
+  for (size_t m = 0; m < specs.size(); ++m) {
+    if (!specs[m].is_tabular()) continue;
+    const auto& values = data.train.inputs.at(m);  // standardised with the training split only
+    net->set_tabular_standardisation(m, values.mean(0), values.std(0, /*unbiased=*/false));
+  }
   const auto installed = install_defense(defense, net, data.modalities, train);
   const TrainResult result = train_model(net, data, train);
 

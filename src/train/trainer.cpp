@@ -71,7 +71,7 @@ TrainResult train_model(MultimodalNet& net, const TaskData& data, const TrainOpt
       const auto labels = train_labels.index_select(0, idx);
       if (opt.transform_batch) batch = opt.transform_batch(batch, labels);
       optimizer.zero_grad();
-      const auto logits = opt.batch_logits ? opt.batch_logits(batch, labels) : net->forward(batch[0], batch[1]);
+      const auto logits = opt.batch_logits ? opt.batch_logits(batch, labels) : net->forward(batch);
       const auto loss = torch::nn::functional::cross_entropy(logits, labels);
       loss.backward();
       optimizer.step();
