@@ -62,22 +62,23 @@ class TextEncoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TextEncoder);
 
-// Tabular features [B,F]: each value is standardised with the training split's
-// mean and standard deviation (buffers, saved with the weights; set_standardisation),
-// so a feature decoupled to its training mean reads as 0, "nothing unusual".
+// Tabular features [B,F]: each value is standardised, (v - centre) / scale
+// (buffers, saved with the weights; set_standardisation). Training centres
+// each feature on its fill value, so a decoupled feature reads as exactly 0,
+// "nothing unusual", and scales it by the training split's spread around it.
 // Position f is relu(v_f w_f + b_f) (a learned embedding of the value); the
 // summary is a two-layer MLP over the whole standardised vector, which can
 // learn thresholds and combinations of features.
 class TabularEncoderImpl : public torch::nn::Module {
  public:
   TabularEncoderImpl(int64_t features, int64_t dim);
-  // mean, std [F]; a std of 0 is taken as 1 (a constant feature).
-  void set_standardisation(const torch::Tensor& mean, const torch::Tensor& std);
+  // centre, scale [F]; a scale of 0 is taken as 1 (a constant feature).
+  void set_standardisation(const torch::Tensor& centre, const torch::Tensor& scale);
   StreamFeatures forward(const torch::Tensor& values);
 
  private:
-  torch::Tensor mean_, scale_;                    // buffers [F]
-  torch::Tensor value_weight_, value_bias_;      // [F, D]
+  torch::Tensor centre_, scale_;             // buffers [F]
+  torch::Tensor value_weight_, value_bias_;  // [F, D]
   torch::nn::Sequential summary_{nullptr};
 };
 TORCH_MODULE(TabularEncoder);

@@ -70,8 +70,8 @@ class MultimodalNetImpl : public torch::nn::Module {
   torch::Tensor embed_tokens(size_t m, const torch::Tensor& ids);
   // Logits from a fusion embedding.
   torch::Tensor head(const torch::Tensor& z);
-  // The standardisation of tabular input m (its training split's mean and std).
-  void set_tabular_standardisation(size_t m, const torch::Tensor& mean, const torch::Tensor& std);
+  // The standardisation of tabular input m: (v - centre) / scale.
+  void set_tabular_standardisation(size_t m, const torch::Tensor& centre, const torch::Tensor& scale);
 
   // The two-input image + tokens form the defenses use.
   torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& tokens) { return forward({image, tokens}); }

@@ -32,6 +32,13 @@ class Rng {
   // Uniform in [0, n); n > 0.
   int64_t uniform(int64_t n);
   bool coin() { return (engine_() >> 63) != 0; }
+  // Uniform in [0, 1) from 53 random bits.
+  double uniform01() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  // Uniform in [lo, hi).
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform01(); }
+  // Standard normal (Box-Muller, two draws per value: std::normal_distribution
+  // differs between standard libraries).
+  double normal();
   // Index drawn with probability proportional to `weights` (non-negative ints).
   int64_t weighted(const std::vector<int64_t>& weights);
   template <typename T>

@@ -1,4 +1,5 @@
 // Deterministic randomness for the generators (see generators.h).
+#include <cmath>
 #include <limits>
 
 #include "data/generators.h"
@@ -29,6 +30,12 @@ int64_t Rng::uniform(int64_t n) {
   do r = engine_();
   while (r >= limit);
   return static_cast<int64_t>(r % bound);
+}
+
+double Rng::normal() {
+  const double u = 1.0 - uniform01();  // (0, 1]: log(u) is finite
+  const double v = uniform01();
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * 3.14159265358979323846 * v);
 }
 
 int64_t Rng::weighted(const std::vector<int64_t>& weights) {

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "data/generators.h"
+#include "data/triage.h"
 #include "muroan/error.h"
 #include "muroan/names.h"
 #include "muroan/task.h"
@@ -13,7 +14,10 @@ namespace {
 struct TaskEntry {
   TaskInfo info;
   data::SplitSizes default_sizes;
+  // Image + tokens tasks: generated as scenes and texts, cached.
   std::function<data::RawTask(uint64_t, const data::SplitSizes&)> generate;
+  // Other tasks: generated directly (in about a second: not cached).
+  std::function<TaskData(uint64_t, const data::SplitSizes&)> generate_data = nullptr;
 };
 
 const std::vector<TaskEntry>& registry() {
@@ -32,6 +36,13 @@ const std::vector<TaskEntry>& registry() {
         "spp", 256},
        {12000, 2000, 2000},
        data::generate_shapes_vqa},
+      {{"triage",
+        "is the synthetic patient urgent? (vitals: 12 vital signs and labs; note: a clinical note that reports, "
+        "denies or omits chest pain; ecg: a 3 s 1-lead ECG at 250 Hz; urgent = shock, or chest pain with ST "
+        "elevation; classes routine/urgent)"},
+       {6000, 1000, 1000},
+       nullptr,
+       data::generate_triage},
   };
   return entries;
 }
@@ -84,6 +95,8 @@ TaskData load_task(const std::string& name, const TaskOptions& options) {
   sizes.train = resolve_size(options.train_size, entry->default_sizes.train, "train");
   sizes.val = resolve_size(options.val_size, entry->default_sizes.val, "validation");
   sizes.test = resolve_size(options.test_size, entry->default_sizes.test, "test");
+
+  if (entry->generate_data) return entry->generate_data(options.seed, sizes);
 
   data::RawTask raw;
   bool cached = false;

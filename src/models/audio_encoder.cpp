@@ -28,8 +28,8 @@ StreamFeatures AudioEncoderImpl::forward(const torch::Tensor& waveform) {
   // at 0, which a silenced (decoupled) frame is exactly.
   auto spectrum = torch::view_as_real(torch::fft::rfft(padded.view({batch, frames_, frame_}), /*n=*/c10::nullopt,
                                                        /*dim=*/-1));
-  auto power = torch::log1p(spectrum.pow(2).sum(-1));                // [B, F, bins]
-  auto x = torch::relu(spectrum_->forward(power)).transpose(1, 2);   // [B, D, F]
+  auto power = torch::log1p(spectrum.pow(2).sum(-1));               // [B, F, bins]
+  auto x = torch::relu(spectrum_->forward(power)).transpose(1, 2);  // [B, D, F]
   x = torch::relu(conv1_->forward(x));
   x = torch::relu(conv2_->forward(x));
   StreamFeatures f;

@@ -4,9 +4,9 @@
 #include <torch/nn/modules/pooling.h>
 #include <torch/torch.h>
 
+#include "he_init.h"
 #include "muroan/encoders.h"
 #include "muroan/error.h"
-#include "he_init.h"
 
 namespace muroan {
 namespace {

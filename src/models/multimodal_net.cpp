@@ -248,9 +248,9 @@ torch::Tensor MultimodalNetImpl::embed_tokens(size_t m, const torch::Tensor& ids
   return encoders_[m].text->embed(ids);
 }
 
-void MultimodalNetImpl::set_tabular_standardisation(size_t m, const torch::Tensor& mean, const torch::Tensor& std) {
+void MultimodalNetImpl::set_tabular_standardisation(size_t m, const torch::Tensor& centre, const torch::Tensor& scale) {
   TORCH_CHECK(m < encoders_.size() && encoders_[m].tabular, "built-in model: input ", m, " is not tabular");
-  encoders_[m].tabular->set_standardisation(mean, std);
+  encoders_[m].tabular->set_standardisation(centre, scale);
 }
 
 void check_model_inputs(const ModelConfig& c, const torch::Tensor& image, const torch::Tensor& tokens) {

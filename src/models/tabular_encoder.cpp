@@ -1,15 +1,13 @@
 // The built-in tabular encoder: standardised values, one position per feature.
 #include <torch/torch.h>
 
-#include <cmath>
-
 #include "he_init.h"
 #include "muroan/encoders.h"
 
 namespace muroan {
 
 TabularEncoderImpl::TabularEncoderImpl(int64_t features, int64_t dim) {
-  mean_ = register_buffer("mean", torch::zeros({features}));
+  centre_ = register_buffer("centre", torch::zeros({features}));
   scale_ = register_buffer("scale", torch::ones({features}));
   // Each value's embedding: unit-variance weights, so that a standardised value
   // of +-1 moves its position's features by about one.
@@ -20,16 +18,16 @@ TabularEncoderImpl::TabularEncoderImpl(int64_t features, int64_t dim) {
                                        he_init(torch::nn::Linear(2 * dim, dim)), torch::nn::ReLU()));
 }
 
-void TabularEncoderImpl::set_standardisation(const torch::Tensor& mean, const torch::Tensor& std) {
+void TabularEncoderImpl::set_standardisation(const torch::Tensor& centre, const torch::Tensor& scale) {
   torch::NoGradGuard no_grad;
-  TORCH_CHECK(mean.sizes() == mean_.sizes() && std.sizes() == scale_.sizes(), "tabular encoder: expected ",
-              mean_.size(0), " means and standard deviations");
-  mean_.copy_(mean);
-  scale_.copy_(torch::where(std > 0, std, torch::ones_like(std)));
+  TORCH_CHECK(centre.sizes() == centre_.sizes() && scale.sizes() == scale_.sizes(), "tabular encoder: expected ",
+              centre_.size(0), " centres and scales");
+  centre_.copy_(centre);
+  scale_.copy_(torch::where(scale > 0, scale, torch::ones_like(scale)));
 }
 
 StreamFeatures TabularEncoderImpl::forward(const torch::Tensor& values) {
-  const auto standard = (values - mean_) / scale_;  // [B, F]
+  const auto standard = (values - centre_) / scale_;  // [B, F]
   StreamFeatures f;
   f.tokens = torch::relu(standard.unsqueeze(-1) * value_weight_ + value_bias_);  // [B, F, D]
   f.mask = torch::ones({values.size(0), values.size(1)}, values.options().dtype(torch::kBool));

@@ -27,6 +27,8 @@ StreamFeatures TextEncoderImpl::forward_embedded(const torch::Tensor& embeddings
   return f;
 }
 
-StreamFeatures TextEncoderImpl::forward(const torch::Tensor& ids) { return forward_embedded(embed(ids), ids != pad_id_); }
+StreamFeatures TextEncoderImpl::forward(const torch::Tensor& ids) {
+  return forward_embedded(embed(ids), ids != pad_id_);
+}
 
 }  // namespace muroan

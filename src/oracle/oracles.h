@@ -13,6 +13,7 @@ namespace oracle {
 // x_S no longer shows the item (kDefaultGarmentShare in task_oracle.h).
 std::unique_ptr<TruthOracle> make_fashion_oracle(const Vocabulary& vocab, double garment_share);
 std::unique_ptr<TruthOracle> make_shapes_oracle(const Vocabulary& vocab);
+std::unique_ptr<TruthOracle> make_triage_oracle(const Vocabulary& vocab);
 
 }  // namespace oracle
 }  // namespace muroan

@@ -8,6 +8,7 @@ std::unique_ptr<TruthOracle> make_task_oracle(const std::string& task, const Voc
                                               const OracleOptions& options) {
   if (task == "fashion-match") return oracle::make_fashion_oracle(vocab, options.garment_share);
   if (task == "shapes-vqa") return oracle::make_shapes_oracle(vocab);
+  if (task == "triage") return oracle::make_triage_oracle(vocab);
   return nullptr;
 }
 

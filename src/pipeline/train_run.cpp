@@ -77,8 +77,11 @@ TrainRun train_checkpoint(const TrainRunOptions& o) {
   MultimodalNet net(config);
   for (size_t m = 0; m < specs.size(); ++m) {
     if (!specs[m].is_tabular()) continue;
-    const auto& values = data.train.inputs.at(m);  // standardised with the training split only
-    net->set_tabular_standardisation(m, values.mean(0), values.std(0, /*unbiased=*/false));
+    // Centred on the fill values (a decoupled feature reads as exactly 0),
+    // scaled by the training split's spread.
+    const auto& values = data.train.inputs.at(m);
+    const auto fill = torch::tensor(specs[m].fills, torch::kDouble).to(values.dtype());
+    net->set_tabular_standardisation(m, fill, (values - fill).pow(2).mean(0).sqrt());
   }
   const auto installed = install_defense(defense, net, data.modalities, train);
   const TrainResult result = train_model(net, data, train);
