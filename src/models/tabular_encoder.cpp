@@ -13,9 +13,9 @@ TabularEncoderImpl::TabularEncoderImpl(int64_t features, int64_t dim) {
   // of +-1 moves its position's features by about one.
   value_weight_ = register_parameter("value_weight", torch::randn({features, dim}));
   value_bias_ = register_parameter("value_bias", torch::zeros({features, dim}));
-  summary_ = register_module(
-      "summary", torch::nn::Sequential(he_init(torch::nn::Linear(features, 2 * dim)), torch::nn::ReLU(),
-                                       he_init(torch::nn::Linear(2 * dim, dim)), torch::nn::ReLU()));
+  summary_ =
+      register_module("summary", torch::nn::Sequential(he_init(torch::nn::Linear(features, 2 * dim)), torch::nn::ReLU(),
+                                                       he_init(torch::nn::Linear(2 * dim, dim)), torch::nn::ReLU()));
 }
 
 void TabularEncoderImpl::set_standardisation(const torch::Tensor& centre, const torch::Tensor& scale) {
