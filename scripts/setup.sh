@@ -17,7 +17,8 @@ packages=(
   libsentencepiece-dev                     # SentencePiece tokenizers for raw text
   libsndfile1-dev                          # WAV (and FLAC, ...) files of audio inputs
   libgtest-dev libbenchmark-dev
-  dataset-fashion-mnist                    # items of the fashion-match task
+  dataset-fashion-mnist                    # items of the fashion-match and spoken-fashion tasks
+  espeak-ng                                # the speech of the spoken-fashion task
 )
 with_test_tools=0 sanitize=0
 for arg in "$@"; do

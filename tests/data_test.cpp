@@ -106,11 +106,13 @@ void expect_well_formed(const TaskData& data, int64_t channels, int64_t side) {
 
 // ---- registry ------------------------------------------------------------------------
 
-TEST(TaskRegistry, CatalogListsBothTasks) {
+TEST(TaskRegistry, CatalogListsEveryTask) {
   const auto catalog = task_catalog();
-  ASSERT_EQ(catalog.size(), 2u);
+  ASSERT_EQ(catalog.size(), 4u);
   EXPECT_EQ(catalog[0].name, "fashion-match");
   EXPECT_EQ(catalog[1].name, "shapes-vqa");
+  EXPECT_EQ(catalog[2].name, "triage");
+  EXPECT_EQ(catalog[3].name, "spoken-fashion");
   for (const auto& t : catalog) EXPECT_FALSE(t.description.empty());
 }
 
@@ -119,7 +121,7 @@ TEST(TaskRegistry, UnknownTaskThrowsUsageError) {
     load_task("x", small_options(1));
     FAIL() << "no exception";
   } catch (const UsageError& e) {
-    EXPECT_EQ(std::string(e.what()), "unknown task 'x' (known: fashion-match, shapes-vqa)");
+    EXPECT_EQ(std::string(e.what()), "unknown task 'x' (known: fashion-match, shapes-vqa, triage, spoken-fashion)");
   }
 }
 

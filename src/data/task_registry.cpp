@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "data/generators.h"
+#include "data/spoken_fashion.h"
 #include "data/triage.h"
 #include "muroan/error.h"
 #include "muroan/names.h"
@@ -16,8 +17,9 @@ struct TaskEntry {
   data::SplitSizes default_sizes;
   // Image + tokens tasks: generated as scenes and texts, cached.
   std::function<data::RawTask(uint64_t, const data::SplitSizes&)> generate;
-  // Other tasks: generated directly (in about a second: not cached).
-  std::function<TaskData(uint64_t, const data::SplitSizes&)> generate_data = nullptr;
+  // Other tasks: generated directly (in seconds: not cached), given the seed,
+  // the sizes and the cache folder for what they keep (spoken-fashion's recordings).
+  std::function<TaskData(uint64_t, const data::SplitSizes&, const std::string&)> generate_data = nullptr;
 };
 
 const std::vector<TaskEntry>& registry() {
@@ -42,7 +44,16 @@ const std::vector<TaskEntry>& registry() {
         "elevation; classes routine/urgent)"},
        {6000, 1000, 1000},
        nullptr,
-       data::generate_triage},
+       [](uint64_t seed, const data::SplitSizes& sizes, const std::string&) {
+         return data::generate_triage(seed, sizes);
+       }},
+      {{"spoken-fashion",
+        "is the claim true of the Fashion-MNIST item? (image 1x28x28; caption: the written half of the claim, "
+        "'this is not a'; speech: the class, spoken by espeak-ng, 1 s at 8 kHz; label = (item class == "
+        "spoken class) XOR negated; classes false/true; no input and no pair decides)"},
+       {8000, 1000, 1000},
+       nullptr,
+       data::generate_spoken_fashion},
   };
   return entries;
 }
@@ -96,7 +107,7 @@ TaskData load_task(const std::string& name, const TaskOptions& options) {
   sizes.val = resolve_size(options.val_size, entry->default_sizes.val, "validation");
   sizes.test = resolve_size(options.test_size, entry->default_sizes.test, "test");
 
-  if (entry->generate_data) return entry->generate_data(options.seed, sizes);
+  if (entry->generate_data) return entry->generate_data(options.seed, sizes, options.cache_dir);
 
   data::RawTask raw;
   bool cached = false;

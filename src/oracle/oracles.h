@@ -14,6 +14,8 @@ namespace oracle {
 std::unique_ptr<TruthOracle> make_fashion_oracle(const Vocabulary& vocab, double garment_share);
 std::unique_ptr<TruthOracle> make_shapes_oracle(const Vocabulary& vocab);
 std::unique_ptr<TruthOracle> make_triage_oracle(const Vocabulary& vocab);
+// `share`: of the spoken class's frames or the garment's pixels, as fashion-match's garment share.
+std::unique_ptr<TruthOracle> make_spoken_fashion_oracle(const Vocabulary& vocab, double share);
 
 }  // namespace oracle
 }  // namespace muroan
