@@ -26,9 +26,7 @@ namespace {
 class FashionTruth : public SampleTruth {
  public:
   FashionTruth(SampleView view, int64_t label, double garment_share)
-      : view_(std::move(view)), label_(label), garment_share_(garment_share) {
-    for (uint8_t p : view_.pixels) foreground_ += p != 0 ? 1 : 0;
-  }
+      : view_(std::move(view)), label_(label), garment_share_(garment_share) {}
 
   int64_t label() const override { return label_; }
 
@@ -46,21 +44,15 @@ class FashionTruth : public SampleTruth {
         negation = w;
       }
     }
-    if (foreground_ > 0) {
-      const auto mask = decoupled_pixels(set, view_);
-      int64_t hidden = 0;
-      for (size_t i = 0; i < mask.size(); ++i)
-        if (mask[i] && view_.pixels[i] != 0) ++hidden;  // one channel: [1,H,W]
-      const double share = static_cast<double>(hidden) / static_cast<double>(foreground_);
-      if (share >= garment_share_) {
-        char buf[160];
-        std::snprintf(buf, sizeof buf,
-                      "%.0f%% of the garment's pixels decoupled (limit %.0f%%): the item is no "
-                      "longer a fact of the image",
-                      100.0 * share, 100.0 * garment_share_);
-        v.reason = buf;
-        return v;  // undefined
-      }
+    const double share = decoupled_garment_share(set, view_);
+    if (share >= garment_share_) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    "%.0f%% of the garment's pixels decoupled (limit %.0f%%): the item is no "
+                    "longer a fact of the image",
+                    100.0 * share, 100.0 * garment_share_);
+      v.reason = buf;
+      return v;  // undefined
     }
     if (negation_gone) {
       v.label = 1 - label_;
@@ -80,7 +72,6 @@ class FashionTruth : public SampleTruth {
   SampleView view_;
   int64_t label_;
   double garment_share_;
-  int64_t foreground_ = 0;
 };
 
 class FashionOracle : public TruthOracle {

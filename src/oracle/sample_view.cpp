@@ -63,5 +63,16 @@ std::vector<std::string> removed_words(const DecouplingSet& set, const SampleVie
   return out;
 }
 
+double decoupled_garment_share(const DecouplingSet& set, const SampleView& view) {
+  int64_t foreground = 0, hidden = 0;
+  const auto mask = decoupled_pixels(set, view);
+  for (size_t i = 0; i < mask.size(); ++i) {
+    if (view.pixels[i] == 0) continue;
+    ++foreground;
+    hidden += mask[i] ? 1 : 0;
+  }
+  return foreground == 0 ? 0.0 : static_cast<double>(hidden) / static_cast<double>(foreground);
+}
+
 }  // namespace oracle
 }  // namespace muroan

@@ -36,6 +36,10 @@ SampleView make_sample_view(const Inputs& sample, const Vocabulary& vocab, const
 // H*W flags: 1 where a pixel region of the image modality covers the pixel.
 std::vector<uint8_t> decoupled_pixels(const DecouplingSet& set, const SampleView& view);
 
+// The share of the garment -- the image's non-zero pixels, one channel -- that
+// the set decouples; 0 for an image without one.
+double decoupled_garment_share(const DecouplingSet& set, const SampleView& view);
+
 // The words at the token positions the set removes (deleted or masked: either
 // way the word is gone from the text the model reads).
 std::vector<std::string> removed_words(const DecouplingSet& set, const SampleView& view);

@@ -41,7 +41,6 @@ class SpokenTruth : public SampleTruth {
  public:
   SpokenTruth(SampleView view, std::vector<bool> voiced, int64_t label, double share)
       : view_(std::move(view)), voiced_(std::move(voiced)), label_(label), share_(share) {
-    for (uint8_t p : view_.pixels) foreground_ += p != 0 ? 1 : 0;
     for (bool v : voiced_) spoken_ += v ? 1 : 0;
   }
 
@@ -62,17 +61,12 @@ class SpokenTruth : public SampleTruth {
       v.reason = buf;
       return v;  // undefined
     }
-    if (foreground_ > 0) {
-      const auto mask = decoupled_pixels(set, view_);
-      int64_t hidden = 0;
-      for (size_t i = 0; i < mask.size(); ++i)
-        if (mask[i] && view_.pixels[i] != 0) ++hidden;
-      if (static_cast<double>(hidden) >= share_ * static_cast<double>(foreground_)) {
-        std::snprintf(buf, sizeof buf, "%.0f%% of the garment's pixels decoupled: the item is no longer a fact",
-                      100.0 * static_cast<double>(hidden) / static_cast<double>(foreground_));
-        v.reason = buf;
-        return v;  // undefined
-      }
+    const double garment = decoupled_garment_share(set, view_);
+    if (garment >= share_) {
+      std::snprintf(buf, sizeof buf, "%.0f%% of the garment's pixels decoupled: the item is no longer a fact",
+                    100.0 * garment);
+      v.reason = buf;
+      return v;  // undefined
     }
     for (const auto& w : removed_words(set, view_)) {
       if (w == "not" || w == "no") {
@@ -90,7 +84,7 @@ class SpokenTruth : public SampleTruth {
   std::vector<bool> voiced_;
   int64_t label_;
   double share_;
-  int64_t foreground_ = 0, spoken_ = 0;
+  int64_t spoken_ = 0;
 };
 
 class SpokenOracle : public TruthOracle {
