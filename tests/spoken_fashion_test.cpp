@@ -25,13 +25,17 @@ class SpokenFashion : public ::testing::Test {
   static void SetUpTestSuite() {
     static testing_util::TempDir dir("muroan-spoken-test");
     cache_ = dir.file("cache");
+    data_ = new TaskData(load_task("spoken-fashion", options()));
+  }
+  // 60 test samples, recordings cached in cache_.
+  static TaskOptions options() {
     TaskOptions o;
     o.seed = 2;
     o.train_size = 40;
     o.val_size = 20;
     o.test_size = 60;
     o.cache_dir = cache_;
-    data_ = new TaskData(load_task("spoken-fashion", o));
+    return o;
   }
   static void TearDownTestSuite() {
     delete data_;
@@ -66,13 +70,7 @@ TEST_F(SpokenFashion, ThreeInputsEachImageWithATrueAndAFalseClaim) {
   EXPECT_TRUE((frame_rms.amax(1) > 5 * frame_rms.amin(1)).all().item<bool>());
   // The recordings were cached, and the same seed gives the same task from the cache.
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(cache_) / "spoken-fashion"));
-  TaskOptions o;
-  o.seed = 2;
-  o.train_size = 40;
-  o.val_size = 20;
-  o.test_size = 60;
-  o.cache_dir = cache_;
-  const TaskData again = load_task("spoken-fashion", o);
+  const TaskData again = load_task("spoken-fashion", options());
   for (size_t m = 0; m < 3; ++m) EXPECT_TRUE(torch::equal(again.test.inputs[m], d.test.inputs[m])) << m;
 }
 
