@@ -20,6 +20,9 @@ namespace data {
 
 // ---- randomness ------------------------------------------------------------
 
+// FNV-1a hash of `text`: stable across standard libraries (std::hash is not).
+uint64_t fnv1a(const std::string& text);
+
 // A seed for one named stream (e.g. "fashion-match/train"), so that each split
 // depends only on the task seed and its own size.
 uint64_t stream_seed(uint64_t seed, const std::string& stream);

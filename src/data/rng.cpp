@@ -15,11 +15,13 @@ uint64_t mix(uint64_t z) { return splitmix64_finalise(z + 0x9e3779b97f4a7c15ULL)
 
 }  // namespace
 
-uint64_t stream_seed(uint64_t seed, const std::string& stream) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a of the stream name
-  for (unsigned char c : stream) h = (h ^ c) * 0x100000001b3ULL;
-  return mix(mix(seed) ^ h);
+uint64_t fnv1a(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
 }
+
+uint64_t stream_seed(uint64_t seed, const std::string& stream) { return mix(mix(seed) ^ fnv1a(stream)); }
 
 int64_t Rng::uniform(int64_t n) {
   if (n <= 0) throw Error("Rng::uniform needs a positive bound");

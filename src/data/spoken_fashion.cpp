@@ -61,10 +61,8 @@ const std::string& espeak_version() {
       throw Error(
           "spoken-fashion needs espeak-ng to record its speech (Debian package espeak-ng; scripts/setup.sh "
           "installs it)");
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : v) h = (h ^ c) * 0x100000001b3ULL;
     char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(v)));
     return std::string(hex);
   }();
   return version;

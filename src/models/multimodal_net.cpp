@@ -30,11 +30,13 @@ FusionConfig ModelConfig::fusion_config() const {
   f.streams.clear();
   for (const auto& spec : input_specs()) {
     switch (spec.kind) {
-      case ModalityKind::kImage:
-        f.streams.push_back(StreamShape::image(dim, image_grid_size(spec.height(), image_readout),
-                                               image_grid_size(spec.width(), image_readout)));
-        f.streams.back().role = stream_role("image", {f.streams.begin(), f.streams.end() - 1});
+      case ModalityKind::kImage: {
+        auto shape = StreamShape::image(dim, image_grid_size(spec.height(), image_readout),
+                                        image_grid_size(spec.width(), image_readout));
+        shape.role = stream_role("image", f.streams);
+        f.streams.push_back(shape);
         break;
+      }
       case ModalityKind::kTokens:
         f.streams.push_back(StreamShape::sequence(stream_role("text", f.streams), dim, spec.max_len()));
         break;
