@@ -17,6 +17,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,7 @@ class TinyModel : public Classifier {
     return Classifier::logits_shared(in, shared, rows);
   }
 
-  int64_t calls = 0;                          // logits() calls, to see batching
+  std::atomic<int64_t> calls{0};              // logits() calls, to see batching (atomic: sample-parallel runs)
   std::vector<int64_t> shared_rows = {0, 0};  // rows per modality answered from one shared row
 
  private:

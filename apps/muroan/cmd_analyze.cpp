@@ -41,6 +41,9 @@ void register_analyze(CLI::App& app, Action& action) {
   flags->bind("--garment-share", "oracle.garment_share", o->oracle.garment_share,
               "fashion-match oracle: share of the garment's pixels whose decoupling makes x_S undefined");
   flags->bind("--attack-batch-size", "attack_batch_size", o->attack_batch_size, "Rows per forward pass of the attacks");
+  flags->bind("--parallel-samples", "parallel_samples", o->parallel_samples,
+              "Samples whose searches advance together, their queries packed into shared forward passes (1: one at a "
+              "time; 0: 64 on a GPU, 1 on a CPU)");
   flags->bind("--gallery", "gallery", o->gallery, "Successful samples per run kept for the report's gallery");
   flags->bind("--seed", "seed", o->seed, "Seed of the data, training and attacks");
   flags->bind("--device", "device", o->device, "auto, cpu or cuda");

@@ -47,6 +47,7 @@ void register_attack(CLI::App& app, Action& action) {
   auto flags = std::make_shared<FlagBinder>(cmd);
   auto& a = o->attack;
   auto& m = o->measure;
+  m.parallel_samples = kDefaultParallelSamples;
   add_model_source_options(*flags, o->source);
   bind_attack_options(*flags, a);
   flags->bind_list("--protect-words", "protect_words", o->protect_words,
@@ -63,6 +64,9 @@ void register_attack(CLI::App& app, Action& action) {
   flags->bind("--shard", "shard", o->shard,
               "Attack only samples i, i+N, ... (i/N); under mpirun the rank and size are used");
   flags->bind("--samples", "samples", o->samples, "Samples to attack, the first N (0: all)");
+  flags->bind("--parallel-samples", "parallel_samples", m.parallel_samples,
+              "Samples whose searches advance together, their queries packed into shared forward passes (1: one at a "
+              "time; 0: 64 on a GPU, 1 on a CPU)");
   cmd->add_option("--out", m.out_dir, "Result directory (default runs/attack-<method>)");
   cmd->add_flag("!--no-resume", m.resume, "Start over instead of resuming results.jsonl");
   cmd->add_flag("--quiet", m.quiet, "No progress bar and no table");

@@ -18,9 +18,11 @@ int run_bench(const BenchRunOptions& o) {
                 r.device.c_str(), r.data_source.c_str(), format_bench_forward(r).c_str());
     std::fflush(stdout);
   });
-  std::printf("\nattacks (%d threads, batch size %lld, the first %lld correctly classified samples):\n\n%s",
-              run.attack_threads, static_cast<long long>(o.attack_batch_size), static_cast<long long>(o.samples),
-              format_bench_attacks(run).c_str());
+  std::printf(
+      "\nattacks (%d threads, batch size %lld, %lld samples at a time, the first %lld correctly classified "
+      "samples):\n\n%s",
+      run.attack_threads, static_cast<long long>(o.attack_batch_size), static_cast<long long>(run.parallel_samples),
+      static_cast<long long>(o.samples), format_bench_attacks(run).c_str());
   if (!o.out.empty()) std::printf("\n-> %s\n", o.out.c_str());
   return kExitOk;
 }
@@ -39,6 +41,9 @@ void register_bench(CLI::App& app, Action& action) {
   flags->bind_list("--methods", "methods", o->methods, "Attacks to time (empty: none)");
   flags->bind("--samples", "samples", o->samples, "Correctly classified samples per attack");
   flags->bind("--attack-batch-size", "attack_batch_size", o->attack_batch_size, "Rows per forward pass of the attacks");
+  flags->bind("--parallel-samples", "parallel_samples", o->parallel_samples,
+              "Samples whose searches advance together, their queries packed into shared forward passes (1: one at a "
+              "time; 0: 64 on a GPU, 1 on a CPU)");
   flags->bind("--min-seconds", "min_seconds", o->min_seconds, "Time per forward measurement");
   flags->bind("--out", "out", o->out, "Also write the numbers to this JSON file");
   cmd->callback([&action, o, flags] { action = [o, flags] { return flags->run([&o] { return run_bench(*o); }); }; });

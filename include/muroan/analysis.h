@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "muroan/attack.h"
+#include "muroan/sample_scheduler.h"
 #include "muroan/task.h"
 #include "muroan/task_oracle.h"
 #include "muroan/trainer.h"
@@ -59,8 +60,9 @@ struct AnalysisOptions {
   SuccessCriterion success = SuccessCriterion::kAuto;
   OracleOptions oracle;
   int64_t attack_batch_size = 256;
-  int64_t gallery = 3;  // successful samples per run kept for the report's gallery
-  bool quiet = false;   // no progress bars
+  int64_t parallel_samples = kDefaultParallelSamples;  // MeasurementOptions::parallel_samples
+  int64_t gallery = 3;                                 // successful samples per run kept for the report's gallery
+  bool quiet = false;                                  // no progress bars
   // One line per finished step ("[3/16] concat/greedy: fooled ASR ..."); null: stdout.
   std::function<void(const std::string&)> log;
 };

@@ -28,8 +28,9 @@ struct BenchRunOptions {
   std::vector<std::string> methods{"greedy", "saliency", "reference", "random", "sparse-rs"};
   int64_t samples = 20;  // correctly classified samples per attack
   int64_t attack_batch_size = 256;
-  double min_seconds = 0.5;  // per forward measurement
-  std::string out;           // a JSON file for the numbers; empty: none
+  int64_t parallel_samples = kDefaultParallelSamples;  // searches packed together
+  double min_seconds = 0.5;                            // per forward measurement
+  std::string out;                                     // a JSON file for the numbers; empty: none
 };
 
 struct BenchRun {
@@ -38,6 +39,7 @@ struct BenchRun {
   std::vector<int> thread_counts;
   std::vector<ForwardThroughput> forward;
   int attack_threads = 1;             // LibTorch threads the attacks run with
+  int64_t parallel_samples = 1;       // searches packed together
   double peak_rows_per_second = 0.0;  // best forward rows/s at attack_threads
   std::vector<AttackThroughput> attacks;
   std::vector<double> share_of_peak;  // per attack: queries/s over the peak

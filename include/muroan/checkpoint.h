@@ -55,6 +55,7 @@ class BuiltinClassifier : public Classifier {
   torch::Tensor fusion(const Inputs& inputs) override;
   torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) override;
   torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) override;
+  QueryAnswer answer(const QueryBatch& batch) override;
   bool supports_token_embeddings() const override { return true; }
   torch::Tensor embed_tokens(size_t modality, const torch::Tensor& ids) override;
   torch::Tensor logits_from_embeddings(const Inputs& inputs_with_embeddings, const Inputs& original_inputs) override;

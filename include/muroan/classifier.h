@@ -56,6 +56,34 @@ class Classifier {
   virtual torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows);
   virtual torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows);
   virtual torch::Device device() const = 0;
+
+  // Rows of one or more samples in one forward pass, with logits and (when
+  // asked) the fusion embedding from the same pass: what SearchContext and the
+  // sample-parallel scheduler (sample_scheduler.h) ask. Group g of the batch
+  // is batch.group_rows[g] consecutive rows; for m with batch.shared[m],
+  // inputs[m] holds one row per group, used by every row of that group. No
+  // shared modality: shared and group_rows may be empty. The default calls
+  // logits / fusion (or the *_shared forms once per group); the built-in models
+  // encode each shared row once and fuse once.
+  struct QueryBatch {
+    Inputs inputs;
+    std::vector<bool> shared;
+    std::vector<int64_t> group_rows;
+    bool want_fusion = false;
+    int64_t rows() const;
+  };
+  struct QueryAnswer {
+    torch::Tensor logits;  // [B,K]
+    torch::Tensor fusion;  // [B,D] when want_fusion, else undefined
+  };
+  virtual QueryAnswer answer(const QueryBatch& batch);
+
+  // The model answering in passes of its own. A search's view under the
+  // sample-parallel scheduler packs its queries with other samples' rows,
+  // which can move the last bits of a float; the numbers a result reports
+  // (the clean and the judged confidence, the fusion shift) are asked of
+  // alone(), so they do not depend on what else was searched at the time.
+  virtual Classifier& alone() { return *this; }
 };
 
 // Throws Error naming the model when `output` (logits or a fusion embedding,

@@ -29,6 +29,7 @@
 #include "muroan/decoupling.h"
 #include "muroan/inputs.h"
 #include "muroan/oracle.h"
+#include "muroan/sample_scheduler.h"
 
 namespace muroan {
 
@@ -42,8 +43,16 @@ struct MeasurementOptions {
   std::string out_dir;  // where the files go; empty: nothing is written
   int64_t limit = 0;    // the first `limit` samples; 0: all
   int64_t batch = 256;  // rows per forward pass of the clean pass
-  bool quiet = false;   // no progress bar
-  bool resume = true;   // continue results.jsonl made with the same run.json; else start over
+  // Samples whose searches advance together, their queries packed into shared
+  // forward passes of up to AttackOptions::batch_size rows (sample_scheduler.h).
+  // 1: one sample after the other; 0: the device's choice (parallel_samples_for).
+  // Results do not depend on it beyond the last bits of floating-point sums.
+  // Above 1 the model is called from several threads at once: the built-in and
+  // TorchScript models allow it (the CLI's default is 0); a Classifier of your
+  // own must too.
+  int64_t parallel_samples = 1;
+  bool quiet = false;  // no progress bar
+  bool resume = true;  // continue results.jsonl made with the same run.json; else start over
   // With resume: results that cannot be resumed (another run.json, more records
   // than samples to attack now, an unreadable file) are started over instead
   // of refused with UsageError. What analyze does with its own folders.

@@ -62,6 +62,10 @@ class MultimodalNetImpl : public torch::nn::Module {
   // fuse() for a batch of `rows` rows in which a shared input holds one row
   // that every row uses: it is encoded once and its features repeated.
   torch::Tensor fuse_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows);
+  // The same for consecutive groups of group_rows[g] rows: a shared input
+  // holds one row per group (Classifier::QueryBatch).
+  torch::Tensor fuse_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                            const std::vector<int64_t>& group_rows);
   // forward() from token embeddings (white-box attacks on text): token inputs
   // of `with_embeddings` hold [B,L,E] embeddings, `original` their ids (the
   // mask of real positions); other inputs are the same in both.

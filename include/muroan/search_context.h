@@ -105,6 +105,12 @@ class SearchContext {
   // lowest loss), else the lowest loss (then the fewest points); the first on
   // a full tie. `added[i]` is the points row i adds.
   static size_t pick_best(const std::vector<CandidateEval>& evals, const std::vector<int64_t>& added);
+  // Whether loss a is lower than b by more than rounding: 1e-5 relative (at
+  // least 1e-5). Two rows with the same input can get losses a few float32 ulps
+  // apart depending on where they sit in a forward pass (docs/performance.md);
+  // such a tie is broken by the fewest points, then the first candidate, so
+  // neither the batch size nor the sample-parallel packing can decide it.
+  static bool lower_loss(double a, double b);
   // Pruning: restores, one batched round at a time, the element whose
   // restoration keeps the attack successful and frees the most points, until
   // none can be restored. `set` must be successful.

@@ -15,6 +15,7 @@
 #include "muroan/classifier.h"
 #include "muroan/inputs.h"
 #include "muroan/sample_data.h"
+#include "muroan/sample_scheduler.h"
 
 namespace muroan {
 
@@ -40,14 +41,15 @@ struct AttackThroughput {
   int64_t samples = 0;   // samples attacked (correctly classified ones)
   int64_t queries = 0;   // forward rows of the searches
   int64_t backward = 0;  // rows back-propagated
-  double seconds = 0.0;  // attack time, the judge's pass included
+  double seconds = 0.0;  // wall time of the attacks, the judges' passes included
   double queries_per_second = 0.0;
 };
 
 // Attacks the first `samples` correctly classified samples of `data` with
 // `options` (any flip counts: no oracle, so the work does not depend on one)
-// and sums the queries and time.
+// with `parallel` searches at a time (sample_scheduler.h), and counts the
+// queries and the wall time.
 AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& data, const AttackOptions& options,
-                                           int64_t samples);
+                                           int64_t samples, int64_t parallel = 1);
 
 }  // namespace muroan

@@ -276,6 +276,7 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
   // The judge: rebuild the adversarial input and ask the model, whatever the
   // method believed. Its own queries are not charged to the method.
   torch::NoGradGuard no_grad;
+  Classifier& judge = model.alone();  // reported numbers: from passes of their own
   const InputSpace& space = ctx.space();
   const auto& specs = space.specs();
   bool violation = false;
@@ -325,11 +326,11 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
       why = "the perturbation's L-infinity distance exceeds eps";
     }
   }
-  const auto logits = model.logits(adv);
+  const auto logits = judge.logits(adv);
   require_finite(logits, model, "logits");
   r.adversarial_prediction = logits.argmax(1).item<int64_t>();
   r.adversarial_confidence = confidence(logits, r.adversarial_prediction);
-  if (model.has_fusion()) r.fusion_shift = fusion_shift(model, x, adv);
+  if (model.has_fusion()) r.fusion_shift = fusion_shift(judge, x, adv);
   r.flipped = !violation && !(options_.objective == Objective::kTargeted && options_.target == r.clean_prediction) &&
               ctx.is_success(r.adversarial_prediction);
   r.success = r.flipped;

@@ -29,11 +29,15 @@ SearchContext::SearchContext(Classifier& model, const Inputs& sample, const Atta
 
   torch::NoGradGuard no_grad;
   count_forward(1);
-  clean_logits_ = model_.logits(space_.sample());
+  Classifier::QueryBatch clean;
+  clean.inputs = space_.sample();
+  clean.want_fusion = uses_fusion();
+  auto answer = model_.alone().answer(clean);  // its confidence is reported
+  clean_logits_ = std::move(answer.logits);
   require_finite(clean_logits_, model_, "logits");
   clean_prediction_ = clean_logits_.argmax(1).item<int64_t>();
   if (uses_fusion()) {
-    clean_fusion_ = model_.fusion(space_.sample());
+    clean_fusion_ = std::move(answer.fusion);
     require_finite(clean_fusion_, model_, "fusion embeddings");
   }
 }
@@ -160,8 +164,11 @@ std::vector<CandidateEval> SearchContext::evaluate_queried(const std::vector<Dec
 std::vector<CandidateEval> SearchContext::evaluate_chunk(const std::vector<DecouplingSet>& chunk) {
   const size_t modalities = space_.specs().size();
   if (!options_.share_encodings || modalities > 64) {  // 64: the bits of a group mask
-    Inputs xs = space_.apply(chunk, options_.text_removal);
-    return score(model_.logits(xs), uses_fusion() ? model_.fusion(xs) : torch::Tensor());
+    Classifier::QueryBatch batch;
+    batch.inputs = space_.apply(chunk, options_.text_removal);
+    batch.want_fusion = uses_fusion();
+    const auto a = model_.answer(batch);
+    return score(a.logits, a.fusion);
   }
   // Rows that leave a modality clean share its one encoding: group the rows by
   // the modalities they touch (a bit mask) and make one forward pass per group.
@@ -180,16 +187,18 @@ std::vector<CandidateEval> SearchContext::evaluate_chunk(const std::vector<Decou
         rows.push_back(i);
         sets.push_back(chunk[i]);
       }
-    Inputs xs = space_.apply(sets, options_.text_removal);
-    std::vector<bool> shared(modalities, false);
+    Classifier::QueryBatch batch;
+    batch.inputs = space_.apply(sets, options_.text_removal);
+    batch.shared.assign(modalities, false);
     for (size_t m = 0; m < modalities; ++m)
       if (!(mask >> m & 1U)) {
-        shared[m] = true;
-        xs[m] = space_.sample()[m];
+        batch.shared[m] = true;
+        batch.inputs[m] = space_.sample()[m];
       }
-    const auto n = static_cast<int64_t>(sets.size());
-    auto evals = score(model_.logits_shared(xs, shared, n),
-                       uses_fusion() ? model_.fusion_shared(xs, shared, n) : torch::Tensor());
+    batch.group_rows = {static_cast<int64_t>(sets.size())};
+    batch.want_fusion = uses_fusion();
+    const auto a = model_.answer(batch);
+    auto evals = score(a.logits, a.fusion);
     for (size_t k = 0; k < rows.size(); ++k) out[rows[k]] = evals[k];
   }
   return out;
@@ -286,6 +295,11 @@ std::vector<DecouplingElement> SearchContext::token_candidates() const {
   return out;
 }
 
+bool SearchContext::lower_loss(double a, double b) {
+  if (std::isinf(a) || std::isinf(b)) return a < b;
+  return a < b - 1e-5 * std::max(1.0, std::abs(b));
+}
+
 size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals, const std::vector<int64_t>& added) {
   size_t best = 0;
   bool best_success = false;
@@ -303,7 +317,7 @@ size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals, const s
       better = e.success;
     else if (e.success && added[i] != added[best])  // two successes: the smaller set
       better = added[i] < added[best];  // NOLINT(bugprone-branch-clone): the last branch's test, for another reason
-    else if (e.loss != b.loss)
+    else if (lower_loss(e.loss, b.loss) || lower_loss(b.loss, e.loss))
       better = e.loss < b.loss;
     else
       better = added[i] < added[best];  // equal objective: the cheaper element
@@ -369,7 +383,8 @@ DecouplingSet SearchContext::prune(DecouplingSet set) {
     for (size_t i = 0; i < evals.size(); ++i) {
       if (!evals[i].success) continue;
       const int64_t freed = size - space_.count(variants[i]).decoupled_points();
-      if (freed > best_freed || (freed == best_freed && evals[i].loss < evals[static_cast<size_t>(best)].loss)) {
+      if (freed > best_freed ||
+          (freed == best_freed && lower_loss(evals[i].loss, evals[static_cast<size_t>(best)].loss))) {
         best = static_cast<int64_t>(i);
         best_freed = freed;
       }

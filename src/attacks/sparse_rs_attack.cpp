@@ -129,9 +129,9 @@ class SparseRsAttack : public Attack {
         size_t best = 0;
         for (size_t r = 0; r < evals.size(); ++r) {
           if (evals[r].success) return finish(ctx, std::move(sets[r]));
-          if (evals[r].loss < evals[best].loss) best = r;
+          if (SearchContext::lower_loss(evals[r].loss, evals[best].loss)) best = r;
         }
-        if (evals[best].loss <= current_loss) {
+        if (!SearchContext::lower_loss(current_loss, evals[best].loss)) {  // not an increase
           current_loss = evals[best].loss;
           current = std::move(proposals[best]);
         }

@@ -1,5 +1,7 @@
 #include "muroan/classifier.h"
 
+#include <algorithm>
+
 #include "muroan/error.h"
 
 namespace muroan {
@@ -37,6 +39,45 @@ torch::Tensor Classifier::logits_shared(const Inputs& inputs, const std::vector<
 
 torch::Tensor Classifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
   return fusion(repeat_shared(inputs, shared, rows));
+}
+
+int64_t Classifier::QueryBatch::rows() const {
+  if (!group_rows.empty()) {
+    int64_t n = 0;
+    for (const int64_t r : group_rows) n += r;
+    return n;
+  }
+  return inputs.empty() ? 0 : inputs.front().size(0);
+}
+
+Classifier::QueryAnswer Classifier::answer(const QueryBatch& batch) {
+  const bool any_shared = std::find(batch.shared.begin(), batch.shared.end(), true) != batch.shared.end();
+  QueryAnswer a;
+  if (!any_shared) {
+    a.logits = logits(batch.inputs);
+    if (batch.want_fusion) a.fusion = fusion(batch.inputs);
+    return a;
+  }
+  if (batch.shared.size() != batch.inputs.size())
+    throw Error("shared-modality query: " + std::to_string(batch.shared.size()) + " flags for " +
+                std::to_string(batch.inputs.size()) + " modalities");
+  // One *_shared call per group: row g of a shared modality, the group's rows of the others.
+  std::vector<torch::Tensor> logits_parts, fusion_parts;
+  int64_t offset = 0;
+  for (size_t g = 0; g < batch.group_rows.size(); ++g) {
+    const int64_t rows = batch.group_rows[g];
+    Inputs part(batch.inputs.size());
+    for (size_t m = 0; m < part.size(); ++m) {
+      const auto gi = static_cast<int64_t>(g);
+      part[m] = batch.shared[m] ? batch.inputs[m].narrow(0, gi, 1) : batch.inputs[m].narrow(0, offset, rows);
+    }
+    logits_parts.push_back(logits_shared(part, batch.shared, rows));
+    if (batch.want_fusion) fusion_parts.push_back(fusion_shared(part, batch.shared, rows));
+    offset += rows;
+  }
+  a.logits = logits_parts.size() == 1 ? logits_parts.front() : torch::cat(logits_parts);
+  if (batch.want_fusion) a.fusion = fusion_parts.size() == 1 ? fusion_parts.front() : torch::cat(fusion_parts);
+  return a;
 }
 
 void require_finite(const torch::Tensor& output, const Classifier& model, const char* what) {

@@ -14,6 +14,7 @@
 #include "muroan/json_file.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
+#include "muroan/sample_scheduler.h"
 
 namespace muroan {
 namespace {
@@ -167,6 +168,7 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                      " samples");
   if (o.limit < 0) throw UsageError("measurement: limit must be >= 0 (0: all samples)");
   if (o.batch < 1) throw UsageError("measurement: batch must be >= 1");
+  const int64_t parallel = parallel_samples_for(o.parallel_samples, model);
   if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count)
     throw UsageError("measurement: shard index " + std::to_string(o.shard_index) + " of " +
                      std::to_string(o.shard_count) + " shards");
@@ -228,8 +230,6 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     jsonl = AppendFile(jsonl_path.string());
   }
 
-  // The clean pass, batched over samples; then the attacks, one sample at a time
-  // (each batched over its candidates).
   ProgressBar bar("attack " + attack.method, static_cast<int64_t>(todo.size()), o.quiet);
   int64_t correct = 0, successes = 0;
   for (const auto& r : result.records) {
@@ -252,67 +252,84 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
     return r;
   };
   const torch::Device device = model.device();
-  // Clean-pass batches start at multiples of o.batch, also when resuming: the
-  // same rows share a forward pass as in an uninterrupted run, so the clean
-  // confidences (floating-point sums) come out the same to the last bit.
+  // The clean pass, batched over samples. Its batches start at multiples of
+  // o.batch, also when resuming: the same rows share a forward pass as in an
+  // uninterrupted run, so the clean confidences (floating-point sums) come out
+  // the same to the last bit.
   const size_t batch = static_cast<size_t>(o.batch);
-  for (size_t begin = static_cast<size_t>(result.resumed) / batch * batch; begin < todo.size(); begin += batch) {
-    const size_t end = std::min(todo.size(), begin + static_cast<size_t>(o.batch));
+  const size_t first_pass = static_cast<size_t>(result.resumed) / batch * batch;
+  std::vector<int64_t> clean_pred(todo.size(), -1);
+  std::vector<double> clean_conf(todo.size(), 0.0);
+  for (size_t begin = first_pass; begin < todo.size(); begin += batch) {
+    const size_t end = std::min(todo.size(), begin + batch);
     std::vector<int64_t> chunk(todo.begin() + static_cast<std::ptrdiff_t>(begin),
                                todo.begin() + static_cast<std::ptrdiff_t>(end));
-    torch::Tensor preds, conf;
-    {
-      torch::NoGradGuard no_grad;
-      const Inputs rows = to_device(select_rows(samples, torch::tensor(chunk, torch::kLong)), device);
-      const auto logits = model.logits(rows);
-      require_finite(logits, model, "logits");
-      const auto probs = torch::softmax(logits.to(torch::kDouble), 1);
-      auto [c, p] = probs.max(1);
-      preds = p.to(torch::kCPU).contiguous();
-      conf = c.to(torch::kCPU).contiguous();
-    }
-    for (size_t k = begin < static_cast<size_t>(result.resumed) ? result.resumed - begin : 0; k < chunk.size(); ++k) {
-      const int64_t i = chunk[k];
-      const std::string text = texts.empty() ? "" : texts[static_cast<size_t>(i)];
-      SampleRecord r;
-      const int64_t pred = preds.data_ptr<int64_t>()[k];
-      const bool selected = o.attack_labels.empty() || std::find(o.attack_labels.begin(), o.attack_labels.end(),
-                                                                 label_of[i]) != o.attack_labels.end();
-      if (pred == label_of[i] && selected) {
-        const Inputs row = slice_rows(samples, i, i + 1);
-        AttackResult a;
-        try {
-          std::unique_ptr<SampleTruth> truth;
-          if (o.oracle != nullptr) truth = o.oracle->prepare(row, label_of[i]);
-          a = method->attack(model, row, static_cast<uint64_t>(i), truth.get());
-        } catch (const UsageError&) {
-          throw;
-        } catch (const Error& e) {
-          throw Error("sample '" + id_of(i) + "' (index " + std::to_string(i) + "): " + e.what());
-        }
-        // The attacked set and `correct` come from the clean pass above; the
-        // attack's own clean query must agree with it.
-        if (a.clean_prediction != pred && !o.allow_nondeterministic)
-          throw Error("model '" + model_name + "' answered sample '" + id_of(i) + "' with class " +
-                      std::to_string(pred) + " in the batched clean pass and " + std::to_string(a.clean_prediction) +
-                      " alone: it is nondeterministic or depends on the rest of the batch, and its "
-                      "attack results would not mean what they say (allow_nondeterministic measures it "
-                      "anyway, leaving such samples unattacked)");
-        r = a.clean_prediction == pred ? make_record(i, id_of(i), text, label_of[i], a, specs)
-                                       : unattacked(i, text, pred, conf.data_ptr<double>()[k], kNondeterministicNote);
-      } else {
-        r = unattacked(i, text, pred, conf.data_ptr<double>()[k],
-                       pred == label_of[i] ? "not attacked: label not in attack_labels" : "");
-      }
-      if (!o.record_seconds) r.seconds = 0.0;
-      correct += r.correct ? 1 : 0;
-      successes += r.success ? 1 : 0;
-      if (jsonl.is_open()) jsonl.write_line(record_to_json(r).dump());
-      result.records.push_back(std::move(r));
-      bar.update(static_cast<int64_t>(result.records.size()),
-                 "ASR " + std::to_string(successes) + "/" + std::to_string(correct));
+    torch::NoGradGuard no_grad;
+    const Inputs rows = to_device(select_rows(samples, torch::tensor(chunk, torch::kLong)), device);
+    const auto logits = model.logits(rows);
+    require_finite(logits, model, "logits");
+    const auto probs = torch::softmax(logits.to(torch::kDouble), 1);
+    auto [c, p] = probs.max(1);
+    const auto preds = p.to(torch::kCPU).contiguous();
+    const auto conf = c.to(torch::kCPU).contiguous();
+    for (size_t k = 0; k < chunk.size(); ++k) {
+      clean_pred[begin + k] = preds.data_ptr<int64_t>()[k];
+      clean_conf[begin + k] = conf.data_ptr<double>()[k];
     }
   }
+
+  // Then the attacks: up to o.parallel_samples samples at a time, their
+  // queries packed into shared forward passes (sample_scheduler.h); records
+  // are written in sample order as soon as every earlier one is done.
+  const size_t first_new = static_cast<size_t>(result.resumed);
+  std::vector<SampleRecord> pending(todo.size() - first_new);
+  auto work = [&](int64_t job, Classifier& view) {
+    const size_t k = first_new + static_cast<size_t>(job);
+    const int64_t i = todo[k];
+    const std::string text = texts.empty() ? "" : texts[static_cast<size_t>(i)];
+    const int64_t pred = clean_pred[k];
+    SampleRecord& r = pending[static_cast<size_t>(job)];
+    const bool selected = o.attack_labels.empty() || std::find(o.attack_labels.begin(), o.attack_labels.end(),
+                                                               label_of[i]) != o.attack_labels.end();
+    if (pred != label_of[i] || !selected) {
+      r = unattacked(i, text, pred, clean_conf[k],
+                     pred == label_of[i] ? "not attacked: label not in attack_labels" : "");
+      return;
+    }
+    const Inputs row = slice_rows(samples, i, i + 1);
+    AttackResult a;
+    try {
+      std::unique_ptr<SampleTruth> truth;
+      if (o.oracle != nullptr) truth = o.oracle->prepare(row, label_of[i]);
+      a = make_attack(attack)->attack(view, row, static_cast<uint64_t>(i), truth.get());
+    } catch (const UsageError&) {
+      throw;
+    } catch (const Error& e) {
+      throw Error("sample '" + id_of(i) + "' (index " + std::to_string(i) + "): " + e.what());
+    }
+    // The attacked set and `correct` come from the clean pass above; the
+    // attack's own clean query must agree with it.
+    if (a.clean_prediction != pred && !o.allow_nondeterministic)
+      throw Error("model '" + model_name + "' answered sample '" + id_of(i) + "' with class " + std::to_string(pred) +
+                  " in the batched clean pass and " + std::to_string(a.clean_prediction) +
+                  " alone: it is nondeterministic or depends on the rest of the batch, and its "
+                  "attack results would not mean what they say (allow_nondeterministic measures it "
+                  "anyway, leaving such samples unattacked)");
+    r = a.clean_prediction == pred ? make_record(i, id_of(i), text, label_of[i], a, specs)
+                                   : unattacked(i, text, pred, clean_conf[k], kNondeterministicNote);
+  };
+  auto write = [&](int64_t job) {
+    SampleRecord& r = pending[static_cast<size_t>(job)];
+    if (!o.record_seconds) r.seconds = 0.0;
+    correct += r.correct ? 1 : 0;
+    successes += r.success ? 1 : 0;
+    if (jsonl.is_open()) jsonl.write_line(record_to_json(r).dump());
+    result.records.push_back(std::move(r));
+    bar.update(static_cast<int64_t>(result.records.size()),
+               "ASR " + std::to_string(successes) + "/" + std::to_string(correct));
+  };
+  SampleScheduler scheduler(model, std::max<int64_t>(1, attack.batch_size));
+  scheduler.run(static_cast<int64_t>(pending.size()), parallel, work, write);
 
   if (jsonl.is_open()) jsonl.close();  // every record on the disk before the summary
   result.summary = summarize(result.records, model_name, attack, o.oracle ? o.oracle->name() : "");

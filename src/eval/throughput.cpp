@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "muroan/cpu_threads.h"
@@ -59,22 +60,33 @@ std::vector<ForwardThroughput> measure_forward_throughput(Classifier& model, con
 }
 
 AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& data, const AttackOptions& options,
-                                           int64_t samples) {
+                                           int64_t samples, int64_t parallel) {
   AttackOptions o = options;
   o.success = SuccessCriterion::kFlip;
-  auto attack = make_attack(o);
+  make_attack(o);  // checks the method's name before any work
   AttackThroughput r;
   r.method = o.method;
-  const torch::Tensor correct = predict_logits(model, data.inputs).argmax(1).eq(data.labels);
-  for (int64_t i = 0; i < data.size() && r.samples < samples; ++i) {
-    if (!correct[i].item<bool>()) continue;
-    const Inputs x = to_device(slice_rows(data.inputs, i, i + 1), model.device());
-    const auto result = attack->attack(model, x, static_cast<uint64_t>(i));
-    ++r.samples;
-    r.queries += result.forward_passes;
-    r.backward += result.backward_passes;
-    r.seconds += result.seconds;
-  }
+  const torch::Tensor correct = predict_logits(model, data.inputs).argmax(1).eq(data.labels).to(torch::kCPU);
+  std::vector<int64_t> chosen;
+  for (int64_t i = 0; i < data.size() && static_cast<int64_t>(chosen.size()) < samples; ++i)
+    if (correct[i].item<bool>()) chosen.push_back(i);
+  std::vector<AttackResult> results(chosen.size());
+  SampleScheduler scheduler(model, std::max<int64_t>(1, o.batch_size));
+  const auto start = std::chrono::steady_clock::now();
+  scheduler.run(
+      static_cast<int64_t>(chosen.size()), parallel_samples_for(parallel, model),
+      [&](int64_t k, Classifier& view) {
+        const int64_t i = chosen[static_cast<size_t>(k)];
+        const Inputs x = to_device(slice_rows(data.inputs, i, i + 1), model.device());
+        results[static_cast<size_t>(k)] = make_attack(o)->attack(view, x, static_cast<uint64_t>(i));
+      },
+      [&](int64_t k) {
+        const auto& result = results[static_cast<size_t>(k)];
+        ++r.samples;
+        r.queries += result.forward_passes;
+        r.backward += result.backward_passes;
+      });
+  r.seconds = seconds_since(start);
   r.queries_per_second = r.seconds > 0 ? static_cast<double>(r.queries) / r.seconds : 0.0;
   return r;
 }

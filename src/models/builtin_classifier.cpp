@@ -1,4 +1,6 @@
 #include "muroan/checkpoint.h"
+
+#include <algorithm>
 #include "muroan/error.h"
 
 namespace muroan {
@@ -28,6 +30,17 @@ torch::Tensor BuiltinClassifier::logits_shared(const Inputs& inputs, const std::
 
 torch::Tensor BuiltinClassifier::fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
   return net_->fuse_shared(inputs, shared, rows);
+}
+
+Classifier::QueryAnswer BuiltinClassifier::answer(const QueryBatch& batch) {
+  const bool any_shared = std::find(batch.shared.begin(), batch.shared.end(), true) != batch.shared.end();
+  QueryAnswer a;
+  // One fusion pass; the logits are its head (the fusion objective used to pay for two).
+  const auto z =
+      any_shared ? net_->fuse_shared(batch.inputs, batch.shared, batch.group_rows) : net_->fuse(batch.inputs);
+  a.logits = net_->head(z);
+  if (batch.want_fusion) a.fusion = z;
+  return a;
 }
 
 torch::Tensor BuiltinClassifier::embed_tokens(size_t modality, const torch::Tensor& ids) {

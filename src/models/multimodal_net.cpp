@@ -204,17 +204,33 @@ torch::Tensor MultimodalNetImpl::fuse(const Inputs& inputs) {
 }
 
 torch::Tensor MultimodalNetImpl::fuse_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) {
+  return fuse_shared(inputs, shared, std::vector<int64_t>{rows});
+}
+
+torch::Tensor MultimodalNetImpl::fuse_shared(const Inputs& inputs, const std::vector<bool>& shared,
+                                             const std::vector<int64_t>& group_rows) {
   TORCH_CHECK(inputs.size() == encoders_.size() && shared.size() == inputs.size(), "built-in model: expected ",
               encoders_.size(), " inputs");
+  TORCH_CHECK(!group_rows.empty(), "built-in model: a shared-input batch without groups");
+  torch::Tensor row_group;  // for several groups: the group of every row
+  if (group_rows.size() > 1) {
+    const auto counts = torch::tensor(group_rows, torch::kLong);
+    row_group = torch::repeat_interleave(counts).to(inputs.front().device());
+  }
   std::vector<StreamFeatures> streams;
   for (size_t m = 0; m < inputs.size(); ++m) {
     auto f = encode(m, inputs[m]);
     if (shared[m]) {
-      // expand() views the one row `rows` times without copying.
-      const auto repeat = [rows](torch::Tensor& t) {
+      // One group: expand() views the one row for every row without copying.
+      // Several: each row takes its group's encoding.
+      const auto repeat = [&](torch::Tensor& t) {
         if (!t.defined()) return;
+        if (row_group.defined()) {
+          t = t.index_select(0, row_group);
+          return;
+        }
         std::vector<int64_t> sizes(static_cast<size_t>(t.dim()), -1);
-        sizes[0] = rows;
+        sizes[0] = group_rows.front();
         t = t.expand(sizes);
       };
       repeat(f.grid);

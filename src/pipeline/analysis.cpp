@@ -134,6 +134,7 @@ std::string analysis_command_line(const AnalysisOptions& o) {
   if (o.success != d.success) s << " --success " << success_criterion_name(o.success);
   if (o.oracle.garment_share != d.oracle.garment_share) s << " --garment-share " << o.oracle.garment_share;
   if (o.attack_batch_size != d.attack_batch_size) s << " --attack-batch-size " << o.attack_batch_size;
+  if (o.parallel_samples != d.parallel_samples) s << " --parallel-samples " << o.parallel_samples;
   if (o.gallery != d.gallery) s << " --gallery " << o.gallery;
   if (o.device != d.device) s << " --device " << o.device;
   s << " --out " << (o.out.empty() ? "runs/analyze-" + o.task : o.out);
@@ -217,6 +218,7 @@ AnalysisResult run_analysis(const AnalysisOptions& o) {
       m.out_dir = run_dir.string();
       m.limit = o.samples;
       m.batch = o.attack_batch_size;
+      m.parallel_samples = o.parallel_samples;
       m.quiet = o.quiet;
       m.oracle = oracle.get();
       m.model_fingerprint = model_fingerprint;

@@ -47,6 +47,7 @@ BenchRun run_bench_measurement(const BenchRunOptions& o, const std::function<voi
   run.data_source = md.data_source;
   run.device = device.str();
   run.attack_threads = current_cpu_threads().torch;
+  run.parallel_samples = parallel_samples_for(o.parallel_samples, *md.model);
 
   run.forward = measure_forward_throughput(*md.model, slice_rows(md.data.inputs, 0, 1), run.batch_sizes,
                                            run.thread_counts, o.min_seconds);
@@ -59,7 +60,7 @@ BenchRun run_bench_measurement(const BenchRunOptions& o, const std::function<voi
     AttackOptions a;
     a.method = m;
     a.batch_size = o.attack_batch_size;
-    run.attacks.push_back(measure_attack_throughput(*md.model, md.data, a, o.samples));
+    run.attacks.push_back(measure_attack_throughput(*md.model, md.data, a, o.samples, run.parallel_samples));
     const double qps = run.attacks.back().queries_per_second;
     run.share_of_peak.push_back(run.peak_rows_per_second > 0 ? qps / run.peak_rows_per_second : 0.0);
   }
@@ -108,6 +109,7 @@ nlohmann::ordered_json bench_to_json(const BenchRun& run) {
                             {"rows_per_second", r.rows_per_second}});
   j["peak_rows_per_second"] = run.peak_rows_per_second;
   j["attack_threads"] = run.attack_threads;
+  j["parallel_samples"] = run.parallel_samples;
   j["attacks"] = nlohmann::ordered_json::array();
   for (size_t i = 0; i < run.attacks.size(); ++i) {
     const auto& r = run.attacks[i];
