@@ -196,10 +196,8 @@ TEST(SampleScheduler, GradientQueriesGoStraightToTheModel) {
   EXPECT_EQ(rows, (std::vector<int64_t>{1, 1, 1, 1, 4}));
 }
 
-// Queries that share an encoding keep sharing it when packed: the built-in
-// model encodes one row per group and answers as it does group by group.
-TEST(SampleScheduler, SharedEncodingsOfSeveralSamplesInOnePass) {
-  torch::manual_seed(3);
+// A small built-in concat model over a 16x16 image and 5 tokens.
+BuiltinClassifier tiny_concat(int64_t classes) {
   ModelConfig c;
   c.fusion = "concat";
   c.image_channels = 1;
@@ -207,13 +205,22 @@ TEST(SampleScheduler, SharedEncodingsOfSeveralSamplesInOnePass) {
   c.image_width = 16;
   c.vocab_size = 10;
   c.max_len = 5;
-  c.num_classes = 3;
+  c.num_classes = classes;
   c.dim = 16;
   c.embed_dim = 8;
   c.head_hidden = 16;
-  MultimodalNet net(c);
-  BuiltinClassifier model(net, {ModalitySpec::image("image", 1, 16, 16), ModalitySpec::tokens("text", 5, 0, 10)},
-                          {"a", "b", "c"}, "tiny", torch::kCPU);
+  std::vector<std::string> names;
+  for (int64_t k = 0; k < classes; ++k) names.push_back(std::string(1, static_cast<char>('a' + k)));
+  return BuiltinClassifier(MultimodalNet(c),
+                           {ModalitySpec::image("image", 1, 16, 16), ModalitySpec::tokens("text", 5, 0, 10)}, names,
+                           "tiny-concat", torch::kCPU);
+}
+
+// Queries that share an encoding keep sharing it when packed: the built-in
+// model encodes one row per group and answers as it does group by group.
+TEST(SampleScheduler, SharedEncodingsOfSeveralSamplesInOnePass) {
+  torch::manual_seed(3);
+  BuiltinClassifier model = tiny_concat(3);
   torch::NoGradGuard no_grad;
   // Three samples: image shared, 2, 3 and 1 token rows.
   const auto images = torch::rand({3, 1, 16, 16});
@@ -302,20 +309,7 @@ TEST(SampleParallelMeasurement, EveryMethodWritesTheSameResults) {
 // (asked of the model alone).
 TEST(SampleParallelMeasurement, BuiltInModelGivesTheSameSetsAndNumbers) {
   torch::manual_seed(5);
-  ModelConfig c;
-  c.fusion = "concat";
-  c.image_channels = 1;
-  c.image_height = 16;
-  c.image_width = 16;
-  c.vocab_size = 10;
-  c.max_len = 5;
-  c.num_classes = 2;
-  c.dim = 16;
-  c.embed_dim = 8;
-  c.head_hidden = 16;
-  BuiltinClassifier model(MultimodalNet(c),
-                          {ModalitySpec::image("image", 1, 16, 16), ModalitySpec::tokens("text", 5, 0, 10)}, {"a", "b"},
-                          "tiny-concat", torch::kCPU);
+  BuiltinClassifier model = tiny_concat(2);
   constexpr int64_t kSamples = 12;
   // No word twice in a sentence: two deletions that give the same row would
   // tie exactly, and which one wins would be up to rounding.
