@@ -2,10 +2,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <ATen/Context.h>
+
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "muroan/attack.h"
 #include "muroan/error.h"
+#include "muroan/gradients.h"
 #include "muroan/search_context.h"
 #include "tiny_models.h"
 
@@ -551,6 +557,57 @@ TEST(Options, ValidationAndJson) {
   EXPECT_THROW(parse_objective("loss"), UsageError);
   EXPECT_THROW(parse_granularity("tile"), UsageError);
   EXPECT_EQ(attack_catalog().size(), 8u);
+}
+
+// Sample-parallel saliency holds guards on several threads at once: cuDNN must
+// stay off until the last one ends, and then come back as the user had it.
+TEST(CudnnGuard, OverlappingGuardsOnTwoThreadsRestoreTheUsersSettingAfterTheLast) {
+  auto& ctx = at::globalContext();
+  const bool before = ctx.userEnabledCuDNN();
+  for (const bool user : {true, false}) {
+    ctx.setUserEnabledCuDNN(user);
+    std::mutex mu;
+    std::condition_variable cv;
+    int stage = 0;  // 1: the thread holds its guard; 2: the main thread's guard has ended
+    auto first = std::make_unique<CudnnOffForRnnBackward>(true);
+    EXPECT_FALSE(ctx.userEnabledCuDNN());
+    std::thread other([&] {
+      CudnnOffForRnnBackward second(true);
+      std::unique_lock<std::mutex> lock(mu);
+      stage = 1;
+      cv.notify_all();
+      cv.wait(lock, [&] { return stage == 2; });
+      EXPECT_FALSE(ctx.userEnabledCuDNN()) << "the other guard is still alive";
+    });
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return stage == 1; });
+    }
+    first.reset();  // ends first, while the other thread's guard lives on
+    EXPECT_FALSE(ctx.userEnabledCuDNN());
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stage = 2;
+    }
+    cv.notify_all();
+    other.join();
+    EXPECT_EQ(ctx.userEnabledCuDNN(), user);
+    CudnnOffForRnnBackward inactive(false);
+    EXPECT_EQ(ctx.userEnabledCuDNN(), user);
+  }
+  ctx.setUserEnabledCuDNN(before);
+}
+
+TEST(CudnnGuard, NoRunLevelGuardOnTheCpuOrForForwardOnlyAttacks) {
+  TinyModel model(Rule::kAnd);
+  AttackOptions o;
+  o.method = "saliency";
+  EXPECT_FALSE(cudnn_off_for_run(model, *make_attack(o)));  // a CPU model
+  EXPECT_TRUE(make_attack(o)->uses_gradients());
+  o.method = "greedy";
+  EXPECT_FALSE(make_attack(o)->uses_gradients());
+  o.method = "pgd";
+  EXPECT_TRUE(make_attack(o)->uses_gradients());
 }
 
 }  // namespace

@@ -159,6 +159,8 @@ class Attack {
   virtual std::string name() const = 0;
   // False for attacks that perturb values instead of decoupling points (pgd).
   virtual bool is_decoupling() const { return true; }
+  // True for attacks that take gradients through the model (saliency, pgd).
+  virtual bool uses_gradients() const { return false; }
 
   // Attacks one sample (one row per modality, any device). `stream` makes the
   // method's randomness depend on the sample (e.g. its index) and not on the

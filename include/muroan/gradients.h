@@ -15,6 +15,9 @@
 
 namespace muroan {
 
+class Attack;
+class Classifier;
+
 // First-order change of a scalar objective when each pixel of the images x
 // [B,C,H,W] is set to `fill` on every channel: the gradient times (fill - x),
 // summed over channels. [B,H,W].
@@ -41,7 +44,15 @@ torch::Tensor linf_step(const torch::Tensor& x, const torch::Tensor& ascent, con
                         double eps);
 
 // RAII: when `active`, turns cuDNN off (cuDNN refuses the backward pass of an
-// RNN in eval mode on CUDA) and restores the user's setting on exit.
+// RNN in eval mode on CUDA) and restores the user's setting when the last
+// guard alive in any thread exits. Keep it alive from the forward pass through
+// the backward pass.
+//
+// cuDNN is one switch for the whole process, so while one search takes a
+// gradient, the passes of the others run without cuDNN too, and their last
+// bits depend on timing. A run of a gradient attack on a GPU model with a
+// token input therefore holds a guard for the whole run (every pass without
+// cuDNN, whatever --parallel-samples is): cudnn_off_for_run says when.
 class CudnnOffForRnnBackward {
  public:
   explicit CudnnOffForRnnBackward(bool active);
@@ -50,7 +61,9 @@ class CudnnOffForRnnBackward {
   CudnnOffForRnnBackward& operator=(const CudnnOffForRnnBackward&) = delete;
 
  private:
-  bool active_, was_;
+  bool active_;
 };
+
+bool cudnn_off_for_run(const Classifier& model, const Attack& attack);
 
 }  // namespace muroan

@@ -3,6 +3,12 @@
 #include <ATen/Context.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <mutex>
+
+#include "muroan/attack.h"
+#include "muroan/classifier.h"
+
 namespace muroan {
 
 torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, double fill) {
@@ -33,13 +39,37 @@ torch::Tensor linf_step(const torch::Tensor& x, const torch::Tensor& ascent, con
   return torch::min(torch::max(next, origin - eps), origin + eps);
 }
 
-CudnnOffForRnnBackward::CudnnOffForRnnBackward(bool active)
-    : active_(active), was_(at::globalContext().userEnabledCuDNN()) {
-  if (active_) at::globalContext().setUserEnabledCuDNN(false);
+namespace {
+
+// The guards alive in any thread, and the user's setting from before the first:
+// cuDNN is global, and the sample-parallel searches take gradients on several
+// threads at once; one guard's exit must not turn cuDNN back on under another's
+// forward pass (whose backward would then fail).
+std::mutex cudnn_guard_mutex;
+int64_t cudnn_guards = 0;
+bool cudnn_user_setting = true;
+
+}  // namespace
+
+CudnnOffForRnnBackward::CudnnOffForRnnBackward(bool active) : active_(active) {
+  if (!active_) return;
+  std::lock_guard<std::mutex> lock(cudnn_guard_mutex);
+  if (cudnn_guards++ == 0) {
+    cudnn_user_setting = at::globalContext().userEnabledCuDNN();
+    at::globalContext().setUserEnabledCuDNN(false);
+  }
 }
 
 CudnnOffForRnnBackward::~CudnnOffForRnnBackward() {
-  if (active_) at::globalContext().setUserEnabledCuDNN(was_);
+  if (!active_) return;
+  std::lock_guard<std::mutex> lock(cudnn_guard_mutex);
+  if (--cudnn_guards == 0) at::globalContext().setUserEnabledCuDNN(cudnn_user_setting);
+}
+
+bool cudnn_off_for_run(const Classifier& model, const Attack& attack) {
+  const auto& specs = model.modalities();
+  return model.device().is_cuda() && attack.uses_gradients() &&
+         std::any_of(specs.begin(), specs.end(), [](const ModalitySpec& s) { return s.is_tokens(); });
 }
 
 }  // namespace muroan

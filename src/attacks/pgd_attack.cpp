@@ -21,6 +21,7 @@ class PgdAttack : public Attack {
   using Attack::Attack;
   std::string name() const override { return "pgd"; }
   bool is_decoupling() const override { return false; }
+  bool uses_gradients() const override { return true; }
 
  protected:
   Proposal run(SearchContext& ctx) override {

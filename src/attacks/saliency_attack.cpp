@@ -27,6 +27,7 @@ class SaliencyAttack : public Attack {
  public:
   using Attack::Attack;
   std::string name() const override { return "saliency"; }
+  bool uses_gradients() const override { return true; }
 
  protected:
   Proposal run(SearchContext& ctx) override {

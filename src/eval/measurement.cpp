@@ -11,6 +11,7 @@
 #include "eval/result_files.h"
 #include "muroan/error.h"
 #include "muroan/files.h"
+#include "muroan/gradients.h"
 #include "muroan/json_file.h"
 #include "muroan/measurement.h"
 #include "muroan/progress.h"
@@ -329,7 +330,10 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                "ASR " + std::to_string(successes) + "/" + std::to_string(correct));
   };
   SampleScheduler scheduler(model, std::max<int64_t>(1, attack.batch_size));
-  scheduler.run(static_cast<int64_t>(pending.size()), parallel, work, write);
+  {
+    CudnnOffForRnnBackward cudnn_off(cudnn_off_for_run(model, *method));  // the same setting for every pass
+    scheduler.run(static_cast<int64_t>(pending.size()), parallel, work, write);
+  }
 
   if (jsonl.is_open()) jsonl.close();  // every record on the disk before the summary
   result.summary = summarize(result.records, model_name, attack, o.oracle ? o.oracle->name() : "");

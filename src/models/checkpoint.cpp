@@ -107,7 +107,8 @@ Checkpoint load_checkpoint(const std::string& dir, const torch::Device& device) 
   ck.net = MultimodalNet(ck.config);
   if (!fs::exists(weights_path)) throw InputError(weights_path.string(), "missing");
   try {
-    torch::load(ck.net, weights_path.string());
+    // Read onto the CPU, so that weights saved by a GPU run load without one; moved to `device` below.
+    torch::load(ck.net, weights_path.string(), torch::Device(torch::kCPU));
   } catch (const c10::Error& e) {
     const std::string msg = e.what_without_backtrace();
     throw InputError(weights_path.string(), "cannot load weights: " + msg.substr(0, msg.find('\n')));
