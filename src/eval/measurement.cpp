@@ -182,6 +182,8 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
         "' has none; use 'flip', and protect the tokens that decide the "
         "label");
   auto method = make_attack(attack);
+  // The same cuDNN setting for every pass of the run, the clean pass included.
+  CudnnOffForRnnBackward cudnn_off(cudnn_off_for_run(model, *method));
   const auto& specs = model.modalities();
   const std::string model_name = o.model_name.empty() ? model.name() : o.model_name;
 
@@ -330,10 +332,7 @@ MeasurementResult run_measurement(Classifier& model, const Inputs& samples, cons
                "ASR " + std::to_string(successes) + "/" + std::to_string(correct));
   };
   SampleScheduler scheduler(model, std::max<int64_t>(1, attack.batch_size));
-  {
-    CudnnOffForRnnBackward cudnn_off(cudnn_off_for_run(model, *method));  // the same setting for every pass
-    scheduler.run(static_cast<int64_t>(pending.size()), parallel, work, write);
-  }
+  scheduler.run(static_cast<int64_t>(pending.size()), parallel, work, write);
 
   if (jsonl.is_open()) jsonl.close();  // every record on the disk before the summary
   result.summary = summarize(result.records, model_name, attack, o.oracle ? o.oracle->name() : "");

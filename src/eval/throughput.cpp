@@ -64,7 +64,9 @@ AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& 
                                            int64_t samples, int64_t parallel) {
   AttackOptions o = options;
   o.success = SuccessCriterion::kFlip;
-  const auto method = make_attack(o);  // checks the method's name before any work
+  // make_attack checks the method's name before any work; cuDNN: one setting for every pass (gradients.h).
+  const auto method = make_attack(o);
+  CudnnOffForRnnBackward cudnn_off(cudnn_off_for_run(model, *method));
   AttackThroughput r;
   r.method = o.method;
   const torch::Tensor correct = predict_logits(model, data.inputs).argmax(1).eq(data.labels).to(torch::kCPU);
@@ -73,7 +75,6 @@ AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& 
     if (correct[i].item<bool>()) chosen.push_back(i);
   std::vector<AttackResult> results(chosen.size());
   SampleScheduler scheduler(model, std::max<int64_t>(1, o.batch_size));
-  CudnnOffForRnnBackward cudnn_off(cudnn_off_for_run(model, *method));  // the same setting for every pass
   const auto start = std::chrono::steady_clock::now();
   scheduler.run(
       static_cast<int64_t>(chosen.size()), parallel_samples_for(parallel, model),
