@@ -49,6 +49,9 @@ if [ -z "$pkgconfig" ]; then
   chmod +x "$kit/bin/pkg-config"
   pkgconfig=$kit/bin/pkg-config
 fi
+# The machine's own copy of a shared library (SONAME), by path.
+system_lib() { ldconfig -p | awk -v name="$1" '$1 == name && /x86-64/ {print $NF; exit}'; }
+stdcxx=$(system_lib libstdc++.so.6)
 prefix="$kit;$PWD/bench/gpu"
 [ -f /usr/include/zlib.h ] || prefix="$prefix;$kit/zlib"
 # LibTorch headers that need C++20 say so with an #error; build as C++20 then.
@@ -60,7 +63,7 @@ build=build-gpu
 step configure 120 env PKG_CONFIG_PATH="$kit/lib/pkgconfig" cmake -S . -B "$build" "${generator[@]}" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD="$standard" -DMUROAN_BUILD_TESTS=OFF -DMUROAN_BUILD_BENCH=OFF -DMUROAN_USE_CCACHE=OFF \
   -DCMAKE_PREFIX_PATH="$prefix" -DMUROAN_TORCH_ROOT="$torch_root" -DMUROAN_TORCH_CXX11_ABI="$abi" \
-  -DPKG_CONFIG_EXECUTABLE="$pkgconfig" -DMUROAN_STDCXX="$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')" || exit 1
+  -DPKG_CONFIG_EXECUTABLE="$pkgconfig" -DMUROAN_STDCXX="$stdcxx" || exit 1
 # Keep going after an error: one run lists every file that does not compile.
 keep_going=(-k 0)
 [ ${#generator[@]} -eq 0 ] && keep_going=(-k)
@@ -98,8 +101,7 @@ if ! step smoke 60 "$smoke" plain; then
       --manifest "$kit/byom/manifest.json" --device cpu
   } >diagnosis.log 2>&1
   pack
-  for preload in "$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')" "$torch_root/lib/libtorch_cpu.so" \
-    "$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')"; do
+  for preload in "$(system_lib libz.so.1)" "$torch_root/lib/libtorch_cpu.so" "$stdcxx"; do
     [ -n "$preload" ] || continue
     wrap "$preload"
     step "smoke-preload-$(basename "$preload")" 60 "$smoke" "$(basename "$preload")" && break
