@@ -8,6 +8,7 @@
 #include <mutex>
 #include <numeric>
 #include <sstream>
+#include <thread>
 
 #include "muroan/checkpoint.h"
 #include "muroan/error.h"
@@ -240,15 +241,21 @@ TEST(SampleScheduler, SharedEncodingsOfSeveralSamplesInOnePass) {
     EXPECT_TRUE(torch::allclose(alone.logits, full, 1e-5, 1e-6)) << g;
     offset += groups[g];
   }
-  // The default answer (TinyModel: one logits_shared call per group) agrees.
+  // The default answer (TinyModel has no answer of its own) agrees, and with
+  // two groups makes one pass with the shared rows repeated, not one per group.
   TinyModel tiny(Rule::kAnd);
   const Inputs x0 = tiny_sample(1), x1 = tiny_sample(2);
   const auto t = torch::cat({x0[1], x0[1], x1[1]});
   const auto both = tiny.answer({{torch::cat({x0[0], x1[0]}), t}, {true, false}, {2, 1}, false});
+  EXPECT_EQ(tiny.calls.load(), 1);
+  EXPECT_EQ(tiny.shared_rows, (std::vector<int64_t>{0, 0}));
   EXPECT_TRUE(
       torch::equal(both.logits.narrow(0, 0, 2), tiny.logits({x0[0].expand({2, 1, 56, 56}), t.narrow(0, 0, 2)})));
   EXPECT_TRUE(torch::equal(both.logits.narrow(0, 2, 1), tiny.logits(x1)));
-  EXPECT_EQ(tiny.shared_rows, (std::vector<int64_t>{3, 0}));
+  // One group: the logits_shared call, its row counted as shared.
+  const auto one = tiny.answer({{x1[0], x1[1]}, {true, false}, {1}, false});
+  EXPECT_TRUE(torch::equal(one.logits, tiny.logits(x1)));
+  EXPECT_EQ(tiny.shared_rows, (std::vector<int64_t>{1, 0}));
 }
 
 std::string read_text(const std::string& path) {
@@ -300,6 +307,60 @@ TEST(SampleParallelMeasurement, EveryMethodWritesTheSameResults) {
       } else {
         EXPECT_EQ(text, first) << "parallel " << parallel;
       }
+    }
+  }
+}
+
+// Under the scheduler only the thread that called run_measurement runs the
+// model: packed queries, the numbers asked of alone(), and the forward and
+// backward passes of the gradient attacks (run_alone). Search threads that
+// ran passes of their own would each start a LibTorch thread pool.
+TEST(SampleParallelMeasurement, OnlyTheCallingThreadRunsTheModel) {
+  class ThreadNoting : public TinyModel {
+   public:
+    ThreadNoting() : TinyModel(Rule::kAnd) {}
+    torch::Tensor logits(const Inputs& in) override { return note(), TinyModel::logits(in); }
+    torch::Tensor fusion(const Inputs& in) override { return note(), TinyModel::fusion(in); }
+    torch::Tensor logits_from_embeddings(const Inputs& emb, const Inputs& original) override {
+      return note(), TinyModel::logits_from_embeddings(emb, original);
+    }
+    std::vector<std::thread::id> seen() {
+      std::lock_guard<std::mutex> lock(mu_);
+      return threads_;
+    }
+
+   private:
+    void note() {
+      std::lock_guard<std::mutex> lock(mu_);
+      threads_.push_back(std::this_thread::get_id());
+    }
+    std::mutex mu_;
+    std::vector<std::thread::id> threads_;
+  };
+  constexpr int64_t kSamples = 8;
+  std::vector<torch::Tensor> images, tokens;
+  for (int64_t i = 0; i < kSamples; ++i) {
+    const auto x = tiny_sample(static_cast<uint64_t>(300 + i), i % 2 == 0);
+    images.push_back(x[0]);
+    tokens.push_back(x[1]);
+  }
+  const Inputs inputs{torch::cat(images), torch::cat(tokens)};
+  const auto labels = torch::ones({kSamples}, torch::kLong);
+  for (const std::string method : {"greedy", "reference", "saliency", "pgd"}) {
+    SCOPED_TRACE(method);
+    for (const Objective objective : {Objective::kMargin, Objective::kFusion}) {
+      SCOPED_TRACE(objective_name(objective));
+      AttackOptions a;
+      a.method = method;
+      a.objective = objective;
+      ThreadNoting model;
+      const auto r = run_measurement(model, inputs, labels, {}, {}, a, options_in(method + "-threads-" + objective_name(objective), 4));
+      EXPECT_GT(r.summary.attacked, 0);
+      const auto seen = model.seen();
+      ASSERT_FALSE(seen.empty());
+      const auto here = std::this_thread::get_id();
+      EXPECT_EQ(std::count(seen.begin(), seen.end(), here), static_cast<std::ptrdiff_t>(seen.size()))
+          << "of " << seen.size() << " passes";
     }
   }
 }

@@ -11,6 +11,7 @@
 
 #include <torch/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,6 +85,16 @@ class Classifier {
   // (the clean and the judged confidence, the fusion shift) are asked of
   // alone(), so they do not depend on what else was searched at the time.
   virtual Classifier& alone() { return *this; }
+
+  // Runs `pass` with alone() on the thread that makes this model's passes: a
+  // gradient pass (forward and backward) or any other pass of one search's
+  // own. Under the sample-parallel scheduler that is the packing thread,
+  // between packed passes, so that only one thread of the process ever runs
+  // the model (each thread that runs a convolution gets a LibTorch thread
+  // pool of its own; K searches with their own pools oversubscribe the
+  // cores). `pass` must use the Classifier it is given, not this one.
+  // Default: pass(*this), here.
+  virtual void run_alone(const std::function<void(Classifier&)>& pass) { pass(*this); }
 };
 
 // Throws Error naming the model when `output` (logits or a fusion embedding,

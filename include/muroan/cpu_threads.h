@@ -30,4 +30,12 @@ CpuThreads configure_cpu_threads(int threads, int blas_threads);
 // What is in effect now.
 CpuThreads current_cpu_threads();
 
+// LibTorch's parallel regions started on the calling thread run on it alone
+// from now on (no OpenMP team of its own); other threads keep their count.
+// For the sample-parallel scheduler's search threads, whose model passes run
+// on the packing thread: K searches each with a team of their own put 2K
+// threads on the cores for the masks and scores they build. No-op when
+// LibTorch was built without OpenMP.
+void single_threaded_torch_here();
+
 }  // namespace muroan

@@ -47,21 +47,29 @@ class PgdAttack : public Attack {
     Proposal p;
     try {
       for (int64_t step = 0; step < o.steps; ++step) {
-        torch::AutoGradMode grad_mode(true);
-        Inputs vars = x;
-        std::vector<torch::Tensor> wrt;
-        for (size_t m : images) {
-          vars[m] = x[m].detach().clone().requires_grad_(true);
-          wrt.push_back(vars[m]);
-        }
         ctx.count_forward(1);
-        const auto logits = model.logits(vars);
-        const auto fusion = ctx.uses_fusion() ? model.fusion(vars) : torch::Tensor();
-        if (ctx.is_success(logits.argmax(1).item<int64_t>())) break;
-        auto objective = ctx.loss(logits, fusion).sum();
-        if (!objective.requires_grad())
-          throw Error("pgd: model '" + model.name() + "' returned outputs without gradients");
-        const auto grads = torch::autograd::grad({objective}, wrt, {}, false, false, true);
+        bool success = false;
+        std::vector<torch::Tensor> grads;
+        // Forward and backward on the thread that runs the model's passes (the
+        // packing thread under the sample-parallel scheduler).
+        model.run_alone([&](Classifier& alone) {
+          torch::AutoGradMode grad_mode(true);
+          Inputs vars = x;
+          std::vector<torch::Tensor> wrt;
+          for (size_t m : images) {
+            vars[m] = x[m].detach().clone().requires_grad_(true);
+            wrt.push_back(vars[m]);
+          }
+          const auto logits = alone.logits(vars);
+          const auto fusion = ctx.uses_fusion() ? alone.fusion(vars) : torch::Tensor();
+          success = ctx.is_success(logits.argmax(1).item<int64_t>());
+          if (success) return;
+          auto objective = ctx.loss(logits, fusion).sum();
+          if (!objective.requires_grad())
+            throw Error("pgd: model '" + alone.name() + "' returned outputs without gradients");
+          grads = torch::autograd::grad({objective}, wrt, {}, false, false, true);
+        });
+        if (success) break;
         ctx.count_backward(1);
         torch::NoGradGuard no_grad;
         for (size_t k = 0; k < images.size(); ++k) {

@@ -158,42 +158,46 @@ class SaliencyAttack : public Attack {
                             size_t n_direct, bool tokens, std::vector<double>& estimate) {
     Classifier& model = ctx.model();
     const auto& specs = ctx.specs();
-    torch::AutoGradMode grad_mode(true);
-    // cuDNN refuses RNN backward in eval mode; models stay in eval mode here.
-    CudnnOffForRnnBackward cudnn_off(model.device().is_cuda() && tokens);
     Inputs vars = xs;
-    std::vector<torch::Tensor> wrt;
+    std::vector<torch::Tensor> wrt, grads;
     std::vector<int64_t> slot(specs.size(), -1);  // index into wrt per modality
-    for (size_t m = 0; m < specs.size(); ++m) {
-      if (!specs[m].is_tokens() && ctx.allowed(m)) {
-        vars[m] = xs[m].detach().clone().requires_grad_(true);
-        slot[m] = static_cast<int64_t>(wrt.size());
-        wrt.push_back(vars[m]);
-      }
-    }
     ctx.count_forward(1);
-    torch::Tensor logits, fusion;
-    if (tokens) {
+    // Forward and backward on the thread that runs the model's passes (the
+    // packing thread under the sample-parallel scheduler).
+    model.run_alone([&](Classifier& alone) {
+      torch::AutoGradMode grad_mode(true);
+      // cuDNN refuses RNN backward in eval mode; models stay in eval mode here.
+      CudnnOffForRnnBackward cudnn_off(alone.device().is_cuda() && tokens);
       for (size_t m = 0; m < specs.size(); ++m) {
-        if (!specs[m].is_tokens()) continue;
-        vars[m] = model.embed_tokens(m, xs[m]).detach().clone().requires_grad_(ctx.allowed(m));
-        if (ctx.allowed(m)) {
+        if (!specs[m].is_tokens() && ctx.allowed(m)) {
+          vars[m] = xs[m].detach().clone().requires_grad_(true);
           slot[m] = static_cast<int64_t>(wrt.size());
           wrt.push_back(vars[m]);
         }
       }
-      logits = model.logits_from_embeddings(vars, xs);
-    } else if (ctx.uses_fusion()) {
-      fusion = model.fusion(vars);
-    } else {
-      logits = model.logits(vars);
-    }
-    auto objective = ctx.loss(logits, fusion).sum();
-    if (!objective.requires_grad())
-      throw Error("saliency: model '" + model.name() +
-                  "' returned outputs without gradients; it needs a differentiable model");
-    const auto grads = torch::autograd::grad({objective}, wrt, {}, /*retain_graph=*/false,
-                                             /*create_graph=*/false, /*allow_unused=*/true);
+      torch::Tensor logits, fusion;
+      if (tokens) {
+        for (size_t m = 0; m < specs.size(); ++m) {
+          if (!specs[m].is_tokens()) continue;
+          vars[m] = alone.embed_tokens(m, xs[m]).detach().clone().requires_grad_(ctx.allowed(m));
+          if (ctx.allowed(m)) {
+            slot[m] = static_cast<int64_t>(wrt.size());
+            wrt.push_back(vars[m]);
+          }
+        }
+        logits = alone.logits_from_embeddings(vars, xs);
+      } else if (ctx.uses_fusion()) {
+        fusion = alone.fusion(vars);
+      } else {
+        logits = alone.logits(vars);
+      }
+      auto objective = ctx.loss(logits, fusion).sum();
+      if (!objective.requires_grad())
+        throw Error("saliency: model '" + alone.name() +
+                    "' returned outputs without gradients; it needs a differentiable model");
+      grads = torch::autograd::grad({objective}, wrt, {}, /*retain_graph=*/false,
+                                    /*create_graph=*/false, /*allow_unused=*/true);
+    });
     ctx.count_backward(1);
     torch::NoGradGuard no_grad;
 

@@ -61,7 +61,30 @@ Classifier::QueryAnswer Classifier::answer(const QueryBatch& batch) {
   if (batch.shared.size() != batch.inputs.size())
     throw Error("shared-modality query: " + std::to_string(batch.shared.size()) + " flags for " +
                 std::to_string(batch.inputs.size()) + " modalities");
-  // One *_shared call per group: row g of a shared modality, the group's rows of the others.
+  if (batch.group_rows.size() > 1) {
+    // Several samples' groups (packed by the sample-parallel scheduler): a model
+    // without an answer of its own cannot reuse a shared row's encoding
+    // anyway, so each group's shared rows are repeated and all rows go into
+    // one pass, not one small pass per group.
+    Inputs full(batch.inputs.size());
+    for (size_t m = 0; m < full.size(); ++m) {
+      if (!batch.shared[m]) {
+        full[m] = batch.inputs[m];
+        continue;
+      }
+      std::vector<torch::Tensor> parts;
+      for (size_t g = 0; g < batch.group_rows.size(); ++g) {
+        std::vector<int64_t> shape(static_cast<size_t>(batch.inputs[m].dim()), -1);
+        shape.at(0) = batch.group_rows[g];
+        parts.push_back(batch.inputs[m].narrow(0, static_cast<int64_t>(g), 1).expand(shape));
+      }
+      full[m] = torch::cat(parts);
+    }
+    a.logits = logits(full);
+    if (batch.want_fusion) a.fusion = fusion(full);
+    return a;
+  }
+  // One group: the *_shared calls (row 0 of a shared modality, the group's rows of the others).
   std::vector<torch::Tensor> logits_parts, fusion_parts;
   int64_t offset = 0;
   for (size_t g = 0; g < batch.group_rows.size(); ++g) {

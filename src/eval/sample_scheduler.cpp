@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "muroan/cpu_threads.h"
 #include "muroan/error.h"
 
 namespace muroan {
@@ -19,10 +21,12 @@ namespace {
 using QueryBatch = Classifier::QueryBatch;
 using QueryAnswer = Classifier::QueryAnswer;
 
-// A query of one search, waiting on its thread's stack for its answer.
+// A query of one search, waiting on its thread's stack for its answer: rows
+// to pack with other searches' (batch), or a pass of its own to run (task).
 struct Query {
   int64_t sample = 0;
   const QueryBatch* batch = nullptr;
+  const std::function<void(Classifier&)>* task = nullptr;
   QueryAnswer answer;
   std::exception_ptr error;
   bool answered = false;
@@ -53,6 +57,18 @@ struct Shared {
     Query q;
     q.sample = sample;
     q.batch = &batch;
+    return wait_for(q);
+  }
+
+  void run(int64_t sample, const std::function<void(Classifier&)>& task) {
+    Query q;
+    q.sample = sample;
+    q.task = &task;
+    wait_for(q);
+  }
+
+ private:
+  QueryAnswer wait_for(Query& q) {
     std::unique_lock<std::mutex> lock(mu);
     if (stopping) throw RunStopped();
     pending.push_back(&q);
@@ -67,11 +83,69 @@ struct Shared {
   }
 };
 
+// The model alone as one search sees it: every gradient-free call runs on the
+// packing thread, in a pass of its own, exactly as the search asked it.
+class AloneView : public Classifier {
+ public:
+  AloneView(Classifier& model, Shared& shared, const int64_t& sample)
+      : model_(model), shared_(shared), sample_(sample) {}
+
+  std::string name() const override { return model_.name(); }
+  const std::vector<ModalitySpec>& modalities() const override { return model_.modalities(); }
+  const std::vector<std::string>& classes() const override { return model_.classes(); }
+  bool has_fusion() const override { return model_.has_fusion(); }
+  torch::Device device() const override { return model_.device(); }
+  bool supports_token_embeddings() const override { return model_.supports_token_embeddings(); }
+
+  torch::Tensor logits(const Inputs& inputs) override {
+    return on_packing_thread([&](Classifier& m) { return m.logits(inputs); });
+  }
+  torch::Tensor fusion(const Inputs& inputs) override {
+    return on_packing_thread([&](Classifier& m) { return m.fusion(inputs); });
+  }
+  torch::Tensor embed_tokens(size_t modality, const torch::Tensor& ids) override {
+    return on_packing_thread([&](Classifier& m) { return m.embed_tokens(modality, ids); });
+  }
+  torch::Tensor logits_from_embeddings(const Inputs& with_embeddings, const Inputs& original) override {
+    return on_packing_thread([&](Classifier& m) { return m.logits_from_embeddings(with_embeddings, original); });
+  }
+  torch::Tensor logits_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) override {
+    return on_packing_thread([&](Classifier& m) { return m.logits_shared(inputs, shared, rows); });
+  }
+  torch::Tensor fusion_shared(const Inputs& inputs, const std::vector<bool>& shared, int64_t rows) override {
+    return on_packing_thread([&](Classifier& m) { return m.fusion_shared(inputs, shared, rows); });
+  }
+  QueryAnswer answer(const QueryBatch& batch) override {
+    if (torch::GradMode::is_enabled()) return model_.answer(batch);
+    QueryAnswer a;
+    shared_.run(sample_, [&](Classifier& m) { a = m.answer(batch); });
+    return a;
+  }
+  void run_alone(const std::function<void(Classifier&)>& pass) override { shared_.run(sample_, pass); }
+
+ private:
+  // A call with gradients stays on the search's thread: its graph is the
+  // caller's to differentiate (run_alone moves a whole gradient pass).
+  template <typename Call>
+  torch::Tensor on_packing_thread(const Call& call) {
+    if (torch::GradMode::is_enabled()) return call(model_);
+    torch::Tensor out;
+    shared_.run(sample_, [&](Classifier& m) { out = call(m); });
+    return out;
+  }
+
+  Classifier& model_;
+  Shared& shared_;
+  const int64_t& sample_;
+};
+
 // The model as one search sees it: gradient-free queries go to the packing
-// thread, everything else straight to the model.
+// thread and share passes with other searches' queries, alone() and
+// run_alone() to the packing thread in passes of their own, everything else
+// straight to the model.
 class PackedView : public Classifier {
  public:
-  PackedView(Classifier& model, Shared& shared) : model_(model), shared_(shared) {}
+  PackedView(Classifier& model, Shared& shared) : model_(model), shared_(shared), alone_(model, shared, sample_) {}
   void set_sample(int64_t i) { sample_ = i; }
 
   std::string name() const override { return model_.name(); }
@@ -101,7 +175,8 @@ class PackedView : public Classifier {
     if (torch::GradMode::is_enabled()) return model_.fusion_shared(inputs, shared, rows);
     return answer(QueryBatch{inputs, shared, {rows}, true}).fusion;
   }
-  Classifier& alone() override { return model_; }
+  Classifier& alone() override { return alone_; }
+  void run_alone(const std::function<void(Classifier&)>& pass) override { shared_.run(sample_, pass); }
   QueryAnswer answer(const QueryBatch& batch) override {
     if (torch::GradMode::is_enabled()) return model_.answer(batch);
     return shared_.ask(sample_, batch);
@@ -111,13 +186,17 @@ class PackedView : public Classifier {
   Classifier& model_;
   Shared& shared_;
   int64_t sample_ = 0;
+  AloneView alone_;
 };
 
 bool any_shared(const QueryBatch& b) { return std::find(b.shared.begin(), b.shared.end(), true) != b.shared.end(); }
 
 // Whether two queries can share a pass: the same inputs (count, row shape,
 // type), the same shared inputs, and both or neither asking for the fusion.
-bool packable(const QueryBatch& a, const QueryBatch& b) {
+bool packable(const Query& qa, const Query& qb) {
+  if (qa.task || qb.task) return false;
+  const QueryBatch& a = *qa.batch;
+  const QueryBatch& b = *qb.batch;
   if (a.want_fusion != b.want_fusion || a.inputs.size() != b.inputs.size()) return false;
   if (any_shared(a) || any_shared(b)) {
     if (a.shared != b.shared || a.shared.size() != a.inputs.size()) return false;
@@ -135,7 +214,9 @@ bool packable(const QueryBatch& a, const QueryBatch& b) {
 // One forward pass for `pass` (queries that are packable with each other).
 void answer_pass(Classifier& model, const std::vector<Query*>& pass) {
   try {
-    if (pass.size() == 1) {  // alone: exactly the search's own call
+    if (pass.front()->task) {  // a pass of its own, with the model itself
+      (*pass.front()->task)(model);
+    } else if (pass.size() == 1) {  // alone: exactly the search's own call
       pass.front()->answer = model.answer(*pass.front()->batch);
     } else {
       const QueryBatch& first = *pass.front()->batch;
@@ -200,6 +281,7 @@ void SampleScheduler::run(int64_t n, int64_t parallel, const std::function<void(
   s.running = s.alive = s.next = threads;
 
   auto search = [this, &s, &work](int64_t i) {
+    single_threaded_torch_here();
     PackedView view(model_, s);
     std::unique_lock<std::mutex> lock(s.mu);
     while (true) {
@@ -282,8 +364,8 @@ void SampleScheduler::run(int64_t n, int64_t parallel, const std::function<void(
         std::vector<Query*> pass;
         int64_t rows = 0;
         for (size_t k = first; k < round.size(); ++k) {
-          if (taken[k] || (k != first && !packable(*round[first]->batch, *round[k]->batch))) continue;
-          const int64_t r = round[k]->batch->rows();
+          if (taken[k] || (k != first && !packable(*round[first], *round[k]))) continue;
+          const int64_t r = round[k]->task ? 0 : round[k]->batch->rows();
           if (!pass.empty() && rows + r > pass_rows_) continue;
           pass.push_back(round[k]);
           taken[k] = 1;
