@@ -8,7 +8,9 @@ For each method and query budget: fooled ASR over the attacked samples with its
 and, on the samples whose exact minimum is known (exact succeeded with at most
 MAX_SIZE + 1 points, so no set at all is smaller), how many of them the method
 solved with a set of exactly that many points (a failure is a miss) and its
-mean excess in points over the ones it solved.
+mean excess in points over the ones it solved. Then, paired with sparse-rs, on
+the samples both fooled: how often each method's set is smaller, as large or
+larger, and both medians over those common samples.
 """
 import json
 import math
@@ -64,6 +66,33 @@ def main():
             med = f"{100 * statistics.median(rates):.3f}%" if rates else "-"
             print(f"| {m} | {q} | {n} | {100 * len(wins) / max(n, 1):.1f}% [{100 * lo:.1f}-{100 * hi:.1f}%] | {med} | "
                   f"{statistics.mean(queries):.0f} | {hit} of {len(on_known)} | {excess:.2f} |")
+    paired(root, budgets, methods)
+
+
+def paired(root, budgets, methods, against="sparse-rs"):
+    """Set sizes on the samples both methods fooled: a median over each method's own
+    successes compares different samples when their ASRs differ."""
+    if against not in methods:
+        return
+    print(f"\nPaired with {against}, on the samples both fooled at the same budget: how often the method's "
+          f"set has fewer, as many or more points, and both medians over those samples.\n")
+    print(f"| method | queries | both fooled | fewer points | as many | more points | median rate | {against} median rate |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for q in budgets:
+        other = load(os.path.join(root, f"{against}-q{q}"))
+        for m in methods:
+            if m == against:
+                continue
+            res = load(os.path.join(root, f"{m}-q{q}"))
+            common = [i for i in res if res[i]["success"] and i in other and other[i]["success"]]
+            if not common:
+                print(f"| {m} | {q} | 0 | - | - | - | - | - |")
+                continue
+            d = [res[i]["decoupled_points"] - other[i]["decoupled_points"] for i in common]
+            mine = statistics.median(res[i]["decoupling_rate"] for i in common)
+            theirs = statistics.median(other[i]["decoupling_rate"] for i in common)
+            print(f"| {m} | {q} | {len(common)} | {sum(x < 0 for x in d)} | {sum(x == 0 for x in d)} | "
+                  f"{sum(x > 0 for x in d)} | {100 * mine:.3f}% | {100 * theirs:.3f}% |")
 
 
 if __name__ == "__main__":

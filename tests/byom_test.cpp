@@ -146,6 +146,64 @@ TEST(Byom, ThreeInputExportThenInfoAndAttack) {
   EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
 }
 
+// The audio example (README, "Bring your own model"): a camera image and half
+// a second of speech as a WAV file per sample. `muroan info` reads it with the
+// accuracy the script found; the truth module tells the searches' flips apart:
+// hiding the shape or the word leaves a sample without a label, which the any-
+// flip criterion counts and the default (fooled) criterion does not.
+TEST(Byom, AudioExportThenInfoAndAttack) {
+  if (!python_has_torch())
+    GTEST_SKIP() << kPython << " cannot import torch (Debian package python3-torch): "
+                 << "the audio example examples/export_voice_pytorch.py is not tested";
+  TempDir dir;
+  const std::string log = dir.file("python.log");
+  const std::string command = kPython + " " + kSourceDir + "/examples/export_voice_pytorch.py --out " +
+                              dir.file("voice") + " --train-size 1500 --test-size 100 --epochs 8 > " + log + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
+  const double python_accuracy = number_after(read_text(log), "test accuracy ");
+  ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
+  EXPECT_GT(python_accuracy, 0.9) << read_text(log);  // both inputs are read (either alone says nothing: chance)
+
+  const std::string manifest = dir.file("voice/manifest.json");
+  auto info = run({"info", "--manifest", manifest, "--data", dir.file("voice/samples.jsonl"), "--device", "cpu"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("2. speech: audio, 4000 samples at 8000 Hz (0.500 s); 50 points (frames of 80 samples"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NEAR(number_after(info.out, "accuracy: "), python_accuracy, 1.5 / 100) << read_text(log) << info.out;
+  EXPECT_NE(info.out.find("truth: labels 100 of 100 clean samples as the data does"), std::string::npos) << info.out;
+
+  // Any flip: most flips hide the shape or the word (no label left).
+  const std::string flip = dir.file("flip");
+  auto attack = run({"attack", "--manifest", manifest, "--method", "greedy", "--samples", "12", "--success", "flip",
+                     "--device", "cpu", "--quiet", "--out", flip});
+  ASSERT_EQ(attack.code, 0) << attack.err;
+  int64_t undefined = 0;
+  for (const auto& r : read_records(flip + "/results.jsonl")) {
+    EXPECT_EQ(r.modality_names, (std::vector<std::string>{"camera", "speech"}));
+    if (r.success_class == std::optional<SuccessClass>(SuccessClass::kUndefined)) {
+      ++undefined;
+      EXPECT_TRUE(r.success) << r.id;
+      EXPECT_FALSE(r.truth_label.has_value()) << r.id;
+    }
+  }
+  EXPECT_GT(undefined, 0);
+  // The default criterion (fooled, with a truth module): only label-keeping successes.
+  const std::string fooled = dir.file("fooled");
+  attack = run({"attack", "--manifest", manifest, "--method", "greedy", "--samples", "12", "--device", "cpu", "--quiet",
+                "--out", fooled});
+  ASSERT_EQ(attack.code, 0) << attack.err;
+  const auto records = read_records(fooled + "/results.jsonl");
+  ASSERT_EQ(records.size(), 12u);
+  for (const auto& r : records) {
+    if (!r.success) continue;
+    EXPECT_EQ(r.success_class, std::optional<SuccessClass>(SuccessClass::kFooled)) << r.id;
+    EXPECT_EQ(r.truth_label, std::optional<int64_t>(r.label)) << r.id;
+  }
+  auto replay = run({"replay", "--manifest", manifest, "--results", fooled + "/results.jsonl", "--device", "cpu"});
+  EXPECT_EQ(replay.code, 0) << replay.out << replay.err;
+}
+
 // DIR/name: a manifest of the tiny fixtures' contract (image [1,8,8], 6 tokens,
 // 3 classes, fusion method) for `model`; returns its path.
 std::string write_tiny_manifest(TempDir& dir, const std::string& name, const std::string& model) {

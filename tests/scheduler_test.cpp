@@ -354,7 +354,8 @@ TEST(SampleParallelMeasurement, OnlyTheCallingThreadRunsTheModel) {
       a.method = method;
       a.objective = objective;
       ThreadNoting model;
-      const auto r = run_measurement(model, inputs, labels, {}, {}, a, options_in(method + "-threads-" + objective_name(objective), 4));
+      const auto r = run_measurement(model, inputs, labels, {}, {}, a,
+                                     options_in(method + "-threads-" + objective_name(objective), 4));
       EXPECT_GT(r.summary.attacked, 0);
       const auto seen = model.seen();
       ASSERT_FALSE(seen.empty());

@@ -64,14 +64,16 @@ class Classifier {
   // is batch.group_rows[g] consecutive rows; for m with batch.shared[m],
   // inputs[m] holds one row per group, used by every row of that group. No
   // shared modality: shared and group_rows may be empty. The default calls
-  // logits / fusion (or the *_shared forms once per group); the built-in models
-  // encode each shared row once and fuse once.
+  // logits / fusion (for one group the *_shared forms; for several, packed
+  // by the scheduler, once for all rows with the shared rows repeated); the
+  // built-in models encode each shared row once and fuse once.
   struct QueryBatch {
     Inputs inputs;
     std::vector<bool> shared;
     std::vector<int64_t> group_rows;
     bool want_fusion = false;
     int64_t rows() const;
+    bool has_shared() const;  // some modality is shared
   };
   struct QueryAnswer {
     torch::Tensor logits;  // [B,K]

@@ -11,8 +11,12 @@
 // encoding keep sharing it). Each search sees the answers it would see alone,
 // so a sample's result does not depend on `parallel`, up to the last bits of
 // floating-point sums: a matrix product's rounding can depend on how many rows
-// its pass holds (docs/performance.md). Queries with gradients (saliency,
-// pgd) run at once on the search's own thread.
+// its pass holds (docs/performance.md). Only the thread that calls run()
+// runs the model: the view's alone() and run_alone() (the reported numbers,
+// the gradient passes of saliency and pgd) are answered there too, each in a
+// pass of its own, and the search threads run LibTorch's parallel regions on
+// one OpenMP thread each. A call with gradients made directly on the view
+// goes straight to the model, on the search's thread.
 //
 //   SampleScheduler s(model, 256);
 //   s.run(n, 16, [&](int64_t i, Classifier& m) { results[i] = attack->attack(m, x[i], i); },

@@ -50,10 +50,13 @@ int64_t Classifier::QueryBatch::rows() const {
   return inputs.empty() ? 0 : inputs.front().size(0);
 }
 
+bool Classifier::QueryBatch::has_shared() const {
+  return std::find(shared.begin(), shared.end(), true) != shared.end();
+}
+
 Classifier::QueryAnswer Classifier::answer(const QueryBatch& batch) {
-  const bool any_shared = std::find(batch.shared.begin(), batch.shared.end(), true) != batch.shared.end();
   QueryAnswer a;
-  if (!any_shared) {
+  if (!batch.has_shared()) {
     a.logits = logits(batch.inputs);
     if (batch.want_fusion) a.fusion = fusion(batch.inputs);
     return a;

@@ -189,8 +189,6 @@ class PackedView : public Classifier {
   AloneView alone_;
 };
 
-bool any_shared(const QueryBatch& b) { return std::find(b.shared.begin(), b.shared.end(), true) != b.shared.end(); }
-
 // Whether two queries can share a pass: the same inputs (count, row shape,
 // type), the same shared inputs, and both or neither asking for the fusion.
 bool packable(const Query& qa, const Query& qb) {
@@ -198,7 +196,7 @@ bool packable(const Query& qa, const Query& qb) {
   const QueryBatch& a = *qa.batch;
   const QueryBatch& b = *qb.batch;
   if (a.want_fusion != b.want_fusion || a.inputs.size() != b.inputs.size()) return false;
-  if (any_shared(a) || any_shared(b)) {
+  if (a.has_shared() || b.has_shared()) {
     if (a.shared != b.shared || a.shared.size() != a.inputs.size()) return false;
   }
   for (size_t m = 0; m < a.inputs.size(); ++m) {
@@ -223,7 +221,7 @@ void answer_pass(Classifier& model, const std::vector<Query*>& pass) {
       QueryBatch merged;
       merged.want_fusion = first.want_fusion;
       merged.shared = first.shared;
-      const bool grouped = any_shared(first);
+      const bool grouped = first.has_shared();
       for (size_t m = 0; m < first.inputs.size(); ++m) {
         std::vector<torch::Tensor> parts;
         for (const Query* q : pass) parts.push_back(q->batch->inputs[m]);

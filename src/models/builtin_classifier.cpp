@@ -33,11 +33,10 @@ torch::Tensor BuiltinClassifier::fusion_shared(const Inputs& inputs, const std::
 }
 
 Classifier::QueryAnswer BuiltinClassifier::answer(const QueryBatch& batch) {
-  const bool any_shared = std::find(batch.shared.begin(), batch.shared.end(), true) != batch.shared.end();
   QueryAnswer a;
   // One fusion pass; the logits are its head (the fusion objective used to pay for two).
   const auto z =
-      any_shared ? net_->fuse_shared(batch.inputs, batch.shared, batch.group_rows) : net_->fuse(batch.inputs);
+      batch.has_shared() ? net_->fuse_shared(batch.inputs, batch.shared, batch.group_rows) : net_->fuse(batch.inputs);
   a.logits = net_->head(z);
   if (batch.want_fusion) a.fusion = z;
   return a;
