@@ -83,11 +83,11 @@ struct Shared {
   }
 };
 
-// The model alone as one search sees it: every gradient-free call runs on the
-// packing thread, in a pass of its own, exactly as the search asked it.
-class AloneView : public Classifier {
+// What a search's views of the model have in common: the model's description,
+// and run_alone() on the packing thread.
+class SearchView : public Classifier {
  public:
-  AloneView(Classifier& model, Shared& shared, const int64_t& sample)
+  SearchView(Classifier& model, Shared& shared, const int64_t& sample)
       : model_(model), shared_(shared), sample_(sample) {}
 
   std::string name() const override { return model_.name(); }
@@ -96,6 +96,19 @@ class AloneView : public Classifier {
   bool has_fusion() const override { return model_.has_fusion(); }
   torch::Device device() const override { return model_.device(); }
   bool supports_token_embeddings() const override { return model_.supports_token_embeddings(); }
+  void run_alone(const std::function<void(Classifier&)>& pass) override { shared_.run(sample_, pass); }
+
+ protected:
+  Classifier& model_;
+  Shared& shared_;
+  const int64_t& sample_;  // the sample the search works on now
+};
+
+// The model alone as one search sees it: every gradient-free call runs on the
+// packing thread, in a pass of its own, exactly as the search asked it.
+class AloneView : public SearchView {
+ public:
+  using SearchView::SearchView;
 
   torch::Tensor logits(const Inputs& inputs) override {
     return on_packing_thread([&](Classifier& m) { return m.logits(inputs); });
@@ -121,7 +134,6 @@ class AloneView : public Classifier {
     shared_.run(sample_, [&](Classifier& m) { a = m.answer(batch); });
     return a;
   }
-  void run_alone(const std::function<void(Classifier&)>& pass) override { shared_.run(sample_, pass); }
 
  private:
   // A call with gradients stays on the search's thread: its graph is the
@@ -133,27 +145,18 @@ class AloneView : public Classifier {
     shared_.run(sample_, [&](Classifier& m) { out = call(m); });
     return out;
   }
-
-  Classifier& model_;
-  Shared& shared_;
-  const int64_t& sample_;
 };
 
 // The model as one search sees it: gradient-free queries go to the packing
 // thread and share passes with other searches' queries, alone() and
 // run_alone() to the packing thread in passes of their own, everything else
 // straight to the model.
-class PackedView : public Classifier {
+class PackedView : public SearchView {
  public:
-  PackedView(Classifier& model, Shared& shared) : model_(model), shared_(shared), alone_(model, shared, sample_) {}
-  void set_sample(int64_t i) { sample_ = i; }
+  PackedView(Classifier& model, Shared& shared)
+      : SearchView(model, shared, current_), alone_(model, shared, current_) {}
+  void set_sample(int64_t i) { current_ = i; }
 
-  std::string name() const override { return model_.name(); }
-  const std::vector<ModalitySpec>& modalities() const override { return model_.modalities(); }
-  const std::vector<std::string>& classes() const override { return model_.classes(); }
-  bool has_fusion() const override { return model_.has_fusion(); }
-  torch::Device device() const override { return model_.device(); }
-  bool supports_token_embeddings() const override { return model_.supports_token_embeddings(); }
   torch::Tensor embed_tokens(size_t m, const torch::Tensor& ids) override { return model_.embed_tokens(m, ids); }
   torch::Tensor logits_from_embeddings(const Inputs& with_embeddings, const Inputs& original) override {
     return model_.logits_from_embeddings(with_embeddings, original);
@@ -176,16 +179,13 @@ class PackedView : public Classifier {
     return answer(QueryBatch{inputs, shared, {rows}, true}).fusion;
   }
   Classifier& alone() override { return alone_; }
-  void run_alone(const std::function<void(Classifier&)>& pass) override { shared_.run(sample_, pass); }
   QueryAnswer answer(const QueryBatch& batch) override {
     if (torch::GradMode::is_enabled()) return model_.answer(batch);
     return shared_.ask(sample_, batch);
   }
 
  private:
-  Classifier& model_;
-  Shared& shared_;
-  int64_t sample_ = 0;
+  int64_t current_ = 0;  // the bases hold a reference to it (bound before it is initialised: only its address)
   AloneView alone_;
 };
 
@@ -370,7 +370,7 @@ void SampleScheduler::run(int64_t n, int64_t parallel, const std::function<void(
           rows += r;
         }
         answer_pass(model_, pass);
-        ++passes_;
+        if (!pass.front()->task) ++passes_;  // a search's own pass is not a packed one
         rows_ += rows;
       }
       lock.lock();
