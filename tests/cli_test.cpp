@@ -124,6 +124,7 @@ TEST(Cli, TrainThenEvalReproducesTheTestAccuracy) {
   EXPECT_EQ(bj["attacks"][0]["method"], "greedy");
   EXPECT_LE(bj["attacks"][0]["samples"].get<int64_t>(), 2);
   if (bj["attacks"][0]["samples"].get<int64_t>() > 0) EXPECT_GT(bj["attacks"][0]["queries"].get<int64_t>(), 0);
+  EXPECT_EQ(bj["attacks"][0]["packed_passes"].get<int64_t>(), 0);  // one search at a time on a CPU: nothing packed
   expect_one_line_error(run({"bench", "--checkpoint", out, "--cache-dir", cache, "--batch-sizes", "0"}),
                         "--batch-sizes");
   expect_one_line_error(run({"bench", "--checkpoint", out, "--cache-dir", cache, "--methods", "magic"}),

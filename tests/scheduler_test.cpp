@@ -15,6 +15,7 @@
 #include "muroan/measurement.h"
 #include "muroan/multimodal_net.h"
 #include "muroan/sample_scheduler.h"
+#include "muroan/throughput.h"
 #include "tiny_models.h"
 
 namespace muroan {
@@ -393,6 +394,31 @@ TEST(SampleParallelMeasurement, BuiltInModelGivesTheSameSetsAndNumbers) {
     const auto many = run_measurement(model, inputs, labels, {}, {}, a, options_in("builtin-" + method + "-8", 8));
     EXPECT_EQ(read_text(one.jsonl_path), read_text(many.jsonl_path));
   }
+}
+
+// muroan bench's record of the packing: every counted query of greedy but
+// each search's clean query (counted, and asked of the model alone) was
+// answered in a packed pass.
+TEST(SampleParallelMeasurement, ThroughputCountsThePackedPasses) {
+  std::vector<torch::Tensor> images, tokens;
+  for (int64_t i = 0; i < 6; ++i) {
+    const auto x = tiny_sample(static_cast<uint64_t>(400 + i), true);
+    images.push_back(x[0]);
+    tokens.push_back(x[1]);
+  }
+  Split data;
+  data.inputs = {torch::cat(images), torch::cat(tokens)};
+  data.labels = torch::ones({6}, torch::kLong);
+  AttackOptions a;
+  a.method = "greedy";
+  TinyModel model(Rule::kAnd);
+  const auto one = measure_attack_throughput(model, data, a, 6, 1);
+  EXPECT_EQ(one.packed_passes, 0);
+  const auto packed = measure_attack_throughput(model, data, a, 6, 3);
+  EXPECT_EQ(packed.samples, 6);
+  EXPECT_EQ(packed.queries, one.queries);
+  EXPECT_GT(packed.packed_passes, 0);
+  EXPECT_EQ(packed.packed_rows, packed.queries - packed.samples);
 }
 
 TEST(SampleParallelMeasurement, RejectsANegativeParallelism) {

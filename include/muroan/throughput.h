@@ -43,6 +43,10 @@ struct AttackThroughput {
   int64_t backward = 0;  // rows back-propagated
   double seconds = 0.0;  // wall time of the attacks, the judges' passes included
   double queries_per_second = 0.0;
+  // With parallel > 1: the scheduler's packed forward passes and the query rows
+  // they held (a search's passes of its own -- its clean query, judge, fusion
+  // shift, gradient passes -- not included). 0 with one search at a time.
+  int64_t packed_passes = 0, packed_rows = 0;
 };
 
 // Attacks the first `samples` correctly classified samples of `data` with

@@ -90,6 +90,8 @@ AttackThroughput measure_attack_throughput(Classifier& model, const SampleData& 
         r.backward += result.backward_passes;
       });
   r.seconds = seconds_since(start);
+  r.packed_passes = scheduler.passes();
+  r.packed_rows = scheduler.rows();
   r.queries_per_second = r.seconds > 0 ? static_cast<double>(r.queries) / r.seconds : 0.0;
   return r;
 }

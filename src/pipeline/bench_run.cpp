@@ -83,13 +83,15 @@ std::string format_bench_forward(const BenchRun& run) {
 
 std::string format_bench_attacks(const BenchRun& run) {
   std::string out =
-      "| method | samples | queries | seconds | queries/s | of the peak forward rows/s |\n"
-      "| --- | ---: | ---: | ---: | ---: | ---: |\n";
+      "| method | samples | queries | seconds | queries/s | of the peak forward rows/s | rows per packed pass |\n"
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (size_t i = 0; i < run.attacks.size(); ++i) {
     const auto& r = run.attacks[i];
-    out += format_text("| %s | %lld | %lld | %.2f | %.0f | %.1f%% |\n", r.method.c_str(),
+    const std::string packed =
+        r.packed_passes > 0 ? format_text("%.1f", static_cast<double>(r.packed_rows) / r.packed_passes) : "-";
+    out += format_text("| %s | %lld | %lld | %.2f | %.0f | %.1f%% | %s |\n", r.method.c_str(),
                        static_cast<long long>(r.samples), static_cast<long long>(r.queries), r.seconds,
-                       r.queries_per_second, 100.0 * run.share_of_peak[i]);
+                       r.queries_per_second, 100.0 * run.share_of_peak[i], packed.c_str());
   }
   return out;
 }
@@ -119,7 +121,9 @@ nlohmann::ordered_json bench_to_json(const BenchRun& run) {
                             {"backward", r.backward},
                             {"seconds", r.seconds},
                             {"queries_per_second", r.queries_per_second},
-                            {"share_of_peak", run.share_of_peak[i]}});
+                            {"share_of_peak", run.share_of_peak[i]},
+                            {"packed_passes", r.packed_passes},
+                            {"packed_rows", r.packed_rows}});
   }
   j["versions"] = software_versions();
   return j;
