@@ -325,6 +325,9 @@ TEST(SampleParallelMeasurement, OnlyTheCallingThreadRunsTheModel) {
     torch::Tensor logits_from_embeddings(const Inputs& emb, const Inputs& original) override {
       return note(), TinyModel::logits_from_embeddings(emb, original);
     }
+    torch::Tensor embed_tokens(size_t m, const torch::Tensor& ids) override {
+      return note(), TinyModel::embed_tokens(m, ids);
+    }
     std::vector<std::thread::id> seen() {
       std::lock_guard<std::mutex> lock(mu_);
       return threads_;

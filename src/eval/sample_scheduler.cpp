@@ -157,9 +157,11 @@ class PackedView : public SearchView {
       : SearchView(model, shared, current_), alone_(model, shared, current_) {}
   void set_sample(int64_t i) { current_ = i; }
 
-  torch::Tensor embed_tokens(size_t m, const torch::Tensor& ids) override { return model_.embed_tokens(m, ids); }
+  // Never packed (no other search asks for embeddings); without gradients a
+  // pass of its own on the packing thread, like alone()'s.
+  torch::Tensor embed_tokens(size_t m, const torch::Tensor& ids) override { return alone_.embed_tokens(m, ids); }
   torch::Tensor logits_from_embeddings(const Inputs& with_embeddings, const Inputs& original) override {
-    return model_.logits_from_embeddings(with_embeddings, original);
+    return alone_.logits_from_embeddings(with_embeddings, original);
   }
 
   torch::Tensor logits(const Inputs& inputs) override {
