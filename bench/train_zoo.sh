@@ -2,9 +2,9 @@
 # Trains every model of the zoo on the built-in tasks and writes the accuracy
 # table docs/zoo_accuracy.md from the checkpoints' records.
 #   bench/train_zoo.sh [tasks...]     (default: fashion-match shapes-vqa)
-# Environment: EPOCHS, LR, PATIENCE (default: each task's recipe in
-# docs/zoo_accuracy.md: fashion-match 12, 5e-4, 3 -- muroan train's defaults --;
-# shapes-vqa 60, 1e-3, 10), SEED (1), OUT (runs/zoo), MUROAN (build/apps/muroan/muroan),
+# Environment: EPOCHS, LR, PATIENCE (default 0: each task's own recipe, `muroan
+# tasks`: fashion-match and triage 12, 5e-4, 3; shapes-vqa 60, 1e-3, 10;
+# spoken-fashion 30, 5e-4, 5), SEED (1), OUT (runs/zoo), MUROAN (build/apps/muroan/muroan),
 # FUSIONS (default: every model of `muroan models` that takes the task's inputs;
 # split the list to run two trainings side by side), DOC (docs/zoo_accuracy.md).
 set -euo pipefail
@@ -17,8 +17,7 @@ tasks=("$@")
 ((${#tasks[@]})) || tasks=(fashion-match shapes-vqa)
 fusions=${FUSIONS:-$("$MUROAN" models | awk '{print $1}')}
 for task in "${tasks[@]}"; do
-  if [ "$task" = shapes-vqa ]; then epochs=${EPOCHS:-60} lr=${LR:-1e-3} patience=${PATIENCE:-10}
-  else epochs=${EPOCHS:-12} lr=${LR:-5e-4} patience=${PATIENCE:-3}; fi
+  epochs=${EPOCHS:-0} lr=${LR:-0} patience=${PATIENCE:-0}
   for fusion in $fusions; do
     dir="$OUT/$task/$fusion"
     if [ -f "$dir/checkpoint.json" ]; then echo "have $dir"; continue; fi

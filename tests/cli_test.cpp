@@ -11,6 +11,8 @@
 
 #include "cli_app.h"
 #include "cli_run.h"
+#include "muroan/error.h"
+#include "muroan/train_run.h"
 
 namespace muroan::cli {
 namespace {
@@ -29,6 +31,7 @@ TEST(Cli, ListsTasksAndModels) {
   EXPECT_EQ(t.code, 0);
   EXPECT_NE(t.out.find("fashion-match"), std::string::npos);
   EXPECT_NE(t.out.find("shapes-vqa"), std::string::npos);
+  EXPECT_NE(t.out.find("training: at most 60 epochs, Adam 0.001, patience 10"), std::string::npos) << t.out;
   auto m = run({"models"});
   EXPECT_EQ(m.code, 0);
   for (const char* f :
@@ -41,10 +44,32 @@ TEST(Cli, RefusesUnknownTaskFusionAndFlags) {
   expect_one_line_error(run({"train", "--fusion", "magic"}), "unknown fusion 'magic'");
   expect_one_line_error(run({"train", "--bogus"}), "--bogus");
   expect_one_line_error(run({"train", "--epochs", "ten"}), "--epochs");
-  expect_one_line_error(run({"train", "--epochs", "0"}), "--epochs");
+  expect_one_line_error(run({"train", "--epochs", "-1"}), "--epochs");
+  expect_one_line_error(run({"train", "--lr", "-0.1"}), "--lr");
   expect_one_line_error(run({"train", "--device", "tpu"}), "--device");
   expect_one_line_error(run({"frobnicate"}), "frobnicate");
   expect_one_line_error(run({"eval", "--checkpoint", "/nonexistent/dir"}), "/nonexistent/dir");
+}
+
+// 0 epochs, learning rate or patience: the task's recipe; a value given stays.
+TEST(Cli, TrainingRecipeOfTheTask) {
+  const TrainOptions shapes = with_task_recipe(task_recipe(), "shapes-vqa");
+  EXPECT_EQ(shapes.epochs, 60);
+  EXPECT_EQ(shapes.learning_rate, 1e-3);
+  EXPECT_EQ(shapes.patience, 10);
+  const TrainOptions fashion = with_task_recipe(task_recipe(), "fashion-match");
+  EXPECT_EQ(fashion.epochs, 12);  // what the main job trains with
+  EXPECT_EQ(fashion.learning_rate, 5e-4);
+  EXPECT_EQ(fashion.patience, 3);
+  TrainOptions given = task_recipe();
+  given.epochs = 2;
+  given.patience = 1;
+  const TrainOptions mixed = with_task_recipe(given, "spoken-fashion");
+  EXPECT_EQ(mixed.epochs, 2);
+  EXPECT_EQ(mixed.learning_rate, 5e-4);
+  EXPECT_EQ(mixed.patience, 1);
+  EXPECT_EQ(TrainRunOptions().train.epochs, 0);  // library default: the task's
+  EXPECT_THROW(with_task_recipe(given, "imagenet"), UsageError);
 }
 
 TEST(Cli, ThreadsBeforeOrAfterTheCommand) {

@@ -25,10 +25,10 @@ void register_analyze(CLI::App& app, Action& action) {
   flags->bind_list("--methods", "methods", o->methods, "Comma-separated attacks (see muroan attack --help)");
   flags->bind("--samples", "samples", o->samples, "Test samples attacked per model, the first N (0: all)");
   cmd->add_option("--out", o->out, "Result folder (default runs/analyze-<task>)");
-  flags->bind("--epochs", "train.epochs", o->train.epochs, "Maximum training epochs");
+  flags->bind("--epochs", "train.epochs", o->train.epochs, "Maximum training epochs (0: the task's, muroan tasks)");
   flags->bind("--batch-size", "train.batch_size", o->train.batch_size, "Training batch size");
-  flags->bind("--lr", "train.learning_rate", o->train.learning_rate, "Adam learning rate");
-  flags->bind("--patience", "train.patience", o->train.patience, "Early stopping patience (epochs)");
+  flags->bind("--lr", "train.learning_rate", o->train.learning_rate, "Adam learning rate (0: the task's)");
+  flags->bind("--patience", "train.patience", o->train.patience, "Early stopping patience in epochs (0: the task's)");
   flags->bind("--train-size", "data.train_size", o->data.train_size, "Training samples (0: the task's default)");
   flags->bind("--val-size", "data.val_size", o->data.val_size, "Validation samples (0: default)");
   flags->bind("--test-size", "data.test_size", o->data.test_size, "Test samples (0: default)");

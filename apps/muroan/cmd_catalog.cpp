@@ -14,8 +14,11 @@ void register_tasks(CLI::App& app, Action& action) {
   cmd->callback([&action] {
     action = [] {
       for (const auto& t : task_catalog())
-        std::printf("%-14s %s; model: %s image readout, head width %lld\n", t.name.c_str(), t.description.c_str(),
-                    t.image_readout.c_str(), static_cast<long long>(t.head_hidden));
+        std::printf(
+            "%-14s %s; model: %s image readout, head width %lld; training: at most %lld epochs, Adam %g, "
+            "patience %lld\n",
+            t.name.c_str(), t.description.c_str(), t.image_readout.c_str(), static_cast<long long>(t.head_hidden),
+            static_cast<long long>(t.epochs), t.learning_rate, static_cast<long long>(t.patience));
       return kExitOk;
     };
   });

@@ -41,11 +41,11 @@ void register_train(CLI::App& app, Action& action) {
   auto& d = o.defense;
   flags->bind("--task", "task", o.task, "Built-in task (muroan tasks)");
   flags->bind("--fusion", "fusion", o.fusion, "Fusion of the model zoo (muroan models)");
-  flags->bind("--epochs", "train.epochs", o.train.epochs, "Maximum number of epochs");
+  flags->bind("--epochs", "train.epochs", o.train.epochs, "Maximum number of epochs (0: the task's, muroan tasks)");
   flags->bind("--batch-size", "train.batch_size", o.train.batch_size, "Training batch size");
-  flags->bind("--lr", "train.learning_rate", o.train.learning_rate, "Adam learning rate");
+  flags->bind("--lr", "train.learning_rate", o.train.learning_rate, "Adam learning rate (0: the task's)");
   flags->bind("--patience", "train.patience", o.train.patience,
-              "Early stopping: epochs without a better validation accuracy");
+              "Early stopping: epochs without a better validation accuracy (0: the task's)");
   flags->bind("--seed", "seed", o.seed, "Seed of the data, initialisation and shuffling");
   flags->bind("--device", "device", o.device, "auto, cpu or cuda");
   cmd->add_option("--out", o.out, "Checkpoint directory (default runs/<task>-<fusion>-s<seed>)");

@@ -23,6 +23,7 @@
 #include "muroan/sample_scheduler.h"
 #include "muroan/task.h"
 #include "muroan/task_oracle.h"
+#include "muroan/train_run.h"
 #include "muroan/trainer.h"
 
 namespace muroan {
@@ -49,10 +50,10 @@ struct AnalysisOptions {
   std::string out;        // default runs/analyze-<task>
   uint64_t seed = 1;      // of the data, training and attacks
   std::string device = "auto";
-  // Training, as train_run.h: epochs, batch size, learning rate, patience (its
-  // seed, device and quiet are the ones here); a checkpoint under
-  // OUT/checkpoints/<model> made with the same settings is reused.
-  TrainOptions train;
+  // Training, as train_run.h: epochs, batch size, learning rate, patience (0:
+  // the task's recipe; its seed, device and quiet are the ones here); a
+  // checkpoint under OUT/checkpoints/<model> made with the same settings is reused.
+  TrainOptions train = task_recipe();
   TaskOptions data;      // split sizes and cache (its seed is `seed`)
   bool retrain = false;  // train again even when a matching checkpoint exists
   // Attacks, as AttackOptions.

@@ -50,6 +50,11 @@ struct TaskInfo {
   // otherwise (ModelConfig): the image encoder's readout and the head's width.
   std::string image_readout = "flat";
   int64_t head_hidden = 64;
+  // The training recipe where `muroan train` and `muroan analyze` are not told
+  // otherwise (Adam; docs/zoo_accuracy.md and the zoo pages say why).
+  int64_t epochs = 12;
+  double learning_rate = 5e-4;
+  int64_t patience = 3;
 };
 // The entry of task_catalog() named `name`; throws UsageError for an unknown name.
 TaskInfo task_info(const std::string& name);

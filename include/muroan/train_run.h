@@ -6,7 +6,7 @@
 //   muroan::TrainRunOptions o;
 //   o.task = "fashion-match";
 //   o.fusion = "gmu";
-//   o.train.epochs = 12;
+//   o.train.epochs = 12;  // 0, the default: the task's recipe
 //   muroan::TrainRun run = muroan::train_checkpoint(o);  // writes runs/fashion-match-gmu-s1
 //   std::cout << run.checkpoint.training.test_accuracy << "\n";
 #pragma once
@@ -21,6 +21,15 @@
 
 namespace muroan {
 
+// Training options whose epochs, learning rate and patience are 0: "the task's
+// recipe" (TaskInfo), filled in by with_task_recipe.
+TrainOptions task_recipe();
+// `train` with each of epochs, learning rate and patience that is 0 replaced
+// by the recipe of `task` (UsageError for an unknown task).
+TrainOptions with_task_recipe(TrainOptions train, const std::string& task);
+// Throws UsageError "train.<field>: ..." for a negative or non-finite value.
+void validate_training(const TrainOptions& train);
+
 struct TrainRunOptions {
   std::string task = "fashion-match";  // task_catalog()
   std::string fusion = "concat";       // fusion_catalog()
@@ -30,10 +39,11 @@ struct TrainRunOptions {
   int64_t dim = 0;                     // encoder width; 0: ModelConfig's default
   int64_t head_hidden = 0;             // head width; 0: the task's (TaskInfo)
   std::string image_readout;           // "flat" or "spp"; empty: the task's (TaskInfo)
-  TrainOptions train;                  // epochs, batch size, learning rate, patience, quiet;
-                                       // its seed and device are the ones above
-  DefenseOptions defense;              // none by default; its seed is `seed`
-  std::string out;                     // checkpoint directory; empty: default_checkpoint_dir()
+  // Epochs, batch size, learning rate, patience, quiet; its seed and device are
+  // the ones above. Epochs, learning rate and patience 0: the task's recipe (TaskInfo).
+  TrainOptions train = task_recipe();
+  DefenseOptions defense;  // none by default; its seed is `seed`
+  std::string out;         // checkpoint directory; empty: default_checkpoint_dir()
 };
 
 // "runs/<task>-<fusion>-s<seed>".

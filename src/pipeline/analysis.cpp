@@ -109,17 +109,18 @@ void validate_analysis(const AnalysisOptions& o) {
   check_name_list("methods", "method", o.methods, methods);
   check_name_list("defenses", "defense", o.defenses, defenses);
   if (o.samples < 0) throw UsageError("samples: must be >= 0 (0: the whole test split)");
-  if (o.train.epochs <= 0) throw UsageError("train.epochs: must be positive");
-  if (o.train.batch_size <= 0) throw UsageError("train.batch_size: must be positive");
-  if (!(o.train.learning_rate > 0)) throw UsageError("train.learning_rate: must be positive");
+  validate_training(o.train);
   if (o.data.train_size < 0 || o.data.val_size < 0 || o.data.test_size < 0)
     throw UsageError("data.train_size, data.val_size, data.test_size: must be >= 0 (0: the task's default)");
   if (o.gallery < 0) throw UsageError("gallery: must be >= 0");
   for (const auto& m : o.methods) validate_attack_options(attack_options(o, m));
 }
 
-std::string analysis_command_line(const AnalysisOptions& o) {
-  const AnalysisOptions d;
+std::string analysis_command_line(const AnalysisOptions& options) {
+  // The training recipe as used: the task's where the options leave it open.
+  AnalysisOptions o = options, d;
+  o.train = with_task_recipe(o.train, o.task);
+  d.train = with_task_recipe(d.train, o.task);
   std::ostringstream s;
   s << "muroan analyze --task " << o.task << " --fusions " << join_names(o.fusions, ",") << " --defenses "
     << join_names(o.defenses, ",") << " --methods " << join_names(o.methods, ",") << " --samples " << o.samples
@@ -141,9 +142,11 @@ std::string analysis_command_line(const AnalysisOptions& o) {
   return s.str();
 }
 
-AnalysisResult run_analysis(const AnalysisOptions& o) {
+AnalysisResult run_analysis(const AnalysisOptions& options) {
   const auto started = std::chrono::steady_clock::now();
-  validate_analysis(o);  // every name and value before any work
+  validate_analysis(options);  // every name and value before any work
+  AnalysisOptions o = options;
+  o.train = with_task_recipe(o.train, o.task);  // what was used, in the checkpoints' check and the records
   const auto log = o.log ? o.log : [](const std::string& line) {
     std::printf("%s\n", line.c_str());
     std::fflush(stdout);

@@ -1,5 +1,7 @@
 #include "muroan/train_run.h"
 
+#include <cmath>
+
 #include <string>
 
 #include "muroan/device.h"
@@ -21,9 +23,7 @@ void validate_train_run(const TrainRunOptions& o) {
   for (const auto& f : fusion_catalog()) fusions.push_back(f.name);
   check_known_name("task", "task", o.task, tasks);
   check_known_name("fusion", "fusion", o.fusion, fusions);
-  if (o.train.epochs <= 0) throw UsageError("train.epochs: must be positive");
-  if (o.train.batch_size <= 0) throw UsageError("train.batch_size: must be positive");
-  if (!(o.train.learning_rate > 0)) throw UsageError("train.learning_rate: must be positive");
+  validate_training(o.train);
   if (o.dim < 0 || o.head_hidden < 0) throw UsageError("dim, head_hidden: must not be negative");
   if (o.data.train_size < 0 || o.data.val_size < 0 || o.data.test_size < 0)
     throw UsageError("data.train_size, data.val_size, data.test_size: must be >= 0 (0: the task's default)");
@@ -34,9 +34,33 @@ void validate_train_run(const TrainRunOptions& o) {
   validate_defense_options(defense);
 }
 
+TrainOptions task_recipe() {
+  TrainOptions t;
+  t.epochs = 0;
+  t.learning_rate = 0.0;
+  t.patience = 0;
+  return t;
+}
+
+TrainOptions with_task_recipe(TrainOptions train, const std::string& task) {
+  const TaskInfo info = task_info(task);
+  if (train.epochs == 0) train.epochs = info.epochs;
+  if (train.learning_rate == 0.0) train.learning_rate = info.learning_rate;
+  if (train.patience == 0) train.patience = info.patience;
+  return train;
+}
+
+void validate_training(const TrainOptions& t) {
+  if (t.epochs < 0) throw UsageError("train.epochs: must be positive (0: the task's recipe)");
+  if (t.batch_size <= 0) throw UsageError("train.batch_size: must be positive");
+  if (!(t.learning_rate >= 0) || !std::isfinite(t.learning_rate))
+    throw UsageError("train.learning_rate: must be positive (0: the task's recipe)");
+  if (t.patience < 0) throw UsageError("train.patience: must be positive (0: the task's recipe)");
+}
+
 TrainRun train_checkpoint(const TrainRunOptions& o) {
   validate_train_run(o);  // before any work: a typo fails fast
-  TrainOptions train = o.train;
+  TrainOptions train = with_task_recipe(o.train, o.task);
   train.seed = o.seed;
   train.device = resolve_device(o.device);
   TaskOptions task_options = o.data;
