@@ -60,6 +60,17 @@ double number_after(const std::string& text, const std::string& prefix) {
   return std::stod(m[1]);
 }
 
+// Runs `examples/<script_and_args>` with Debian's Python, its output into
+// `log`; the test accuracy it printed, NaN (and a test failure naming the
+// command, with the log) when it failed or printed none.
+double run_example(const std::string& script_and_args, const std::string& log) {
+  const std::string command = kPython + " " + kSourceDir + "/examples/" + script_and_args + " > " + log + " 2>&1";
+  const int code = std::system(command.c_str());
+  const double accuracy = code == 0 ? number_after(read_text(log), "test accuracy ") : std::nan("");
+  if (std::isnan(accuracy)) ADD_FAILURE() << command << " (exit " << code << ")\n" << read_text(log);
+  return accuracy;
+}
+
 TEST(Byom, PythonExportThenInfoReportsTheSameAccuracy) {
   if (!python_has_torch())
     GTEST_SKIP() << kPython << " cannot import torch (Debian package python3-torch): "
@@ -79,11 +90,10 @@ TEST(Byom, PythonExportThenInfoReportsTheSameAccuracy) {
   EXPECT_EQ(task["classes"], nlohmann::json({"false", "true"}));
 
   const std::string log = dir.file("python.log");
-  const std::string command = kPython + " " + kSourceDir + "/examples/export_pytorch.py --train " + dir.file("train") +
-                              " --test " + dir.file("test") + " --out " + dir.file("byom") + " > " + log + " 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
-  const double python_accuracy = number_after(read_text(log), "test accuracy ");
-  ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
+  const double python_accuracy = run_example(
+      "export_pytorch.py --train " + dir.file("train") + " --test " + dir.file("test") + " --out " + dir.file("byom"),
+      log);
+  ASSERT_FALSE(std::isnan(python_accuracy));
 
   auto info = run({"info", "--manifest", dir.file("byom/manifest.json"), "--data", dir.file("byom/samples.jsonl"),
                    "--device", "cpu"});
@@ -107,11 +117,9 @@ TEST(Byom, ThreeInputExportThenInfoAndAttack) {
                  << "the three-input example examples/export_triage_pytorch.py is not tested";
   TempDir dir;
   const std::string log = dir.file("python.log");
-  const std::string command = kPython + " " + kSourceDir + "/examples/export_triage_pytorch.py --out " +
-                              dir.file("triage") + " --train-size 1500 --test-size 200 --epochs 8 > " + log + " 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
-  const double python_accuracy = number_after(read_text(log), "test accuracy ");
-  ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
+  const double python_accuracy = run_example(
+      "export_triage_pytorch.py --out " + dir.file("triage") + " --train-size 1500 --test-size 200 --epochs 8", log);
+  ASSERT_FALSE(std::isnan(python_accuracy));
   EXPECT_GT(python_accuracy, 0.85) << read_text(log);  // the rule is learnt, not the majority class (~65%)
 
   const std::string manifest = dir.file("triage/manifest.json");
@@ -157,11 +165,9 @@ TEST(Byom, AudioExportThenInfoAndAttack) {
                  << "the audio example examples/export_voice_pytorch.py is not tested";
   TempDir dir;
   const std::string log = dir.file("python.log");
-  const std::string command = kPython + " " + kSourceDir + "/examples/export_voice_pytorch.py --out " +
-                              dir.file("voice") + " --train-size 1500 --test-size 100 --epochs 8 > " + log + " 2>&1";
-  ASSERT_EQ(std::system(command.c_str()), 0) << read_text(log);
-  const double python_accuracy = number_after(read_text(log), "test accuracy ");
-  ASSERT_FALSE(std::isnan(python_accuracy)) << read_text(log);
+  const double python_accuracy = run_example(
+      "export_voice_pytorch.py --out " + dir.file("voice") + " --train-size 1500 --test-size 100 --epochs 8", log);
+  ASSERT_FALSE(std::isnan(python_accuracy));
   EXPECT_GT(python_accuracy, 0.9) << read_text(log);  // both inputs are read (either alone says nothing: chance)
 
   const std::string manifest = dir.file("voice/manifest.json");

@@ -64,31 +64,8 @@ Classifier::QueryAnswer Classifier::answer(const QueryBatch& batch) {
   if (batch.shared.size() != batch.inputs.size())
     throw Error("shared-modality query: " + std::to_string(batch.shared.size()) + " flags for " +
                 std::to_string(batch.inputs.size()) + " modalities");
-  if (batch.group_rows.size() > 1) {
-    // Several samples' groups (packed by the sample-parallel scheduler): a model
-    // without an answer of its own cannot reuse a shared row's encoding
-    // anyway, so each group's shared rows are repeated and all rows go into
-    // one pass, not one small pass per group.
-    Inputs full(batch.inputs.size());
-    for (size_t m = 0; m < full.size(); ++m) {
-      if (!batch.shared[m]) {
-        full[m] = batch.inputs[m];
-        continue;
-      }
-      std::vector<torch::Tensor> parts;
-      for (size_t g = 0; g < batch.group_rows.size(); ++g) {
-        std::vector<int64_t> shape(static_cast<size_t>(batch.inputs[m].dim()), -1);
-        shape.at(0) = batch.group_rows[g];
-        parts.push_back(batch.inputs[m].narrow(0, static_cast<int64_t>(g), 1).expand(shape));
-      }
-      full[m] = torch::cat(parts);
-    }
-    a.logits = logits(full);
-    if (batch.want_fusion) a.fusion = fusion(full);
-    return a;
-  }
-  // One group: the *_shared calls (row 0 of a shared modality, the group's rows of the others).
-  std::vector<torch::Tensor> logits_parts, fusion_parts;
+  // Group g: row g of a shared modality, the group's rows of the others.
+  std::vector<Inputs> parts;
   int64_t offset = 0;
   for (size_t g = 0; g < batch.group_rows.size(); ++g) {
     const int64_t rows = batch.group_rows[g];
@@ -97,12 +74,28 @@ Classifier::QueryAnswer Classifier::answer(const QueryBatch& batch) {
       const auto gi = static_cast<int64_t>(g);
       part[m] = batch.shared[m] ? batch.inputs[m].narrow(0, gi, 1) : batch.inputs[m].narrow(0, offset, rows);
     }
-    logits_parts.push_back(logits_shared(part, batch.shared, rows));
-    if (batch.want_fusion) fusion_parts.push_back(fusion_shared(part, batch.shared, rows));
+    parts.push_back(std::move(part));
     offset += rows;
   }
-  a.logits = logits_parts.size() == 1 ? logits_parts.front() : torch::cat(logits_parts);
-  if (batch.want_fusion) a.fusion = fusion_parts.size() == 1 ? fusion_parts.front() : torch::cat(fusion_parts);
+  if (parts.size() == 1) {  // one group: the *_shared calls
+    const int64_t rows = batch.group_rows.front();
+    a.logits = logits_shared(parts.front(), batch.shared, rows);
+    if (batch.want_fusion) a.fusion = fusion_shared(parts.front(), batch.shared, rows);
+    return a;
+  }
+  // Several samples' groups (packed by the sample-parallel scheduler): a model
+  // without an answer of its own cannot reuse a shared row's encoding anyway,
+  // so each group's shared rows are repeated and all rows go into one pass,
+  // not one small pass per group.
+  for (size_t g = 0; g < parts.size(); ++g) parts[g] = repeat_shared(parts[g], batch.shared, batch.group_rows[g]);
+  Inputs full(batch.inputs.size());
+  for (size_t m = 0; m < full.size(); ++m) {
+    std::vector<torch::Tensor> rows;
+    for (const Inputs& part : parts) rows.push_back(part[m]);
+    full[m] = torch::cat(rows);
+  }
+  a.logits = logits(full);
+  if (batch.want_fusion) a.fusion = fusion(full);
   return a;
 }
 
