@@ -24,7 +24,7 @@ for task in "${tasks[@]}"; do
     # The unimodal baselines of kinds the task does not have.
     case "$task:$fusion" in
       triage:image-only | fashion-match:tabular-only | fashion-match:audio-only | shapes-vqa:tabular-only | \
-        shapes-vqa:audio-only | spoken-fashion:tabular-only) continue ;;
+        shapes-vqa:audio-only | spoken-fashion:tabular-only | *:signal-only) continue ;;
     esac
     "$MUROAN" train --task "$task" --fusion "$fusion" --epochs "$epochs" --lr "$lr" --patience "$patience" --seed "$SEED" --device cpu \
       --quiet --out "$dir"

@@ -46,7 +46,7 @@ FusionInfo info_of(const std::string& name) {
 std::vector<std::string> image_text_names() {
   std::vector<std::string> names;
   for (const auto& name : catalog_names()) {
-    if (name != "tabular-only" && name != "audio-only") names.push_back(name);
+    if (name != "tabular-only" && name != "audio-only" && name != "signal-only") names.push_back(name);
   }
   return names;
 }
@@ -334,9 +334,9 @@ INSTANTIATE_TEST_SUITE_P(Zoo, FusionTest, ::testing::ValuesIn(image_text_names()
                          });
 
 TEST(FusionCatalog, NamesInOrderWithDescriptions) {
-  const std::vector<std::string> expected = {"concat",  "sum",        "product",   "gmu",          "tensor",
-                                             "lowrank", "bilinear",   "film",      "xattn",        "transformer",
-                                             "late",    "image-only", "text-only", "tabular-only", "audio-only"};
+  const std::vector<std::string> expected = {
+      "concat", "sum",         "product", "gmu",        "tensor",    "lowrank",      "bilinear",   "film",
+      "xattn",  "transformer", "late",    "image-only", "text-only", "tabular-only", "audio-only", "signal-only"};
   EXPECT_EQ(catalog_names(), expected);
   for (const auto& info : fusion_catalog()) {
     EXPECT_FALSE(info.description.empty()) << info.name;
@@ -580,7 +580,8 @@ TEST(FusionInputs, WhatAFusionCannotTakeIsAUsageError) {
   EXPECT_THROW(make_fusion("tensor", four), UsageError);  // 17^4 features
   EXPECT_NO_THROW(make_fusion("lowrank", four));          // its factored form takes any number
   EXPECT_EQ(make_fusion("tensor", three_input_config())->out_dim(), 17 * 17 * 17);
-  EXPECT_THROW(make_fusion("audio-only", three_input_config()), UsageError);  // no audio input
+  EXPECT_THROW(make_fusion("audio-only", three_input_config()), UsageError);   // no audio input
+  EXPECT_THROW(make_fusion("signal-only", three_input_config()), UsageError);  // no signal input
   FusionConfig one = small_config();
   one.streams.resize(1);
   EXPECT_THROW(make_fusion("concat", one), UsageError);  // nothing to fuse

@@ -34,7 +34,7 @@ ModelConfig tiny_config(const std::string& fusion) {
 std::vector<std::string> fusion_names() {
   std::vector<std::string> names;
   for (const auto& f : fusion_catalog()) {
-    if (f.name != "tabular-only" && f.name != "audio-only") names.push_back(f.name);
+    if (f.name != "tabular-only" && f.name != "audio-only" && f.name != "signal-only") names.push_back(f.name);
   }
   return names;
 }
@@ -414,9 +414,9 @@ INSTANTIATE_TEST_SUITE_P(Zoo, ThreeKinds, ::testing::ValuesIn(three_kind_fusions
 
 // Silencing an audio frame changes that frame's features and, through the 1-D
 // convolutions (kernel 3, two layers), at most its two neighbours on each side.
-TEST(AudioEncoder, AFrameReachesOnlyItsNeighbourhood) {
+TEST(FrameEncoder, AnAudioFrameReachesOnlyItsNeighbourhood) {
   torch::manual_seed(5);
-  AudioEncoder encoder(160, 20, 8);
+  FrameEncoder encoder(ModalitySpec::audio("a", 160, 200, 20), 8);
   torch::NoGradGuard no_grad;
   auto wave = torch::randn({1, 160});
   auto silenced = wave.clone();

@@ -6,6 +6,7 @@
 //   tokens  [B,L]     -> embedding + GRU; one position per token
 //   tabular [B,F]     -> standardised values; one position per feature, an MLP summary
 //   audio   [B,T]     -> log power spectrum of each frame, 1-D CNN over frames
+//   signal  [B,C,T]   -> raw samples of each frame on every channel, 1-D CNN over frames
 #pragma once
 
 #include <torch/nn/module.h>
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "muroan/fusion.h"
+#include "muroan/modality.h"
 
 namespace muroan {
 
@@ -83,23 +85,30 @@ class TabularEncoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(TabularEncoder);
 
-// A mono waveform [B,T] cut into the modality's frames (its points; the last
-// one zero-padded): each frame's log power spectrum log(1 + |FFT|^2) (a
-// short-time Fourier transform with a rectangular window and a hop of one
-// frame, so that decoupling a frame changes exactly one column), a learned
-// projection of the spectrum (in place of a fixed mel bank), then two 1-D
-// convolutions over the frames. Summary: the max and mean over frames, projected.
-class AudioEncoderImpl : public torch::nn::Module {
+// A time series cut into the modality's frames (its points; the last one
+// zero-padded), each frame's features projected (learned), then two 1-D
+// convolutions over the frames; summary: the max and mean over frames,
+// projected. A frame's features:
+//   audio  [B,T]: its log power spectrum log(1 + |FFT|^2) (a short-time
+//          Fourier transform with a rectangular window and a hop of one frame,
+//          so that decoupling a frame changes exactly one column; the learned
+//          projection stands in for a fixed mel bank);
+//   signal [B,C,T]: its raw samples on every channel (the shape of a beat,
+//          not its spectrum, at the low rates of physiological signals).
+class FrameEncoderImpl : public torch::nn::Module {
  public:
-  AudioEncoderImpl(int64_t samples, int64_t frame, int64_t dim);
-  StreamFeatures forward(const torch::Tensor& waveform);
+  FrameEncoderImpl(const ModalitySpec& spec, int64_t dim);
+  StreamFeatures forward(const torch::Tensor& x);
 
  private:
-  int64_t samples_, frame_, frames_;
-  torch::nn::Linear spectrum_{nullptr};
+  torch::Tensor frame_features(const torch::Tensor& x) const;  // [B, frames, features]
+
+  bool spectrum_;
+  int64_t channels_, samples_, frame_, frames_;
+  torch::nn::Linear frame_proj_{nullptr};
   torch::nn::Conv1d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::Linear summary_{nullptr};
 };
-TORCH_MODULE(AudioEncoder);
+TORCH_MODULE(FrameEncoder);
 
 }  // namespace muroan

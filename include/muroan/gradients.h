@@ -27,8 +27,8 @@ torch::Tensor pixel_saliency(const torch::Tensor& grad, const torch::Tensor& x, 
 // [B,D] is set to fills[d]: the gradient times (fill - x). [B,D].
 torch::Tensor feature_saliency(const torch::Tensor& grad, const torch::Tensor& x, const std::vector<double>& fills);
 
-// The same for the frames of an audio modality: grad x (fill - x) summed over
-// each frame's samples, [B,frames].
+// The same for the frames of an audio or signal modality: grad x (fill - x)
+// summed over each frame's samples (and a signal's channels), [B,frames].
 torch::Tensor frame_saliency(const torch::Tensor& grad, const torch::Tensor& x, const ModalitySpec& spec);
 
 // First-order change of a scalar objective when the token embeddings `now`

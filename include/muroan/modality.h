@@ -16,6 +16,15 @@
 //          is one frame of `frame` samples (e.g. 10 ms; the last may be
 //          shorter); it is decoupled by setting its samples to `fill`
 //          (silence, 0).
+//   signal [B,C,T] float, a multichannel time series (the leads of an ECG, EEG
+//          electrodes, the axes of a motion sensor) of T samples per channel at
+//          `sample_rate`: a point is one frame of `frame` samples on every
+//          channel at once (as a pixel is one position on every colour
+//          channel); it is decoupled by setting each channel's samples to that
+//          channel's fill, `fills[c]` (a lead's baseline, a sensor's rest value).
+//          Audio is the mono case with a spectrum encoder; a signal is read as
+//          raw samples (its rate is often far below speech's, and the shape
+//          of a beat matters more than its pitch).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -27,7 +36,7 @@
 
 namespace muroan {
 
-enum class ModalityKind { kImage, kTokens, kTabular, kAudio };
+enum class ModalityKind { kImage, kTokens, kTabular, kAudio, kSignal };
 
 class Tokenizer;
 
@@ -37,7 +46,8 @@ class Tokenizer;
 constexpr int64_t kMaxImageSide = 4096;
 constexpr int64_t kMaxTokenLength = 16384;
 constexpr int64_t kMaxTabularFeatures = 65536;
-constexpr int64_t kMaxAudioSamples = int64_t{16000} * 600;  // ten minutes at 16 kHz
+constexpr int64_t kMaxAudioSamples = int64_t{16000} * 600;  // ten minutes at 16 kHz; a signal's channel too
+constexpr int64_t kMaxSignalChannels = 1024;
 
 // How an image file of another size is brought to the input's H x W.
 enum class ResizeMode { kNone, kArea, kBilinear, kNearest };
@@ -46,13 +56,15 @@ const char* resize_mode_name(ResizeMode mode);  // "none", "area", ...
 ResizeMode parse_resize_mode(const std::string& name);
 
 const char* modality_kind_name(ModalityKind kind);
-// Parses "image", "tokens", "tabular" or "audio"; throws UsageError otherwise.
+// Parses "image", "tokens", "tabular", "audio" or "signal"; throws UsageError otherwise.
 ModalityKind parse_modality_kind(const std::string& name);
 
 struct ModalitySpec {
   std::string name;  // e.g. "image", "tokens"
   ModalityKind kind = ModalityKind::kImage;
-  std::vector<int64_t> shape;             // image: {C, H, W}; tokens: {max_len}; tabular: {D}; audio: {T}
+  // The shape of one row: image {C, H, W}; tokens {max_len}; tabular {D};
+  // audio {T}; signal {C, T}.
+  std::vector<int64_t> shape;
   double fill = 0.0;                      // image, audio: value of a decoupled pixel or sample
   int64_t pad_id = 0;                     // tokens: padding id
   int64_t vocab_size = 0;                 // tokens: ids must be < vocab_size (0: unknown)
@@ -61,9 +73,9 @@ struct ModalitySpec {
   // or are special (null: ids are given, every non-pad token is a word).
   std::shared_ptr<const Tokenizer> tokenizer;
   std::vector<std::string> features;  // tabular: the D feature names, in column order
-  std::vector<double> fills;          // tabular: the value of each decoupled feature
-  int64_t sample_rate = 0;            // audio: samples per second
-  int64_t frame = 0;                  // audio: samples per point
+  std::vector<double> fills;          // tabular: each decoupled feature's value; signal: each channel's
+  int64_t sample_rate = 0;            // audio, signal: samples per second
+  int64_t frame = 0;                  // audio, signal: samples per point
 
   static ModalitySpec image(std::string name, int64_t channels, int64_t height, int64_t width, double fill = 0.0);
   static ModalitySpec tokens(std::string name, int64_t max_len, int64_t pad_id, int64_t vocab_size);
@@ -71,25 +83,32 @@ struct ModalitySpec {
   static ModalitySpec tabular(std::string name, std::vector<std::string> features, std::vector<double> fills);
   // Throws UsageError unless 0 < frame <= samples and sample_rate > 0.
   static ModalitySpec audio(std::string name, int64_t samples, int64_t sample_rate, int64_t frame, double fill = 0.0);
+  // C = fills.size() channels of `samples` each. Throws UsageError unless
+  // 0 < C, 0 < frame <= samples and sample_rate > 0.
+  static ModalitySpec signal(std::string name, int64_t samples, int64_t sample_rate, int64_t frame,
+                             std::vector<double> fills);
 
   bool is_image() const { return kind == ModalityKind::kImage; }
   bool is_tokens() const { return kind == ModalityKind::kTokens; }
   bool is_tabular() const { return kind == ModalityKind::kTabular; }
   bool is_audio() const { return kind == ModalityKind::kAudio; }
-  // Whether points are positions (token words, tabular features, audio frames) rather than pixel regions.
+  bool is_signal() const { return kind == ModalityKind::kSignal; }
+  // Whether the points are frames of a time series (audio, signal).
+  bool has_frames() const { return is_audio() || is_signal(); }
+  // Whether points are positions (token words, tabular features, frames) rather than pixel regions.
   bool has_positions() const { return !is_image(); }
   // Whether the points are the same P positions 0..P-1 in every sample, each
-  // decoupled to a fill value (tabular features, audio frames; not words).
-  bool has_fixed_points() const { return is_tabular() || is_audio(); }
-  int64_t channels() const { return shape.at(0); }
+  // decoupled to a fill value (tabular features, frames; not words).
+  bool has_fixed_points() const { return is_tabular() || has_frames(); }
+  int64_t channels() const { return shape.at(0); }  // image, signal
   int64_t height() const { return shape.at(1); }
   int64_t width() const { return shape.at(2); }
   int64_t max_len() const { return shape.at(0); }
   int64_t num_features() const { return shape.at(0); }
-  int64_t num_samples() const { return shape.at(0); }                       // audio: T
-  int64_t num_frames() const { return (shape.at(0) + frame - 1) / frame; }  // audio: points
+  int64_t num_samples() const { return shape.back(); }                        // audio, signal: T
+  int64_t num_frames() const { return (num_samples() + frame - 1) / frame; }  // audio, signal: points
   // Points of an image (H*W), the token capacity (max_len; the points of one
-  // token sample are its words), the features (D) or the audio frames.
+  // token sample are its words), the features (D) or the frames.
   int64_t max_points() const;
 };
 

@@ -94,7 +94,7 @@ class MultimodalNetImpl : public torch::nn::Module {
     ImageEncoder image{nullptr};
     TextEncoder text{nullptr};
     TabularEncoder tabular{nullptr};
-    AudioEncoder audio{nullptr};
+    FrameEncoder frames{nullptr};  // audio, signal
   };
   StreamFeatures encode(size_t m, const torch::Tensor& x);
 

@@ -62,8 +62,13 @@ std::string keep_list_to_string(const std::vector<int64_t>& keep);
 // when the list has another length.
 std::vector<int64_t> expand_keep_list(const std::vector<int64_t>& keep, size_t modalities);
 
-// An audio modality's frame mask [B,frames] spread to its samples [B,T].
+// A frame mask [B,frames] of an audio or signal modality spread to its
+// samples: [B,T] (audio) or [B,1,T] (signal, every channel alike).
 torch::Tensor frames_to_samples(const torch::Tensor& frames, const ModalitySpec& spec);
+
+// What a decoupled frame's samples become, broadcastable against rows of the
+// modality: the audio fill (a scalar), or a signal's fill per channel [1,C,1].
+torch::Tensor frame_fill(const ModalitySpec& spec, const torch::TensorOptions& options);
 
 // Token rows [B,L] with the masked real positions deleted (later tokens shift
 // left, pads fill the end) or masked with the pad id.

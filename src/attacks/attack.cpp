@@ -167,7 +167,8 @@ std::vector<std::string> resolve_modality_names(const std::vector<std::string>& 
     for (const auto& s : specs) {
       const bool kind_alias = (item == "image" && s.is_image()) ||
                               ((item == "text" || item == "tokens") && s.is_tokens()) ||
-                              (item == "tabular" && s.is_tabular()) || (item == "audio" && s.is_audio());
+                              (item == "tabular" && s.is_tabular()) || (item == "audio" && s.is_audio()) ||
+                              (item == "signal" && s.is_signal());
       if (s.name == item || kind_alias) {
         add(s.name);
         found = true;

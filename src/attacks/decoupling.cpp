@@ -90,9 +90,12 @@ InputSpace::InputSpace(std::vector<ModalitySpec> specs, Inputs sample)
                     std::to_string(spec.height()) + "," + std::to_string(spec.width()) + "]");
       points_[m] = spec.height() * spec.width();
     } else if (spec.has_fixed_points()) {
-      if (t.dim() != 2 || t.size(1) != spec.shape.at(0) || !t.is_floating_point())
-        throw Error("modality '" + spec.name + "': expected float " + (spec.is_audio() ? "samples" : "features") +
-                    " [1," + std::to_string(spec.shape.at(0)) + "]");
+      if (t.sizes().slice(1).vec() != spec.shape || !t.is_floating_point()) {
+        std::string shape = "[1";
+        for (int64_t d : spec.shape) shape += "," + std::to_string(d);
+        throw Error("modality '" + spec.name + "': expected float " + (spec.has_frames() ? "samples " : "features ") +
+                    shape + "]");
+      }
       // Every feature or frame is a point, a "word" of one position.
       const int64_t D = spec.max_points();
       for (int64_t i = 0; i < D; ++i) token_positions_[m].push_back(i);
@@ -137,7 +140,7 @@ void InputSpace::validate(const DecouplingSet& set) const {
         throw Error("decoupling set: " + describe(e) + " does not fit image modality '" + spec.name + "' of " +
                     std::to_string(spec.width()) + "x" + std::to_string(spec.height()) + " pixels");
     } else if (spec.has_fixed_points()) {
-      const char* what = spec.is_audio() ? "frame" : "feature";
+      const char* what = spec.has_frames() ? "frame" : "feature";
       if (!e.is_token() || e.position >= spec.max_points())
         throw Error("decoupling set: " + describe(e) + " is not a " + what + " of " + modality_kind_name(spec.kind) +
                     " modality '" + spec.name + "' (" + std::to_string(spec.max_points()) + " " + what + "s)");
@@ -290,8 +293,11 @@ DecouplingSet decoupling_set_from_json(const nlohmann::ordered_json& j, const st
       fail("a modality entry lacks an unsigned 'index'");
     const size_t m = mj["index"].get<size_t>();
     const std::string kind = mj.value("kind", "");
-    if (kind != "image" && kind != "tokens" && kind != "tabular" && kind != "audio")
-      fail("modality " + std::to_string(m) + ": bad 'kind'");
+    try {
+      parse_modality_kind(kind);
+    } catch (const UsageError&) {
+      fail("modality " + std::to_string(m) + ": bad 'kind' '" + kind + "'");
+    }
     if (specs) {
       if (m >= specs->size()) fail("modality index " + std::to_string(m) + " out of range");
       const ModalitySpec& spec = (*specs)[m];

@@ -8,6 +8,7 @@
 
 #include "muroan/attack.h"
 #include "muroan/classifier.h"
+#include "muroan/point_masks.h"
 
 namespace muroan {
 
@@ -21,7 +22,8 @@ torch::Tensor feature_saliency(const torch::Tensor& grad, const torch::Tensor& x
 }
 
 torch::Tensor frame_saliency(const torch::Tensor& grad, const torch::Tensor& x, const ModalitySpec& spec) {
-  const auto per_sample = grad * (spec.fill - x);
+  auto per_sample = grad * (frame_fill(spec, x.options()) - x);
+  if (spec.is_signal()) per_sample = per_sample.sum(1);  // every channel of a frame
   const int64_t padded = spec.num_frames() * spec.frame;
   return torch::constant_pad_nd(per_sample, {0, padded - spec.num_samples()})
       .view({x.size(0), spec.num_frames(), spec.frame})

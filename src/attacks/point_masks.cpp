@@ -25,7 +25,7 @@ void check_batch(const Inputs& batch, const std::vector<ModalitySpec>& specs) {
     if (spec.is_image())
       ok = t.dim() == 4 && t.size(2) == spec.height() && t.size(3) == spec.width();
     else if (spec.has_fixed_points())
-      ok = t.dim() == 2 && t.size(1) == spec.shape.at(0) && t.is_floating_point();
+      ok = t.sizes().slice(1).vec() == spec.shape && t.is_floating_point();
     else
       ok = t.dim() == 2 && t.size(1) == spec.max_len() && t.scalar_type() == torch::kLong;
     if (!ok) throw Error("modality '" + specs[m].name + "': the batch does not fit its spec");
@@ -83,7 +83,13 @@ torch::Tensor shape_mask(const torch::Tensor& flat, const ModalitySpec& spec, co
 }  // namespace
 
 torch::Tensor frames_to_samples(const torch::Tensor& frames, const ModalitySpec& spec) {
-  return frames.repeat_interleave(spec.frame, /*dim=*/1).narrow(1, 0, spec.num_samples());
+  auto samples = frames.repeat_interleave(spec.frame, /*dim=*/1).narrow(1, 0, spec.num_samples());
+  return spec.is_signal() ? samples.unsqueeze(1) : samples;
+}
+
+torch::Tensor frame_fill(const ModalitySpec& spec, const torch::TensorOptions& options) {
+  if (!spec.is_signal()) return torch::full({}, spec.fill, options);
+  return torch::tensor(spec.fills, torch::kDouble).to(options).view({1, spec.channels(), 1});
 }
 
 torch::Tensor apply_token_mask(const torch::Tensor& tokens, const torch::Tensor& mask, int64_t pad_id,
@@ -122,8 +128,8 @@ Inputs apply_point_masks(const Inputs& batch, const std::vector<ModalitySpec>& s
     } else if (spec.is_tabular()) {
       const auto fills = torch::tensor(spec.fills, torch::kDouble).to(x.dtype()).to(x.device()).unsqueeze(0);
       out.push_back(torch::where(mask, fills, x));
-    } else if (spec.is_audio()) {
-      out.push_back(torch::where(frames_to_samples(mask, spec), torch::full({}, spec.fill, x.options()), x));
+    } else if (spec.has_frames()) {
+      out.push_back(torch::where(frames_to_samples(mask, spec), frame_fill(spec, x.options()), x));
     } else {
       out.push_back(apply_token_mask(x, mask, spec.pad_id, mode));
     }

@@ -209,9 +209,9 @@ class SaliencyAttack : public Attack {
       if (specs[m].is_tokens() || slot[m] < 0) continue;
       const auto& g = grads[static_cast<size_t>(slot[m])];
       if (!g.defined()) continue;
-      const auto score = specs[m].is_image()   ? pixel_saliency(g, xs[m], specs[m].fill)
-                         : specs[m].is_audio() ? frame_saliency(g, xs[m], specs[m])
-                                               : feature_saliency(g, xs[m], specs[m].fills);
+      const auto score = specs[m].is_image()     ? pixel_saliency(g, xs[m], specs[m].fill)
+                         : specs[m].has_frames() ? frame_saliency(g, xs[m], specs[m])
+                                                 : feature_saliency(g, xs[m], specs[m].fills);
       pixel_score[m] = score[0].to(torch::kCPU).to(torch::kDouble).contiguous();
     }
     for (size_t i : live) {
@@ -220,7 +220,7 @@ class SaliencyAttack : public Attack {
       const auto& s = pixel_score[e.modality];
       if (!s.defined()) continue;
       const double* ps = s.data_ptr<double>();
-      if (e.is_token()) {  // a tabular feature or an audio frame
+      if (e.is_token()) {  // a tabular feature or a frame
         estimate[i] = ps[e.position];
         continue;
       }

@@ -20,6 +20,8 @@ const char* modality_kind_name(ModalityKind kind) {
       return "tabular";
     case ModalityKind::kAudio:
       return "audio";
+    case ModalityKind::kSignal:
+      return "signal";
   }
   return "?";
 }
@@ -29,7 +31,8 @@ ModalityKind parse_modality_kind(const std::string& name) {
   if (name == "tokens") return ModalityKind::kTokens;
   if (name == "tabular") return ModalityKind::kTabular;
   if (name == "audio") return ModalityKind::kAudio;
-  throw UsageError("unknown modality kind '" + name + "' (expected image, tokens, tabular or audio)");
+  if (name == "signal") return ModalityKind::kSignal;
+  throw UsageError("unknown modality kind '" + name + "' (expected image, tokens, tabular, audio or signal)");
 }
 
 const char* resize_mode_name(ResizeMode mode) {
@@ -99,9 +102,25 @@ ModalitySpec ModalitySpec::audio(std::string name, int64_t samples, int64_t samp
   return spec;
 }
 
+ModalitySpec ModalitySpec::signal(std::string name, int64_t samples, int64_t sample_rate, int64_t frame,
+                                  std::vector<double> fills) {
+  if (fills.empty() || samples <= 0 || sample_rate <= 0 || frame <= 0 || frame > samples)
+    throw UsageError("signal input '" + name + "': " + std::to_string(fills.size()) + " channels of " +
+                     std::to_string(samples) + " samples at " + std::to_string(sample_rate) + " Hz in frames of " +
+                     std::to_string(frame) + " (expected positive sizes and a frame no longer than the input)");
+  ModalitySpec spec;
+  spec.name = std::move(name);
+  spec.kind = ModalityKind::kSignal;
+  spec.shape = {static_cast<int64_t>(fills.size()), samples};
+  spec.sample_rate = sample_rate;
+  spec.frame = frame;
+  spec.fills = std::move(fills);
+  return spec;
+}
+
 int64_t ModalitySpec::max_points() const {
   if (is_image()) return height() * width();
-  return is_audio() ? num_frames() : shape.at(0);
+  return has_frames() ? num_frames() : shape.at(0);
 }
 
 nlohmann::json modality_to_json(const ModalitySpec& spec) {
@@ -118,6 +137,12 @@ nlohmann::json modality_to_json(const ModalitySpec& spec) {
     j["sample_rate"] = spec.sample_rate;
     j["frame_samples"] = spec.frame;
     j["fill"] = spec.fill;
+  } else if (spec.is_signal()) {
+    j["channels"] = spec.channels();
+    j["samples"] = spec.num_samples();
+    j["sample_rate"] = spec.sample_rate;
+    j["frame_samples"] = spec.frame;
+    j["fill"] = spec.fills;
   } else {
     j["max_len"] = spec.max_len();
     j["pad_id"] = spec.pad_id;
@@ -126,6 +151,61 @@ nlohmann::json modality_to_json(const ModalitySpec& spec) {
   }
   return j;
 }
+
+namespace {
+
+// "fill": one finite number for all n entries (default 0), or a list of n;
+// `what` names an entry in messages ("feature", "channel").
+std::vector<double> fills_from_json(const nlohmann::json& j, size_t n, const char* what, const std::string& where) {
+  std::vector<double> fills(n, 0.0);
+  if (j.contains("fill")) {
+    if (j.at("fill").is_array()) {
+      fills = json_field<std::vector<double>>(j, "fill", where);
+      if (fills.size() != n)
+        throw InputError(where + ": fill", std::to_string(fills.size()) + " values for " + std::to_string(n) + " " +
+                                               what + "s (give one per " + what + ", or one number for all)");
+    } else {
+      fills.assign(n, json_field<double>(j, "fill", where));
+    }
+  }
+  for (size_t i = 0; i < fills.size(); ++i)
+    if (!std::isfinite(fills[i])) throw InputError(where + ": fill[" + std::to_string(i) + "]", "not a finite number");
+  return fills;
+}
+
+struct Timing {
+  int64_t samples = 0, rate = 0, frame = 0;
+};
+
+// A time series' "samples" (per channel), "sample_rate" and its frame, given
+// in samples or in milliseconds (10 ms when neither is given).
+Timing timing_from_json(const nlohmann::json& j, const std::string& where) {
+  Timing t;
+  t.samples = json_field<int64_t>(j, "samples", where);
+  if (t.samples <= 0 || t.samples > kMaxAudioSamples)
+    throw InputError(where + ": samples", "expected a length in [1, " + std::to_string(kMaxAudioSamples) +
+                                              "] samples, got " + std::to_string(t.samples));
+  t.rate = json_field<int64_t>(j, "sample_rate", where);
+  if (t.rate <= 0 || t.rate > 1000000)
+    throw InputError(where + ": sample_rate",
+                     "expected samples per second in [1, 1000000], got " + std::to_string(t.rate));
+  if (j.contains("frame_samples") && j.contains("frame_ms"))
+    throw InputError(where + ": frame_ms", "give frame_samples or frame_ms, not both");
+  if (j.contains("frame_samples")) {
+    t.frame = json_field<int64_t>(j, "frame_samples", where);
+  } else {
+    const double ms = j.contains("frame_ms") ? json_field<double>(j, "frame_ms", where) : 10.0;
+    if (!std::isfinite(ms) || ms <= 0) throw InputError(where + ": frame_ms", "expected a positive duration");
+    t.frame = static_cast<int64_t>(std::llround(ms * static_cast<double>(t.rate) / 1000.0));
+  }
+  if (t.frame <= 0 || t.frame > t.samples)
+    throw InputError(
+        where + (j.contains("frame_samples") ? ": frame_samples" : ": frame_ms"),
+        "a frame of " + std::to_string(t.frame) + " samples; expected 1 to the input's " + std::to_string(t.samples));
+  return t;
+}
+
+}  // namespace
 
 ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& where) {
   const auto kind_name = json_field<std::string>(j, "kind", where);
@@ -173,53 +253,30 @@ ModalitySpec modality_from_json(const nlohmann::json& j, const std::string& wher
         if (features[k] == features[i])
           throw InputError(where + ": features[" + std::to_string(i) + "]", "'" + features[i] + "' named twice");
     }
-    // "fill": one number for every feature, or a list of D numbers (default 0).
-    std::vector<double> fills(features.size(), 0.0);
-    if (j.contains("fill")) {
-      if (j.at("fill").is_array()) {
-        fills = json_field<std::vector<double>>(j, "fill", where);
-        if (fills.size() != features.size())
-          throw InputError(where + ": fill", std::to_string(fills.size()) + " values for " + std::to_string(d) +
-                                                 " features (give one per feature, or one number for all)");
-      } else {
-        fills.assign(features.size(), json_field<double>(j, "fill", where));
-      }
-    }
-    for (size_t i = 0; i < fills.size(); ++i)
-      if (!std::isfinite(fills[i]))
-        throw InputError(where + ": fill[" + std::to_string(i) + "]", "not a finite number");
+    const auto fills = fills_from_json(j, features.size(), "feature", where);
     return ModalitySpec::tabular(name, features, fills);
   }
   if (kind_name == "audio") {
-    const auto samples = json_field<int64_t>(j, "samples", where);
-    if (samples <= 0 || samples > kMaxAudioSamples)
-      throw InputError(where + ": samples", "expected a length in [1, " + std::to_string(kMaxAudioSamples) +
-                                                "] samples, got " + std::to_string(samples));
-    const auto rate = json_field<int64_t>(j, "sample_rate", where);
-    if (rate <= 0 || rate > 1000000)
-      throw InputError(where + ": sample_rate",
-                       "expected samples per second in [1, 1000000], got " + std::to_string(rate));
-    // A frame in samples, or in milliseconds (10 ms when neither is given).
-    if (j.contains("frame_samples") && j.contains("frame_ms"))
-      throw InputError(where + ": frame_ms", "give frame_samples or frame_ms, not both");
-    int64_t frame = 0;
-    if (j.contains("frame_samples")) {
-      frame = json_field<int64_t>(j, "frame_samples", where);
-    } else {
-      const double ms = j.contains("frame_ms") ? json_field<double>(j, "frame_ms", where) : 10.0;
-      if (!std::isfinite(ms) || ms <= 0) throw InputError(where + ": frame_ms", "expected a positive duration");
-      frame = static_cast<int64_t>(std::llround(ms * static_cast<double>(rate) / 1000.0));
-    }
-    if (frame <= 0 || frame > samples)
-      throw InputError(
-          where + (j.contains("frame_samples") ? ": frame_samples" : ": frame_ms"),
-          "a frame of " + std::to_string(frame) + " samples; expected 1 to the input's " + std::to_string(samples));
+    const Timing t = timing_from_json(j, where);
     const double fill = j.contains("fill") ? json_field<double>(j, "fill", where) : 0.0;
     if (!std::isfinite(fill)) throw InputError(where + ": fill", "not a finite number");
-    return ModalitySpec::audio(name, samples, rate, frame, fill);
+    return ModalitySpec::audio(name, t.samples, t.rate, t.frame, fill);
+  }
+  if (kind_name == "signal") {
+    const auto channels = json_field<int64_t>(j, "channels", where);
+    if (channels <= 0 || channels > kMaxSignalChannels)
+      throw InputError(where + ": channels", "expected 1 to " + std::to_string(kMaxSignalChannels) + " channels, got " +
+                                                 std::to_string(channels));
+    const Timing t = timing_from_json(j, where);
+    if (channels * t.samples > kMaxAudioSamples)
+      throw InputError(where + ": samples", std::to_string(channels) + " channels of " + std::to_string(t.samples) +
+                                                " samples; MUROAN reads at most " + std::to_string(kMaxAudioSamples) +
+                                                " samples per input");
+    return ModalitySpec::signal(name, t.samples, t.rate, t.frame,
+                                fills_from_json(j, static_cast<size_t>(channels), "channel", where));
   }
   throw InputError(where + ": kind",
-                   "expected \"image\", \"tokens\", \"tabular\" or \"audio\", got \"" + kind_name + "\"");
+                   "expected \"image\", \"tokens\", \"tabular\", \"audio\" or \"signal\", got \"" + kind_name + "\"");
 }
 
 }  // namespace muroan

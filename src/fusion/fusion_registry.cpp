@@ -61,6 +61,7 @@ const std::vector<Entry>& entries() {
       {{"text-only", "unimodal baseline: the pooled text features alone", false}, false, unimodal("text")},
       {{"tabular-only", "unimodal baseline: the pooled tabular features alone", false}, false, unimodal("tabular")},
       {{"audio-only", "unimodal baseline: the pooled audio features alone", false}, false, unimodal("audio")},
+      {{"signal-only", "unimodal baseline: the pooled signal features alone", false}, false, unimodal("signal")},
   };
   return kEntries;
 }

@@ -1,7 +1,7 @@
 // Cross-modal attention: each real position of the query input -- the first
 // token input (the words), or else the first sequence input -- attends over
 // the positions of every other input (image grid cells, tabular features,
-// audio frames, other words), residual + layer norm; z is the mean over the
+// audio or signal frames, other words), residual + layer norm; z is the mean over the
 // real query positions, concatenated with the pooled features of the others.
 #include "fusions.h"
 #include "muroan/error.h"
@@ -16,7 +16,7 @@ size_t query_stream(const FusionConfig& config) {
   for (size_t m = 0; m < config.streams.size(); ++m) {
     if (!config.streams[m].grid) return m;
   }
-  throw UsageError("fusion 'xattn' needs an input with positions that attend (tokens, tabular or audio)");
+  throw UsageError("fusion 'xattn' needs an input with positions that attend (tokens, tabular, audio or signal)");
 }
 }  // namespace
 

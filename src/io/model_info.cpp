@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -46,6 +47,16 @@ std::string features_text(const ModalitySpec& spec) {
   return s;
 }
 
+// A signal's channel fills: "0" when all are equal, else the list (the first few).
+std::string channel_fills_text(const ModalitySpec& spec) {
+  const bool same = std::all_of(spec.fills.begin(), spec.fills.end(), [&](double f) { return f == spec.fills[0]; });
+  if (same) return format_text("%g", spec.fills[0]);
+  constexpr size_t kShown = 6;
+  std::string s = "its channel's fill (";
+  for (size_t i = 0; i < spec.fills.size() && i < kShown; ++i) s += format_text(i ? ", %g" : "%g", spec.fills[i]);
+  return s + (spec.fills.size() > kShown ? ", ...)" : ")");
+}
+
 }  // namespace
 
 std::string format_model_info(const TorchScriptClassifier& model) {
@@ -73,6 +84,15 @@ std::string format_model_info(const TorchScriptClassifier& model) {
           static_cast<double>(s.num_samples()) / static_cast<double>(s.sample_rate),
           static_cast<long long>(s.max_points()), static_cast<long long>(s.frame),
           1000.0 * static_cast<double>(s.frame) / static_cast<double>(s.sample_rate), s.fill);
+    else if (s.is_signal())
+      out += format_text(
+          "  %zu. %s: signal, %lld channels of %lld samples at %lld Hz (%.3f s); %lld points (frames of %lld samples, "
+          "%.1f ms, on every channel), each decoupled to %s\n",
+          i + 1, s.name.c_str(), static_cast<long long>(s.channels()), static_cast<long long>(s.num_samples()),
+          static_cast<long long>(s.sample_rate),
+          static_cast<double>(s.num_samples()) / static_cast<double>(s.sample_rate),
+          static_cast<long long>(s.max_points()), static_cast<long long>(s.frame),
+          1000.0 * static_cast<double>(s.frame) / static_cast<double>(s.sample_rate), channel_fills_text(s).c_str());
     else
       out += format_text("  %zu. %s: tokens, max_len %lld, pad_id %lld, %s; up to %lld points (non-pad tokens)\n",
                          i + 1, s.name.c_str(), static_cast<long long>(s.max_len()), static_cast<long long>(s.pad_id),

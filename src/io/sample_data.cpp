@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -119,38 +120,67 @@ std::vector<float> read_tabular_field(const nlohmann::json& sample, const Modali
   return row;
 }
 
-// An audio input's field: an audio file (a path relative to the data file, at
-// the input's sample rate, mono) or a list of samples; at most T samples,
-// padded with the fill (silence) to T.
-std::vector<float> read_audio_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
-                                    const fs::path& base, const std::string& where) {
+// The samples of one channel: a JSON list of at most T finite numbers
+// (`what` prefixes element errors, e.g. "channel 2: ").
+std::vector<float> read_sample_list(const nlohmann::json& value, int64_t T, const std::string& what,
+                                    const std::string& fw) {
+  if (static_cast<int64_t>(value.size()) > T)
+    throw InputError(fw, what + std::to_string(value.size()) + " samples, more than the input's " + std::to_string(T));
+  std::vector<float> row;
+  row.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].is_number() || !std::isfinite(value[i].get<double>()))
+      throw InputError(fw, what + "sample " + std::to_string(i) + " is " + io::json_type_text(value[i]) +
+                               ", expected a finite number");
+    row.push_back(static_cast<float>(value[i].get<double>()));
+  }
+  return row;
+}
+
+// An audio or signal input's field: an audio file (a path relative to the
+// data file, at the input's sample rate, with its number of channels) or the
+// samples as a list (audio) or a list of one list per channel (signal); at
+// most T samples per channel, each channel padded with its fill to T. The row
+// is channel after channel, C * T floats.
+std::vector<float> read_series_field(const nlohmann::json& sample, const ModalitySpec& spec, const std::string& field,
+                                     const fs::path& base, const std::string& where) {
   const auto& value = io::require_field(sample, field, where);
   const std::string fw = io::field_where(where, field);
-  const int64_t T = spec.num_samples();
-  std::vector<float> row;
+  const int64_t T = spec.num_samples(), C = spec.is_signal() ? spec.channels() : 1;
+  std::vector<std::vector<float>> channels;
   if (value.is_string()) {
     const std::string rel = value.get<std::string>();
     if (rel.empty()) throw InputError(fw, "empty path");
     const fs::path path = fs::path(rel).is_absolute() ? fs::path(rel) : base / rel;
+    std::vector<float> all;
     try {
-      row = read_audio_file(path.string(), spec.sample_rate, T);
+      all = read_audio_file(path.string(), spec.sample_rate, T, C);
     } catch (const InputError& e) {
       throw InputError(fw, e.what());
     }
-  } else if (value.is_array()) {
-    if (static_cast<int64_t>(value.size()) > T)
-      throw InputError(fw, std::to_string(value.size()) + " samples, more than the input's " + std::to_string(T));
-    row.reserve(value.size());
-    for (size_t i = 0; i < value.size(); ++i) {
-      if (!value[i].is_number() || !std::isfinite(value[i].get<double>()))
-        throw InputError(
-            fw, "sample " + std::to_string(i) + " is " + io::json_type_text(value[i]) + ", expected a finite number");
-      row.push_back(static_cast<float>(value[i].get<double>()));
-    }
-  } else {
+    const auto n = static_cast<std::ptrdiff_t>(all.size() / static_cast<size_t>(C));
+    for (int64_t c = 0; c < C; ++c) channels.emplace_back(all.begin() + c * n, all.begin() + (c + 1) * n);
+  } else if (value.is_array() && spec.is_audio()) {
+    channels.push_back(read_sample_list(value, T, "", fw));
+  } else if (value.is_array() && static_cast<int64_t>(value.size()) == C &&
+             std::all_of(value.begin(), value.end(), [](const nlohmann::json& v) { return v.is_array(); })) {
+    for (int64_t c = 0; c < C; ++c)
+      channels.push_back(read_sample_list(value[static_cast<size_t>(c)], T, "channel " + std::to_string(c) + ": ", fw));
+  } else if (spec.is_audio()) {
     throw InputError(fw, "expected an audio file path or a list of samples, got " + io::json_type_text(value));
+  } else {
+    throw InputError(fw, "expected an audio file path of " + std::to_string(C) + " channels or a list of " +
+                             std::to_string(C) + " lists of samples (one per channel), got " +
+                             (value.is_array() ? std::to_string(value.size()) + " values" : io::json_type_text(value)));
   }
-  row.resize(static_cast<size_t>(T), static_cast<float>(spec.fill));
+  std::vector<float> row;
+  row.reserve(static_cast<size_t>(C * T));
+  for (int64_t c = 0; c < C; ++c) {
+    auto& samples = channels[static_cast<size_t>(c)];
+    samples.resize(static_cast<size_t>(T),
+                   static_cast<float>(spec.is_signal() ? spec.fills[static_cast<size_t>(c)] : spec.fill));
+    row.insert(row.end(), samples.begin(), samples.end());
+  }
   return row;
 }
 
@@ -235,8 +265,8 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
       } else if (spec.is_tabular()) {
         const auto row = read_tabular_field(sample, spec, field_of(spec.name), where);
         features[m].insert(features[m].end(), row.begin(), row.end());
-      } else if (spec.is_audio()) {
-        const auto row = read_audio_field(sample, spec, field_of(spec.name), base, where);
+      } else if (spec.has_frames()) {
+        const auto row = read_series_field(sample, spec, field_of(spec.name), base, where);
         features[m].insert(features[m].end(), row.begin(), row.end());
       } else {
         bool truncated = false;
@@ -256,9 +286,11 @@ SampleData load_samples(const std::string& jsonl_path, const std::vector<Modalit
   for (size_t m = 0; m < modalities.size(); ++m) {
     if (modalities[m].is_image())
       data.inputs.push_back(torch::stack(images[m]).to(torch::kFloat).div_(255.0));
-    else if (modalities[m].has_fixed_points())
-      data.inputs.push_back(torch::tensor(features[m], torch::kFloat).view({n, modalities[m].shape.at(0)}));
-    else
+    else if (modalities[m].has_fixed_points()) {
+      std::vector<int64_t> shape = {n};
+      shape.insert(shape.end(), modalities[m].shape.begin(), modalities[m].shape.end());
+      data.inputs.push_back(torch::tensor(features[m], torch::kFloat).view(shape));
+    } else
       data.inputs.push_back(torch::tensor(tokens[m], torch::kLong).view({n, modalities[m].max_len()}));
   }
   data.labels = torch::tensor(labels, torch::kLong);
@@ -272,7 +304,7 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
   int64_t image_modalities = 0, audio_modalities = 0;
   for (const auto& m : modalities) {
     image_modalities += m.is_image() ? 1 : 0;
-    audio_modalities += m.is_audio() ? 1 : 0;
+    audio_modalities += m.has_frames() ? 1 : 0;
   }
   const fs::path root(dir);
   std::error_code ec;
@@ -298,15 +330,15 @@ void save_samples(const SampleData& data, const std::vector<ModalitySpec>& modal
       write_png((root / file).string(), data.inputs[m][i]);
       sample[spec.name] = file;
     }
-    for (size_t m = 0; m < modalities.size(); ++m) {  // audio: a float WAV each, read back exactly
+    for (size_t m = 0; m < modalities.size(); ++m) {  // audio, signal: a float WAV each, read back exactly
       const ModalitySpec& spec = modalities[m];
-      if (!spec.is_audio()) continue;
+      if (!spec.has_frames()) continue;
       const std::string file =
           std::string(kAudioDir) + "/" + stem + (audio_modalities > 1 ? "-" + spec.name : std::string()) + ".wav";
       const auto wave = data.inputs[m][i].to(torch::kCPU).to(torch::kFloat).contiguous();
       write_audio_file((root / file).string(),
                        std::vector<float>(wave.data_ptr<float>(), wave.data_ptr<float>() + wave.numel()),
-                       spec.sample_rate);
+                       spec.sample_rate, spec.is_signal() ? spec.channels() : 1);
       sample[spec.name] = file;
     }
     if (row < data.texts.size() && !data.texts[row].empty()) sample["text"] = data.texts[row];

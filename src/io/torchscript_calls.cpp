@@ -38,6 +38,14 @@ Inputs probe_inputs(const std::vector<ModalitySpec>& specs, int64_t rows, const 
       const auto t = torch::arange(spec.num_samples(), torch::kFloat) / static_cast<double>(spec.sample_rate);
       inputs.push_back(
           (0.1 * torch::sin(2 * M_PI * 440.0 * t)).unsqueeze(0).expand({rows, -1}).contiguous().to(device));
+    } else if (spec.is_signal()) {  // a slow wave on every channel, phase-shifted per channel
+      const auto t = torch::arange(spec.num_samples(), torch::kFloat) / static_cast<double>(spec.sample_rate);
+      const auto phase = torch::arange(spec.channels(), torch::kFloat).unsqueeze(1);
+      inputs.push_back((0.1 * torch::sin(2 * M_PI * 1.0 * t.unsqueeze(0) + phase))
+                           .unsqueeze(0)
+                           .expand({rows, -1, -1})
+                           .contiguous()
+                           .to(device));
     } else if (spec.is_tabular()) {  // the fill values: a record with every feature decoupled
       inputs.push_back(torch::tensor(spec.fills, torch::kDouble)
                            .to(torch::kFloat)

@@ -46,6 +46,9 @@ FusionConfig ModelConfig::fusion_config() const {
       case ModalityKind::kAudio:
         f.streams.push_back(StreamShape::sequence(stream_role("audio", f.streams), dim, spec.num_frames()));
         break;
+      case ModalityKind::kSignal:
+        f.streams.push_back(StreamShape::sequence(stream_role("signal", f.streams), dim, spec.num_frames()));
+        break;
     }
   }
   f.hidden = dim;
@@ -148,6 +151,11 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     if (spec.is_audio() && static_cast<double>(spec.frame / 2 + 1) * static_cast<double>(c.dim) > kMaxLayerWeights)
       throw Error("model config: " + where + "frame of " + std::to_string(spec.frame) +
                   " samples needs a spectrum projection of more than 2^28 weights");
+    if (spec.is_signal() &&
+        static_cast<double>(spec.channels()) * static_cast<double>(spec.frame) * static_cast<double>(c.dim) >
+            kMaxLayerWeights)
+      throw Error("model config: " + where + std::to_string(spec.channels()) + " channels in frames of " +
+                  std::to_string(spec.frame) + " samples need a frame projection of more than 2^28 weights");
   }
   return c;
 }
@@ -174,7 +182,8 @@ MultimodalNetImpl::MultimodalNetImpl(const ModelConfig& config) : config_(config
         e.tabular = register_module(name, TabularEncoder(spec.num_features(), config.dim));
         break;
       case ModalityKind::kAudio:
-        e.audio = register_module(name, AudioEncoder(spec.num_samples(), spec.frame, config.dim));
+      case ModalityKind::kSignal:
+        e.frames = register_module(name, FrameEncoder(spec, config.dim));
         break;
     }
     encoders_.push_back(e);
@@ -192,7 +201,7 @@ StreamFeatures MultimodalNetImpl::encode(size_t m, const torch::Tensor& x) {
   if (e.image) return e.image->forward(x);
   if (e.text) return e.text->forward(x);
   if (e.tabular) return e.tabular->forward(x);
-  return e.audio->forward(x);
+  return e.frames->forward(x);
 }
 
 torch::Tensor MultimodalNetImpl::fuse(const Inputs& inputs) {

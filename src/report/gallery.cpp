@@ -92,6 +92,83 @@ std::pair<torch::Tensor, torch::Tensor> spectrograms(const torch::Tensor& origin
   return {scale(a), scale(b)};
 }
 
+// A signal's original and decoupled channels [C,T] drawn as traces, one band
+// per channel (dark on white, [1,H,W] in [0,1]): each of the W columns shows
+// the range of its samples, a frame spans `columns_per_frame` columns, and
+// both traces use the original's scale per channel (its fill included), so
+// that a decoupled frame shows as that channel's fill line.
+constexpr int64_t kTraceColumns = 600;  // at most, unless frames need more
+constexpr int64_t kTraceHeight = 600;   // at most, unless channels need more
+
+struct Traces {
+  torch::Tensor original, decoupled;
+  int64_t columns_per_frame = 1;
+};
+
+Traces traces(const torch::Tensor& original, const torch::Tensor& decoupled, const ModalitySpec& spec) {
+  const int64_t C = spec.channels(), T = spec.num_samples(), frames = spec.num_frames();
+  Traces out;
+  out.columns_per_frame = std::clamp<int64_t>(kTraceColumns / frames, 1, spec.frame);
+  const int64_t W = frames * out.columns_per_frame;
+  const int64_t band = std::clamp<int64_t>(kTraceHeight / C - 2, 8, 48), H = C * (band + 2);
+  const auto a = original.to(torch::kCPU).to(torch::kDouble).contiguous();
+  const auto b = decoupled.to(torch::kCPU).to(torch::kDouble).contiguous();
+  auto draw = [&](const torch::Tensor& x, torch::Tensor& image) {
+    const double* px = x.data_ptr<double>();
+    const double* pa = a.data_ptr<double>();
+    float* pi = image.data_ptr<float>();
+    for (int64_t c = 0; c < C; ++c) {
+      const double fill = spec.fills[static_cast<size_t>(c)];
+      double lo = fill, hi = fill;
+      for (int64_t t = 0; t < T; ++t) {
+        lo = std::min(lo, pa[c * T + t]);
+        hi = std::max(hi, pa[c * T + t]);
+      }
+      const double span = hi > lo ? hi - lo : 1.0;
+      auto row = [&](double v) {
+        const double r = (hi - v) / span * static_cast<double>(band - 1);
+        return c * (band + 2) + 1 + std::clamp<int64_t>(static_cast<int64_t>(std::lround(r)), 0, band - 1);
+      };
+      for (int64_t col = 0; col < W; ++col) {
+        // The column's samples, and the last one before it (no gaps between columns).
+        const int64_t first = col * frames * spec.frame / W, last = (col + 1) * frames * spec.frame / W;
+        int64_t top = H, bottom = -1;
+        for (int64_t t = std::max<int64_t>(first - 1, 0); t < std::max(last, first + 1) && t < T; ++t) {
+          const int64_t r = row(px[c * T + t]);
+          top = std::min(top, r);
+          bottom = std::max(bottom, r);
+        }
+        for (int64_t r = top; r <= bottom; ++r) pi[r * W + col] = 0.0f;
+      }
+    }
+  };
+  out.original = torch::ones({1, H, W}, torch::kFloat);
+  out.decoupled = torch::ones({1, H, W}, torch::kFloat);
+  draw(a, out.original);
+  draw(b, out.decoupled);
+  return out;
+}
+
+// The runs of decoupled frames of modality m as regions {x, 0, w, height} of
+// an image with `columns` columns per frame.
+nlohmann::ordered_json frame_regions(const SampleRecord& r, size_t m, int64_t frames, int64_t columns, int64_t height) {
+  std::vector<bool> cut(static_cast<size_t>(frames), false);
+  for (const auto& e : r.set.elements)
+    if (e.modality == m && e.is_token() && e.position < frames) cut[static_cast<size_t>(e.position)] = true;
+  nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+  for (int64_t p = 0; p < frames;) {
+    if (!cut[static_cast<size_t>(p)]) {
+      ++p;
+      continue;
+    }
+    int64_t end = p;
+    while (end < frames && cut[static_cast<size_t>(end)]) ++end;
+    regions.push_back({p * columns, 0, (end - p) * columns, height});
+    p = end;
+  }
+  return regions;
+}
+
 nlohmann::ordered_json decision(int64_t cls, double confidence, const std::vector<std::string>& classes) {
   const bool named = cls >= 0 && cls < static_cast<int64_t>(classes.size());
   return {{"class", cls},
@@ -125,27 +202,25 @@ nlohmann::ordered_json item_json(const SampleRecord& r, const Inputs& sample, co
     if (specs[m].is_audio()) {  // spectrograms; each run of decoupled frames outlined
       const auto [before, after] = spectrograms(sample[m][0], adversarial[m][0], specs[m]);
       const int64_t bins = before.size(1), frames = specs[m].num_frames();
-      std::vector<bool> cut(static_cast<size_t>(frames), false);
-      for (const auto& e : r.set.elements)
-        if (e.modality == m && e.is_token() && e.position < frames) cut[static_cast<size_t>(e.position)] = true;
-      nlohmann::ordered_json regions = nlohmann::ordered_json::array();
-      for (int64_t p = 0; p < frames;) {
-        if (!cut[static_cast<size_t>(p)]) {
-          ++p;
-          continue;
-        }
-        int64_t end = p;
-        while (end < frames && cut[static_cast<size_t>(end)]) ++end;
-        regions.push_back({p, 0, end - p, bins});
-        p = end;
-      }
       images.push_back({{"modality", specs[m].name},
                         {"kind", "spectrogram"},
                         {"width", frames},
                         {"height", bins},
                         {"original", report::png_data_uri(before)},
                         {"decoupled", report::png_data_uri(after)},
-                        {"regions", std::move(regions)}});
+                        {"regions", frame_regions(r, m, frames, 1, bins)}});
+      continue;
+    }
+    if (specs[m].is_signal()) {  // one trace per channel; each run of decoupled frames outlined
+      const Traces t = traces(sample[m][0], adversarial[m][0], specs[m]);
+      const int64_t height = t.original.size(1), width = t.original.size(2);
+      images.push_back({{"modality", specs[m].name},
+                        {"kind", "traces"},
+                        {"width", width},
+                        {"height", height},
+                        {"original", report::png_data_uri(t.original)},
+                        {"decoupled", report::png_data_uri(t.decoupled)},
+                        {"regions", frame_regions(r, m, specs[m].num_frames(), t.columns_per_frame, height)}});
       continue;
     }
     if (specs[m].is_image()) {

@@ -71,7 +71,8 @@ std::string render_gallery_item(const nlohmann::ordered_json& item, const std::s
   const std::string rate = format_rate(number(item, "decoupling_rate"));
   for (const auto& img : item.value("images", nlohmann::ordered_json::array())) {
     if (!img.is_object()) continue;
-    const std::string name = str(img, "modality") + (str(img, "kind") == "spectrogram" ? " (spectrogram)" : "");
+    const std::string kind = str(img, "kind");
+    const std::string name = str(img, "modality") + (kind.empty() ? "" : " (" + kind + ")");
     s << "<div class=\"pair\">" << image_svg(img, "original", false, name + ": original")
       << image_svg(img, "decoupled", true, name + ": decoupled") << "</div>";
   }

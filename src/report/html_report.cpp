@@ -427,7 +427,8 @@ std::string gallery(const ReportData& d, const std::vector<FusionRank>& ranks) {
            "(<code>muroan report DIR --checkpoint CK</code> or <code>--manifest M</code> builds one for an attack "
            "folder).</p>";
   return "<p class=\"note\">Left: the input. Right: x<sub>S</sub>, the input with the decoupled points removed "
-         "(outlined in red; on an audio input's spectrogram, the decoupled frames); deleted words are struck through, "
+         "(outlined in red; on an audio input's spectrogram or a signal's traces, the decoupled frames); deleted words "
+         "are struck through, "
          "as are decoupled features (with the fill value they "
          "took). Decision before &rarr; after, with the model's "
          "confidence.</p>" +

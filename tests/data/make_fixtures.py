@@ -20,10 +20,15 @@
            exceeds 0.02 by the note's nudge of at most 0.25/40; a tone of
            amplitude 0.5 there needs both frames silenced to flip (one leaves
            half its energy). Exported fusion -> [B,2].
+  leads.pt forward(leads [B,3,400], note [B,6]) -> logits [B,2] (contract 2;
+           leads: a 3-channel signal of 2 s at 200 Hz, 20 frames of 100 ms):
+           the same rule on lead 2 alone, samples 60..99 (frames 3 and 4);
+           leads 0 and 1 never matter. Exported fusion -> [B,2].
 
     python3 tests/data/make_fixtures.py          # every fixture
     python3 tests/data/make_fixtures.py three    # only three.pt and three_truth.pt
     python3 tests/data/make_fixtures.py speech   # only speech.pt
+    python3 tests/data/make_fixtures.py leads    # only leads.pt
 
 Weights are seeded, so the files only change with PyTorch's format.
 """
@@ -107,12 +112,31 @@ class Speech(nn.Module):
         return torch.stack([torch.zeros_like(alarm), alarm], dim=1)
 
 
+class Leads(nn.Module):
+    """Hand-set: the energy of lead 2 in frames 3-4 decides, the note nudges."""
+
+    @torch.jit.export
+    def fusion(self, leads: torch.Tensor, note: torch.Tensor) -> torch.Tensor:
+        energy = leads[:, 2, 60:100].pow(2).mean(1) - 0.02
+        nudge = 0.25 * torch.tanh((note > 0).float().sum(1) / 6.0 - 0.5) / 40.0
+        return torch.stack([energy, nudge], dim=1)
+
+    def forward(self, leads: torch.Tensor, note: torch.Tensor) -> torch.Tensor:
+        z = self.fusion(leads, note)
+        alarm = 40.0 * (z[:, 0] + z[:, 1])
+        return torch.stack([torch.zeros_like(alarm), alarm], dim=1)
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     if sys.argv[1:] == ["speech"]:
         torch.jit.script(Speech().eval()).save(os.path.join(here, "speech.pt"))
         return
+    if sys.argv[1:] == ["leads"]:
+        torch.jit.script(Leads().eval()).save(os.path.join(here, "leads.pt"))
+        return
     torch.jit.script(Speech().eval()).save(os.path.join(here, "speech.pt"))
+    torch.jit.script(Leads().eval()).save(os.path.join(here, "leads.pt"))
     torch.jit.script(Three().eval()).save(os.path.join(here, "three.pt"))
     torch.jit.script(ThreeTruth().eval()).save(os.path.join(here, "three_truth.pt"))
     if sys.argv[1:] == ["three"]:
