@@ -19,7 +19,8 @@
 //                  not to depend on a few points; with keep-K it is the base
 //                  classifier that certification by randomized ablation needs;
 //   decoupling-at  adversarial training on decoupled examples found on the fly by
-//                  a cheap batched saliency attack (decoupling_examples below).
+//                  a cheap batched saliency attack over the points of every
+//                  input (decoupling_examples below).
 #pragma once
 
 #include <torch/types.h>

@@ -1,8 +1,10 @@
 // decoupling-at: adversarial training on decoupled examples found on the fly by
-// a cheap batched saliency attack (decoupling_examples, see defense.h). The cost
-// per batch is `steps` forward + backward passes and one forward pass, as for
-// PGD with the same number of steps; the embeddings of every one-token removal
-// ([B*L] sequences) are looked up, which is cheap next to the passes.
+// a cheap batched saliency attack (decoupling_examples, see defense.h), over
+// the points of every input: p x p image cells, words, tabular features, audio
+// and signal frames. The cost per batch is `steps` forward + backward passes
+// and one forward pass, as for PGD with the same number of steps; the
+// embeddings of every one-token removal ([B*L] sequences per token input) are
+// looked up, which is cheap next to the passes.
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
 
@@ -35,74 +37,111 @@ torch::Tensor cells_to_pixels(const torch::Tensor& cells, int64_t p, int64_t H, 
 
 DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, const torch::Tensor& labels,
                                        const std::vector<ModalitySpec>& specs, const DefenseOptions& o) {
-  if (batch.size() != 2 || specs.size() != 2 || !specs[0].is_image() || !specs[1].is_tokens())
-    throw Error("decoupling-at: the built-in model takes an image and tokens");
-  const auto& x = batch[0];
-  const auto& tokens = batch[1];
-  const auto& image_spec = specs[0];
-  const int64_t B = x.size(0), H = x.size(2), W = x.size(3), L = tokens.size(1), p = o.patch;
-  const auto bool_opts = torch::TensorOptions().dtype(torch::kBool).device(x.device());
+  if (batch.empty() || batch.size() != specs.size())
+    throw Error("decoupling-at: " + std::to_string(batch.size()) + " input tensors for " +
+                std::to_string(specs.size()) + " inputs");
+  const size_t M = specs.size();
+  const int64_t B = labels.size(0), p = o.patch;
+  const auto device = labels.device();
+  const auto bool_opts = torch::TensorOptions().dtype(torch::kBool).device(device);
+  const auto score_opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
   const double inf = std::numeric_limits<double>::infinity();
-  CudnnOffForRnnBackward cudnn_guard(!net->is_training() && x.device().is_cuda());
+  CudnnOffForRnnBackward cudnn_guard(!net->is_training() && device.is_cuda());
 
-  PointMasks masks{torch::zeros({B, H, W}, bool_opts), torch::zeros({B, L}, bool_opts)};
-  const auto real = tokens != specs[1].pad_id;
+  // Per input: its mask (pixels [B,H,W], else points [B,P]) and its candidates
+  // per row (image: p x p cells; tokens: positions; features, frames: points).
+  PointMasks masks;
+  std::vector<int64_t> candidates(M);
+  std::vector<torch::Tensor> cell_area(M);  // image: the pixels of each cell (clipped)
+  for (size_t m = 0; m < M; ++m) {
+    const auto& spec = specs[m];
+    if (spec.is_image()) {
+      masks.push_back(torch::zeros({B, spec.height(), spec.width()}, bool_opts));
+      cell_area[m] = pool_cells(torch::ones({1, spec.height(), spec.width()}, score_opts), p);
+      candidates[m] = cell_area[m].size(1);
+    } else {
+      const int64_t P = spec.is_tokens() ? spec.max_len() : spec.max_points();
+      masks.push_back(torch::zeros({B, P}, bool_opts));
+      candidates[m] = P;
+    }
+  }
+  int64_t all_candidates = 0;
+  for (int64_t c : candidates) all_candidates += c;
   auto active = torch::ones({B}, bool_opts);
-  // Cell areas (clipped), to tell cells with pixels left from spent ones.
-  const auto area = pool_cells(torch::ones({1, H, W}, x.options()), p);
-  const int64_t G = area.size(1);
-  // Row r of `one_more` adds candidate position r to a token mask.
-  const auto one_more = torch::eye(L, bool_opts).unsqueeze(0);
 
   for (int64_t step = 0; step < o.steps; ++step) {
     const Inputs xs = apply_point_masks(batch, specs, masks, o.text_removal);
-    torch::Tensor scores;
+    std::vector<torch::Tensor> scores(M);
     {
       torch::AutoGradMode grad_mode(true);
-      auto image_var = xs[0].detach().requires_grad_(true);
-      auto emb_var = net->embed_tokens(xs[1]).detach().requires_grad_(true);
-      const auto logits = net->forward_embedded(image_var, emb_var, xs[1]);
+      Inputs vars(M);
+      for (size_t m = 0; m < M; ++m)
+        vars[m] = (specs[m].is_tokens() ? net->embed_tokens(m, xs[m]) : xs[m]).detach().requires_grad_(true);
+      const auto logits = net->forward_embedded(vars, xs);
       const auto loss = torch::nn::functional::cross_entropy(
           logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-      const auto grads = torch::autograd::grad({loss}, {image_var, emb_var}, {}, false, false, true);
+      const auto grads = torch::autograd::grad({loss}, vars, {}, false, false, true);
       torch::NoGradGuard no_grad;
       active &= logits.argmax(1).eq(labels);  // rows already wrong are done
       if (!active.any().item<bool>()) break;
 
-      // Image cells: the pixels' saliency summed over the cell.
-      auto cell_scores = torch::zeros({B, G}, x.options());
-      if (grads[0].defined()) cell_scores = pool_cells(pixel_saliency(grads[0], xs[0], image_spec.fill), p);
-      const auto left = pool_cells((~masks[0]).to(x.dtype()), p) > 0;
-      cell_scores = torch::where(left, cell_scores, torch::full({}, -inf, x.options()));
-
-      // Tokens: the saliency of removing each real position r.
-      auto token_scores = torch::full({B, L}, -inf, x.options());
-      if (grads[1].defined()) {
-        const auto candidates = (masks[1].unsqueeze(1) | one_more).view({B * L, L});
-        const auto removed =
-            apply_token_mask(tokens.repeat_interleave(L, 0), candidates, specs[1].pad_id, o.text_removal);
-        const auto after = net->embed_tokens(removed).view({B, L, L, -1});
-        const auto change = token_saliency(grads[1], emb_var.detach(), after);
-        token_scores = torch::where(real & ~masks[1], change.to(x.dtype()), token_scores);
+      // The first-order gain in loss of decoupling each candidate not yet
+      // decoupled (-inf for spent ones and pads).
+      for (size_t m = 0; m < M; ++m) {
+        const auto& spec = specs[m];
+        const auto& g = grads[m];
+        auto none = torch::full({B, candidates[m]}, -inf, score_opts);
+        if (spec.is_image()) {  // a cell: its pixels' saliency, while pixels of it are left
+          auto cell = g.defined() ? pool_cells(pixel_saliency(g, xs[m], spec.fill).to(torch::kFloat), p)
+                                  : torch::zeros({B, candidates[m]}, score_opts);
+          const auto left = pool_cells((~masks[m]).to(torch::kFloat), p) > 0;
+          scores[m] = torch::where(left, cell, none);
+        } else if (spec.is_tokens()) {  // a word: the embedding after its removal, dotted with the gradient
+          const int64_t L = spec.max_len();
+          const auto real = batch[m] != spec.pad_id;
+          if (!g.defined()) {
+            scores[m] = none;
+            continue;
+          }
+          const auto one_more = torch::eye(L, bool_opts).unsqueeze(0);  // row r adds position r
+          const auto removal = (masks[m].unsqueeze(1) | one_more).view({B * L, L});
+          const auto removed = apply_token_mask(batch[m].repeat_interleave(L, 0), removal, spec.pad_id, o.text_removal);
+          const auto after = net->embed_tokens(m, removed).view({B, L, L, -1});
+          const auto change = token_saliency(g, vars[m].detach(), after).to(torch::kFloat);
+          scores[m] = torch::where(real & ~masks[m], change, none);
+        } else {  // a feature or a frame: set to its fill
+          auto point = !g.defined()        ? torch::zeros({B, candidates[m]}, score_opts)
+                       : spec.has_frames() ? frame_saliency(g, xs[m], spec).to(torch::kFloat)
+                                           : feature_saliency(g, xs[m], spec.fills).to(torch::kFloat);
+          scores[m] = torch::where(~masks[m], point, none);
+        }
       }
-      scores = torch::cat({cell_scores, token_scores}, 1);
     }
     torch::NoGradGuard no_grad;
-    const int64_t k = std::min<int64_t>(o.elements_per_step, G + L);
-    const auto top = std::get<1>(scores.topk(k, 1));
-    auto chosen = torch::zeros_like(scores, bool_opts).scatter(1, top, true);
-    chosen &= scores.isfinite() & active.unsqueeze(1);
-    masks[0] |= cells_to_pixels(chosen.slice(1, 0, G), p, H, W);
-    masks[1] |= chosen.slice(1, G);
+    const auto all = torch::cat(scores, 1);
+    const int64_t k = std::min<int64_t>(o.elements_per_step, all_candidates);
+    auto chosen = torch::zeros_like(all, bool_opts).scatter(1, std::get<1>(all.topk(k, 1)), true);
+    chosen &= all.isfinite() & active.unsqueeze(1);
+    int64_t at = 0;
+    for (size_t m = 0; m < M; ++m) {
+      const auto mine = chosen.slice(1, at, at + candidates[m]);
+      at += candidates[m];
+      masks[m] |= specs[m].is_image() ? cells_to_pixels(mine, p, specs[m].height(), specs[m].width()) : mine;
+    }
   }
 
   torch::NoGradGuard no_grad;
   DecouplingExamples ex;
   ex.inputs = apply_point_masks(batch, specs, masks, o.text_removal);
-  ex.flipped = net->forward(ex.inputs[0], ex.inputs[1]).argmax(1).ne(labels);
+  ex.flipped = net->forward(ex.inputs).argmax(1).ne(labels);
   const auto n = count_points(batch, specs);
   const auto d = count_masked(masks, B);
-  ex.rate = (d[0] + d[1]).to(torch::kDouble) / (n[0] + n[1]).to(torch::kDouble);
+  auto decoupled = d[0].clone(), total = n[0].clone();
+  for (size_t m = 1; m < M; ++m) {
+    decoupled += d[m];
+    total += n[m];
+  }
+  ex.rate = decoupled.to(torch::kDouble) / total.to(torch::kDouble);
   ex.masks = std::move(masks);
   return ex;
 }

@@ -114,11 +114,11 @@ class NoDefense : public Defense {
 std::shared_ptr<Defense> install_defense(const DefenseOptions& options, MultimodalNet net,
                                          const std::vector<ModalitySpec>& specs, TrainOptions& train) {
   validate_defense_options(options);
+  // pgd-at perturbs an image and token embeddings; decoupling-at decouples the points of any input.
   const bool image_text = specs.size() == 2 && specs[0].is_image() && specs[1].is_tokens();
-  if ((options.kind == DefenseKind::kPgdAt || options.kind == DefenseKind::kDecouplingAt) && !image_text)
-    throw UsageError(std::string("defense '") + (options.kind == DefenseKind::kPgdAt ? "pgd-at" : "decoupling-at") +
-                     "' is written for one image and one token input; this model has " + std::to_string(specs.size()) +
-                     " inputs of other kinds (use ablation or none)");
+  if (options.kind == DefenseKind::kPgdAt && !image_text)
+    throw UsageError("defense 'pgd-at' is written for one image and one token input; this model has " +
+                     std::to_string(specs.size()) + " inputs of other kinds (use decoupling-at, ablation or none)");
   switch (options.kind) {
     case DefenseKind::kNone:
       return std::make_shared<NoDefense>(options);
