@@ -4,7 +4,8 @@
 #   bench/attack_baselines.sh CHECKPOINT_OR_MANIFEST [OUT]
 # Environment, with defaults: MUROAN=build/apps/muroan/muroan SAMPLES=60
 #   BUDGETS="1000 10000" METHODS="greedy saliency sparse-rs reference" MAX_SIZE=2
-#   EXTRA="" (more muroan attack options, e.g. --success flip)
+#   EXTRA="" (more muroan attack options, e.g. --success flip); a method may
+#   carry flags after "+": greedy+refine runs `--method greedy --refine`
 # Writes OUT/<method>-q<budget>/ and OUT/exact/ (results resumed when present)
 # and prints a markdown table: fooled ASR [95% Wilson CI], median rate, queries,
 # and the optimality gap on the samples whose exact minimum is known.
@@ -24,6 +25,11 @@ run() {  # OUT-subdir, options...
 }
 run exact --method exact --max-size "$MAX_SIZE"
 for q in $BUDGETS; do
-  for m in $METHODS; do run "$m-q$q" --method "$m" --max-queries "$q"; done
+  for m in $METHODS; do
+    IFS=+ read -r -a parts <<< "$m"
+    flags=()
+    for f in "${parts[@]:1}"; do flags+=("--$f"); done
+    run "$m-q$q" --method "${parts[0]}" "${flags[@]}" --max-queries "$q"
+  done
 done
 python3 bench/attack_baselines_table.py "$OUT" "$MAX_SIZE" $BUDGETS -- $METHODS

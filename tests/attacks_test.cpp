@@ -134,6 +134,64 @@ TEST(Greedy, StopsAtMaxQueries) {
   EXPECT_NE(r.note.find("max_queries"), std::string::npos);
 }
 
+// Hiding the bright region (49 points) or both key words (2 points) flips the
+// decision: margin = min(img, keys / 2) - 0.25 with two keys in the caption.
+// One key word alone only lowers the margin, so greedy's first step takes the
+// region, which flips at once; --refine searches again among the candidates
+// smaller than 49 points and finds the two words.
+class PatchOrTwoWords : public Classifier {
+ public:
+  PatchOrTwoWords() {
+    specs_ = {ModalitySpec::image("image", 1, testing::kSide, testing::kSide, 0.0),
+              ModalitySpec::tokens("tokens", testing::kMaxLen, 0, testing::kVocab)};
+    classes_ = {"a", "b"};
+  }
+  std::string name() const override { return "patch-or-two-words"; }
+  const std::vector<ModalitySpec>& modalities() const override { return specs_; }
+  const std::vector<std::string>& classes() const override { return classes_; }
+  torch::Device device() const override { return torch::kCPU; }
+  bool has_fusion() const override { return false; }
+  torch::Tensor fusion(const Inputs&) override { throw Error("no fusion"); }
+  torch::Tensor logits(const Inputs& in) override {
+    const auto img = in[0]
+                         .select(1, 0)
+                         .slice(1, kRegion.y, kRegion.y + kRegion.h)
+                         .slice(2, kRegion.x, kRegion.x + kRegion.w)
+                         .mean({1, 2});
+    const auto keys = (in[1] == testing::kKey).to(torch::kFloat).sum(1);
+    const auto margin = torch::min(img, keys / 2) - 0.25;
+    return torch::stack({torch::zeros_like(margin), margin}, 1);
+  }
+
+ private:
+  std::vector<ModalitySpec> specs_;
+  std::vector<std::string> classes_;
+};
+
+TEST(Greedy, RefineFindsTwoWordsWhereThePatchFlippedFirst) {
+  PatchOrTwoWords model;
+  Inputs x = tiny_sample();
+  x[1] = torch::tensor(std::vector<int64_t>{3, testing::kKey, 5, testing::kKey, 4, 0, 0, 0}, torch::kLong).view({1, 8});
+  AttackOptions o = with_method("greedy");
+  const auto plain = make_attack(o)->attack(model, x);
+  ASSERT_TRUE(plain.success);
+  EXPECT_EQ(plain.points.decoupled, (std::vector<int64_t>{49, 0}));
+  o.refine = true;
+  const auto refined = make_attack(o)->attack(model, x);
+  ASSERT_TRUE(refined.success);
+  EXPECT_EQ(refined.points.decoupled, (std::vector<int64_t>{0, 2}));
+  EXPECT_EQ(refined.set.elements,
+            (std::vector<DecouplingElement>{DecouplingElement::token(1, 1), DecouplingElement::token(1, 3)}));
+  EXPECT_GT(refined.forward_passes, plain.forward_passes);  // the restart's queries are counted
+  // The exact minimum agrees: two points.
+  const auto exact = make_attack(with_method("exact"))->attack(model, x);
+  EXPECT_EQ(exact.points.decoupled_points(), 2);
+  // Nothing smaller than a one-word set: refine changes nothing there.
+  TinyModel token_model(Rule::kToken);
+  const auto one_word = make_attack(o)->attack(token_model, tiny_sample());
+  EXPECT_EQ(one_word.points.decoupled_points(), 1);
+}
+
 // ---- budget and modality restrictions ----
 
 TEST(Restrictions, BudgetIsRespected) {

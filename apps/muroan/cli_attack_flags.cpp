@@ -30,6 +30,9 @@ void bind_attack_options(FlagBinder& flags, AttackOptions& a) {
   flags.bind("--patch", "patch", a.patch, "Patch side in pixels (smallest quadtree cell)");
   flags.bind("--top-k", "top_k", a.top_k, "saliency: candidates re-ranked exactly per step");
   flags.bind("--max-size", "max_size", a.max_size, "exact: elements per set at most (1-4)");
+  flags.command().add_flag("--refine", a.refine,
+                           "greedy: after a success, search again among the smaller candidates while that finds a "
+                           "smaller set");
   flags.bind_enum("--text-removal", "text_removal", a.text_removal,
                   {{"delete", TextRemoval::kDelete}, {"mask", TextRemoval::kMask}},
                   "delete (shift left) or mask (pad id)");

@@ -85,6 +85,10 @@ struct AttackOptions {
   // reference
   int64_t reference_min_side = 10;  // recurse into a flipping quadrant while side > this
   int64_t max_combinations = 500;   // combinations of candidates tried at most
+  // greedy: after a success of s points, search again from nothing among the
+  // candidates of fewer than s points (capped at s - 1 points), while that
+  // finds a smaller set (docs/attacks.md: two words where a patch was found)
+  bool refine = false;
   // random
   int64_t random_trials = 1;  // random orders tried
   // exact

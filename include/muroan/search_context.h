@@ -94,13 +94,14 @@ class SearchContext {
   static std::vector<PixelRegion> quadrants(const PixelRegion& r);
 
   // Greedy growth from `set`: each step evaluates set + c for every candidate c
-  // of `pool` that adds points and fits the budget (batched), and keeps the
-  // best (pick_best), until success or no candidate is left.
+  // of `pool` that adds points and fits the budget and `max_points` (< 0: the
+  // budget only; batched), and keeps the best (pick_best), until success or no
+  // candidate is left.
   struct Outcome {
     DecouplingSet set;
     bool success = false;
   };
-  Outcome grow_greedy(DecouplingSet set, const std::vector<DecouplingElement>& pool);
+  Outcome grow_greedy(DecouplingSet set, const std::vector<DecouplingElement>& pool, int64_t max_points = -1);
   // Index of the best evaluation: a success adding the fewest points (then the
   // lowest loss), else the lowest loss (then the fewest points); the first on
   // a full tie. `added[i]` is the points row i adds.

@@ -89,6 +89,7 @@ nlohmann::ordered_json attack_options_to_json(const AttackOptions& o) {
           {"share_encodings", o.share_encodings},
           {"reference_min_side", o.reference_min_side},
           {"max_combinations", o.max_combinations},
+          {"refine", o.refine},
           {"random_trials", o.random_trials},
           {"max_size", o.max_size},
           {"eps", o.eps},
@@ -130,6 +131,7 @@ AttackOptions attack_options_from_json(const nlohmann::ordered_json& j) {
   get("share_encodings", o.share_encodings);
   get("reference_min_side", o.reference_min_side);
   get("max_combinations", o.max_combinations);
+  get("refine", o.refine);
   get("random_trials", o.random_trials);
   get("max_size", o.max_size);
   get("eps", o.eps);

@@ -329,7 +329,9 @@ size_t SearchContext::pick_best(const std::vector<CandidateEval>& evals, const s
   return best;
 }
 
-SearchContext::Outcome SearchContext::grow_greedy(DecouplingSet set, const std::vector<DecouplingElement>& pool) {
+SearchContext::Outcome SearchContext::grow_greedy(DecouplingSet set, const std::vector<DecouplingElement>& pool,
+                                                  int64_t max_points) {
+  const int64_t cap = max_points < 0 ? point_budget_ : std::min(point_budget_, max_points);
   PointCover cover(space_);
   for (const auto& e : set.elements) cover.add(e);
   std::vector<bool> used(pool.size(), false);
@@ -345,7 +347,7 @@ SearchContext::Outcome SearchContext::grow_greedy(DecouplingSet set, const std::
         used[i] = true;
         continue;
       }
-      if (cover.size() + a > point_budget_) continue;
+      if (cover.size() + a > cap) continue;
       index.push_back(i);
       rows.push_back(set.with(pool[i]));
       added.push_back(a);
