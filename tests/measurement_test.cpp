@@ -414,6 +414,30 @@ TEST(Measurement, ResumeRefusesResultsOfOtherOptions) {
   EXPECT_EQ(run(d, a, o).resumed, 0);
 }
 
+// A folder written before an option existed (its run.json lacks the option)
+// resumes when the option is at its default, the earlier behaviour; set to
+// anything else, it is refused like any other change.
+TEST(Measurement, ResumeReadsAnOptionAddedSinceAsItsDefault) {
+  const Data d = make_data();
+  AttackOptions a;
+  a.method = "greedy";
+  const fs::path dir = fresh_dir("older-options");
+  auto o = quiet_options(dir);
+  o.limit = 2;
+  run(d, a, o);
+  auto j = nlohmann::ordered_json::parse(read_file(dir / "run.json"));
+  ASSERT_TRUE(j["options"].contains("refine"));
+  j["options"].erase("refine");
+  {
+    std::ofstream out(dir / "run.json", std::ios::binary | std::ios::trunc);
+    out << j.dump(2);
+  }
+  o.limit = 0;
+  EXPECT_EQ(run(d, a, o).resumed, 2);
+  a.refine = true;
+  EXPECT_THROW(run(d, a, quiet_options(dir)), UsageError);
+}
+
 // The one resume rule, asked by a caller that prefers starting over (analyze):
 // results of other options, more records than samples now, or an unreadable
 // file are started over, never resumed, never refused.

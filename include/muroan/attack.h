@@ -106,7 +106,7 @@ struct AttackOptions {
 nlohmann::ordered_json attack_options_to_json(const AttackOptions& options);
 AttackOptions attack_options_from_json(const nlohmann::ordered_json& j);
 // Modality names of a model from a user's list: a modality's name is kept;
-// "image", "text" (or "tokens") and "tabular" also stand for every modality of that kind.
+// "image", "text" (or "tokens"), "tabular", "audio" and "signal" also stand for every modality of that kind.
 // Without repeats, in the list's order. Throws UsageError "modalities: ..." for
 // a name the model does not have.
 std::vector<std::string> resolve_modality_names(const std::vector<std::string>& items,

@@ -108,7 +108,15 @@ EarlierResults earlier_results(const fs::path& run_path, const fs::path& jsonl_p
                                size_t samples_now) {
   EarlierResults e;
   try {
-    const nlohmann::ordered_json previous = read_run_json(run_path);
+    nlohmann::ordered_json previous = read_run_json(run_path);
+    // Options added since that run read as their defaults, which keep the
+    // earlier behaviour: a folder written before an option existed resumes.
+    if (previous.is_object() && previous.contains("options") && previous["options"].is_object()) {
+      try {
+        previous["options"] = attack_options_to_json(attack_options_from_json(previous["options"]));
+      } catch (const Error&) {  // unreadable options: compared as they are, and refused below
+      }
+    }
     if (previous.is_null()) {
       // Results without run.json: a folder killed between the two first writes
       // by a version that wrote results.jsonl first. With no records there is
