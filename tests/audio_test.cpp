@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "frame_attacks.h"
 #include "muroan/attack.h"
 #include "muroan/audio_file.h"
 #include "muroan/decoupling.h"
@@ -277,35 +278,7 @@ TEST(Audio, AttacksSilenceTheDecisiveFrames) {
   const Inputs x = speech_sample(true);
   ASSERT_EQ(model->logits(x).argmax(1).item<int64_t>(), 1);
   ASSERT_EQ(model->logits(speech_sample(false)).argmax(1).item<int64_t>(), 0);
-  for (const auto& method : attack_catalog()) {
-    SCOPED_TRACE(method.name);
-    AttackOptions options;
-    options.method = method.name;
-    if (method.name == "pgd") {  // it perturbs images, and this model has none: refused in one line
-      EXPECT_THROW(make_attack(options)->attack(*model, x), UsageError);
-      continue;
-    }
-    AttackResult r;
-    ASSERT_NO_THROW(r = make_attack(options)->attack(*model, x));
-    ASSERT_TRUE(r.decoupling);
-    if (method.name == "drop") {
-      EXPECT_TRUE(r.success);  // dropping the speech does it
-      continue;
-    }
-    if (method.name == "reference") {
-      EXPECT_FALSE(r.success);  // one frame at a time never flips it
-      continue;
-    }
-    if (!r.success) continue;  // a random search may miss
-    EXPECT_EQ(r.adversarial_prediction, 0);
-    for (int64_t frame : {3, 4})
-      EXPECT_NE(std::find(r.set.elements.begin(), r.set.elements.end(), DecouplingElement::feature(0, frame)),
-                r.set.elements.end())
-          << frame;
-    if (method.name == "greedy" || method.name == "saliency" || method.name == "exact") {
-      EXPECT_EQ(r.points.decoupled, (std::vector<int64_t>{2, 0}));
-    }
-  }
+  testing_util::expect_methods_find_frames_3_and_4(*model, x);
   AttackOptions no_speech;
   no_speech.modalities = {"note"};
   EXPECT_FALSE(make_attack(no_speech)->attack(*model, x).success);
