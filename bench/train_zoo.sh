@@ -30,5 +30,5 @@ for task in "${tasks[@]}"; do
       --quiet --out "$dir"
   done
 done
-python3 bench/zoo_table.py "$OUT" > "$DOC"
+python3 bench/zoo_table.py "$OUT" "${tasks[@]}" > "$DOC"  # only the tasks trained here
 echo "wrote $DOC"

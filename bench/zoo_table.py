@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Markdown table of the zoo's test accuracies from runs/zoo/<task>/<fusion>/checkpoint.json."""
+"""Markdown table of the zoo's test accuracies from runs/zoo/<task>/<fusion>/checkpoint.json.
+
+    bench/zoo_table.py [ROOT [TASK...]]   (default: runs/zoo, every task folder in it)
+"""
 import json, os, platform, sys
 
 root = sys.argv[1] if len(sys.argv) > 1 else "runs/zoo"
-tasks = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+tasks = sys.argv[2:] or sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
 ORDER = ["concat", "sum", "product", "gmu", "tensor", "lowrank", "bilinear", "film", "xattn",
-         "transformer", "late", "image-only", "text-only", "tabular-only", "audio-only"]
-UNIMODAL = {"image-only", "text-only", "tabular-only", "audio-only"}
+         "transformer", "late", "image-only", "text-only", "tabular-only", "audio-only", "signal-only"]
+UNIMODAL = {"image-only", "text-only", "tabular-only", "audio-only", "signal-only"}
 
 print("# Accuracy of the model zoo on the built-in tasks\n")
 print("Produced by `bench/train_zoo.sh`: each model is `muroan train --task T --fusion F --device cpu`")
