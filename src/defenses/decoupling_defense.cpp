@@ -50,16 +50,23 @@ DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, 
 
   // Per input: its mask (pixels [B,H,W], else points [B,P]) and its candidates
   // per row (image: p x p cells; tokens: positions; features, frames: points).
+  // Token inputs: their real positions, and every row repeated once per
+  // position with `one_more` row r adding position r to its mask (the same in
+  // every step).
   PointMasks masks;
   std::vector<int64_t> candidates(M);
-  std::vector<torch::Tensor> cell_area(M);  // image: the pixels of each cell (clipped)
+  std::vector<torch::Tensor> real(M), repeated(M), one_more(M);
   for (size_t m = 0; m < M; ++m) {
     const auto& spec = specs[m];
     if (spec.is_image()) {
       masks.push_back(torch::zeros({B, spec.height(), spec.width()}, bool_opts));
-      cell_area[m] = pool_cells(torch::ones({1, spec.height(), spec.width()}, score_opts), p);
-      candidates[m] = cell_area[m].size(1);
+      candidates[m] = ((spec.height() + p - 1) / p) * ((spec.width() + p - 1) / p);
     } else {
+      if (spec.is_tokens()) {
+        real[m] = batch[m] != spec.pad_id;
+        repeated[m] = batch[m].repeat_interleave(spec.max_len(), 0);
+        one_more[m] = torch::eye(spec.max_len(), bool_opts).unsqueeze(0);
+      }
       const int64_t P = spec.is_tokens() ? spec.max_len() : spec.max_points();
       masks.push_back(torch::zeros({B, P}, bool_opts));
       candidates[m] = P;
@@ -98,17 +105,15 @@ DecouplingExamples decoupling_examples(MultimodalNet& net, const Inputs& batch, 
           scores[m] = torch::where(left, cell, none);
         } else if (spec.is_tokens()) {  // a word: the embedding after its removal, dotted with the gradient
           const int64_t L = spec.max_len();
-          const auto real = batch[m] != spec.pad_id;
           if (!g.defined()) {
             scores[m] = none;
             continue;
           }
-          const auto one_more = torch::eye(L, bool_opts).unsqueeze(0);  // row r adds position r
-          const auto removal = (masks[m].unsqueeze(1) | one_more).view({B * L, L});
-          const auto removed = apply_token_mask(batch[m].repeat_interleave(L, 0), removal, spec.pad_id, o.text_removal);
+          const auto removal = (masks[m].unsqueeze(1) | one_more[m]).view({B * L, L});
+          const auto removed = apply_token_mask(repeated[m], removal, spec.pad_id, o.text_removal);
           const auto after = net->embed_tokens(m, removed).view({B, L, L, -1});
           const auto change = token_saliency(g, vars[m].detach(), after).to(torch::kFloat);
-          scores[m] = torch::where(real & ~masks[m], change, none);
+          scores[m] = torch::where(real[m] & ~masks[m], change, none);
         } else {  // a feature or a frame: set to its fill
           auto point = !g.defined()        ? torch::zeros({B, candidates[m]}, score_opts)
                        : spec.has_frames() ? frame_saliency(g, xs[m], spec).to(torch::kFloat)

@@ -30,11 +30,9 @@ FrameEncoderImpl::FrameEncoderImpl(const ModalitySpec& spec, int64_t dim)
 torch::Tensor FrameEncoderImpl::frame_features(const torch::Tensor& x) const {
   const int64_t batch = x.size(0);
   const int64_t pad = frames_ * frame_ - samples_;
-  if (!spectrum_) {  // [B,C,T] -> [B,F,C*frame]: each frame's samples, channel after channel
-    auto padded = torch::constant_pad_nd(x, {0, pad});
+  const auto padded = torch::constant_pad_nd(x, {0, pad});
+  if (!spectrum_)  // [B,C,T] -> [B,F,C*frame]: each frame's samples, channel after channel
     return padded.view({batch, channels_, frames_, frame_}).permute({0, 2, 1, 3}).reshape({batch, frames_, -1});
-  }
-  auto padded = torch::constant_pad_nd(x, {0, pad});
   // |X|^2 from the real and imaginary parts: the complex abs has no gradient
   // at 0, which a silenced (decoupled) frame is exactly.
   auto spectrum = torch::view_as_real(torch::fft::rfft(padded.view({batch, frames_, frame_}), /*n=*/c10::nullopt,
