@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "muroan/checkpoint.h"
+#include "muroan/encoders.h"
 #include "muroan/error.h"
 #include "muroan/fusion.h"
 #include "muroan/multimodal_net.h"
@@ -172,6 +173,48 @@ TEST(ImageReadout, SppKeepsAFinerGridAndFewWeightsAndRoundTrips) {
   auto bad = spp.to_json();
   bad["image_readout"] = "mean";
   EXPECT_THROW(ModelConfig::from_json(bad), Error);
+}
+
+// The image encoder pools with elementwise maxima and puts each ReLU after
+// its pooling (faster on a CPU, image_encoder.cpp): its grid and every
+// gradient must be those of the textbook conv -> ReLU -> max_pool2d stack to
+// the bit, ties (flat backgrounds, a window of equal values) and odd sizes
+// (28 -> 14 -> 7 -> 3) included.
+TEST(ImageEncoder, SameBitsAndGradientsAsConvReluMaxPool2d) {
+  torch::manual_seed(3);
+  for (const std::string readout : {"flat", "spp"}) {
+    const bool spp = readout == "spp";
+    ImageEncoder encoder(1, 8, spp ? 1 : 9, readout);
+    const auto params = encoder->named_parameters();
+    {
+      torch::NoGradGuard no_grad;  // positive biases: flat backgrounds give tied positive windows
+      for (const auto* bias : {"body.0.bias", "body.3.bias", "body.6.bias"}) params[bias].uniform_(0.05, 0.1);
+    }
+    auto image = torch::zeros({4, 1, 28, 28});
+    image.index_put_({torch::indexing::Slice(), 0, torch::indexing::Slice(6, 20), torch::indexing::Slice(9, 17)},
+                     torch::rand({4, 14, 8}));
+    image.index_put_({0, 0, torch::indexing::Slice(2, 4), torch::indexing::Slice(2, 4)}, 0.5);  // a tied window
+    auto reference = [&](const torch::Tensor& x) {
+      auto h = x;
+      for (int block = 0; block < 3; ++block) {
+        const auto layer = "body." + std::to_string(3 * block) + ".";
+        h = torch::relu(torch::conv2d(h, params[layer + "weight"], params[layer + "bias"], 1, 1));
+        if (!(spp && block == 2)) h = torch::max_pool2d(h, 2);
+      }
+      return h;
+    };
+    const auto x = image.clone().requires_grad_();
+    const auto grid = encoder->forward(x).grid;
+    const auto expected = reference(x);
+    ASSERT_EQ(grid.sizes(), expected.sizes()) << readout;
+    EXPECT_TRUE(torch::equal(grid, expected)) << readout;
+    const auto direction = torch::randn(grid.sizes());
+    const std::vector<torch::Tensor> wrt = {x, params["body.0.weight"], params["body.3.weight"], params["body.6.bias"]};
+    const auto got = torch::autograd::grad({(grid * direction).sum()}, wrt);
+    const auto want = torch::autograd::grad({(expected * direction).sum()}, wrt);
+    for (size_t i = 0; i < wrt.size(); ++i) EXPECT_TRUE(torch::equal(got[i], want[i])) << readout << " gradient " << i;
+    EXPECT_GT(got[0].abs().sum().item<double>(), 0.0) << "the comparison must see gradients";
+  }
 }
 
 TEST(TrainingRecord, JsonRoundTripAndTypeChecks) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "muroan/cpu_memory.h"
 #include "muroan/cpu_threads.h"
 #include "muroan/error.h"
 
@@ -72,6 +73,7 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "error: %s (see muroan --help)\n", e.what());
     return kExitUsage;
   }
+  keep_freed_memory_for_reuse();
   configure_cpu_threads(threads, blas_threads);
   try {
     return action ? action() : kExitUsage;
