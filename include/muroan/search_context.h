@@ -50,6 +50,9 @@ class SearchContext {
   bool allowed(size_t m) const { return allowed_.at(m); }
   int64_t clean_prediction() const { return clean_prediction_; }
   const torch::Tensor& clean_logits() const { return clean_logits_; }  // [1,K]
+  // [1,D] from the same pass as the clean logits; undefined when the model
+  // has no fusion embedding.
+  const torch::Tensor& clean_fusion() const { return clean_fusion_; }
   // Whether sets must keep the sample's truth (fooled criterion with an oracle).
   bool judges_truth() const { return fooled_; }
   // Whether the oracle keeps the truth of x_S (always true without judges_truth()).
@@ -138,7 +141,7 @@ class SearchContext {
   std::vector<bool> allowed_;
   int64_t clean_prediction_ = -1;
   torch::Tensor clean_logits_;
-  torch::Tensor clean_fusion_;  // [1,D] when the objective needs it
+  torch::Tensor clean_fusion_;
   int64_t point_budget_ = 0;
   int64_t forward_passes_ = 0, backward_passes_ = 0;
   std::mt19937_64 rng_;

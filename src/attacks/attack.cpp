@@ -237,11 +237,9 @@ double confidence(const torch::Tensor& logits, int64_t cls) {
   return torch::softmax(logits.to(torch::kDouble), 1)[0][cls].item<double>();
 }
 
-double fusion_shift(Classifier& model, const Inputs& clean, const Inputs& adversarial) {
-  auto z0 = model.fusion(clean).to(torch::kDouble);
-  auto z1 = model.fusion(adversarial).to(torch::kDouble);
-  require_finite(z0, model, "fusion embeddings");
-  require_finite(z1, model, "fusion embeddings");
+double fusion_shift(const torch::Tensor& clean, const torch::Tensor& adversarial) {
+  const auto z0 = clean.to(torch::kDouble);
+  const auto z1 = adversarial.to(torch::kDouble);
   return 1.0 - torch::cosine_similarity(z1, z0, 1, 1e-8)[0].item<double>();
 }
 
@@ -329,11 +327,20 @@ AttackResult Attack::attack(Classifier& model, const Inputs& sample, uint64_t st
       why = "the perturbation's L-infinity distance exceeds eps";
     }
   }
-  const auto logits = judge.logits(adv);
+  // Logits and fusion embedding from one pass; the clean embedding came with
+  // the clean logits.
+  Classifier::QueryBatch judged;
+  judged.inputs = adv;
+  judged.want_fusion = model.has_fusion();
+  const auto answer = judge.answer(judged);
+  const auto& logits = answer.logits;
   require_finite(logits, model, "logits");
   r.adversarial_prediction = logits.argmax(1).item<int64_t>();
   r.adversarial_confidence = confidence(logits, r.adversarial_prediction);
-  if (model.has_fusion()) r.fusion_shift = fusion_shift(judge, x, adv);
+  if (judged.want_fusion) {
+    require_finite(answer.fusion, model, "fusion embeddings");
+    r.fusion_shift = fusion_shift(ctx.clean_fusion(), answer.fusion);
+  }
   r.flipped = !violation && !(options_.objective == Objective::kTargeted && options_.target == r.clean_prediction) &&
               ctx.is_success(r.adversarial_prediction);
   r.success = r.flipped;

@@ -31,12 +31,14 @@ SearchContext::SearchContext(Classifier& model, const Inputs& sample, const Atta
   count_forward(1);
   Classifier::QueryBatch clean;
   clean.inputs = space_.sample();
-  clean.want_fusion = uses_fusion();
+  // With the fusion embedding when there is one: the fusion objective needs
+  // it, and the reported fusion shift too (one pass, not a second one later).
+  clean.want_fusion = model_.has_fusion();
   auto answer = model_.alone().answer(clean);  // its confidence is reported
   clean_logits_ = std::move(answer.logits);
   require_finite(clean_logits_, model_, "logits");
   clean_prediction_ = clean_logits_.argmax(1).item<int64_t>();
-  if (uses_fusion()) {
+  if (clean.want_fusion) {
     clean_fusion_ = std::move(answer.fusion);
     require_finite(clean_fusion_, model_, "fusion embeddings");
   }
