@@ -1,6 +1,7 @@
 // The built-in image encoder: a small CNN and a readout of its grid.
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/pooling.h>
 #include <torch/torch.h>
 
 #include <array>
@@ -64,13 +65,10 @@ torch::Tensor max_pool_2x2(const torch::Tensor& x) {
   return MaxPool2x2::apply(x);
 }
 
-// Pooling before the ReLU gives the same numbers and gradients as after it
-// (max and ReLU commute: both are monotone, and a window whose maximum is not
-// positive passes no gradient either way) for a quarter of the ReLU's work.
 void push_conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out, bool pool = true) {
   seq->push_back(he_init(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, /*kernel_size=*/3).padding(1))));
-  if (pool) seq->push_back(torch::nn::Functional(max_pool_2x2));
   seq->push_back(torch::nn::ReLU());
+  if (pool) seq->push_back(torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(/*kernel_size=*/2)));
 }
 
 }  // namespace
@@ -100,7 +98,26 @@ ImageEncoderImpl::ImageEncoderImpl(int64_t channels, int64_t dim, int64_t grid_c
 
 StreamFeatures ImageEncoderImpl::forward(const torch::Tensor& image) {
   StreamFeatures f;
-  f.grid = body_->forward(image);
+  // body_ holds conv, ReLU and (pooled blocks) MaxPool2d, the layout every
+  // checkpoint's archive has; they run here as conv, pooling, ReLU, the
+  // pooling by max_pool_2x2. Pooling before the ReLU gives the same numbers
+  // and gradients (max and ReLU commute: both are monotone, and a window whose
+  // maximum is not positive passes no gradient either way) for a quarter of
+  // the ReLU's work.
+  const auto layers = body_->children();
+  auto h = image;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (auto* conv = layers[i]->as<torch::nn::Conv2dImpl>()) {
+      h = conv->forward(h);
+      continue;
+    }
+    if (i + 1 < layers.size() && layers[i + 1]->as<torch::nn::MaxPool2dImpl>()) {  // ReLU, then MaxPool2d
+      h = max_pool_2x2(h);
+      ++i;
+    }
+    h = torch::relu(h);
+  }
+  f.grid = h;
   if (spp_) {
     // Where things are survives in the quadrant maxima; what is there in the
     // grid max and mean. 6 D numbers instead of a projection of every cell.
